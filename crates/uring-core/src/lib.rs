@@ -1,0 +1,15 @@
+//! `uring-core`: the io_uring engine behind the `uring` npm package. Pure Rust, no napi.
+//!
+//! - [`op`]: the operations and the memory each hands to the kernel.
+//! - [`ring`]: a ring that owns every in-flight op (with whatever keeps its buffers alive) from
+//!   [`Ring::push`] until its final completion is reaped, queues what does not fit, flushes
+//!   submissions in batches and reaps completions in batches.
+//!
+//! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
+//! its final completion.** It is written once, on [`Ring::push`], the only `unsafe` entry point.
+
+pub mod op;
+pub mod ring;
+
+pub use op::{Op, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
+pub use ring::{Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};

@@ -1,0 +1,130 @@
+//! The operations the engine can run, and the memory each one hands to the kernel.
+//!
+//! An [`Op`] owns its paths and iovec arrays outright (heap allocations whose addresses do not
+//! change when the `Op` is moved). Caller buffers appear as raw pointers: the caller proves their
+//! validity once, when it hands the op to [`Ring::push`](crate::Ring::push) together with the value
+//! that keeps them alive.
+
+use std::ffi::CString;
+
+use io_uring::{opcode, squeue, types};
+
+/// `AT_FDCWD`: resolve relative paths against the current directory.
+pub const AT_FDCWD: i32 = libc::AT_FDCWD;
+
+/// Offset meaning "the file's current position" for reads and writes.
+pub const CURRENT_POSITION: u64 = u64::MAX;
+
+/// One I/O request. Fields named like the syscall's arguments.
+#[derive(Debug)]
+pub enum Op {
+  /// Does nothing; completes with 0. Used to test the engine and to wake a ring.
+  Nop,
+  /// `pread(fd, buf, len, offset)`; `offset == CURRENT_POSITION` reads at the file position.
+  Read { fd: i32, buf: *mut u8, len: u32, offset: u64 },
+  /// `pwrite(fd, buf, len, offset)`; `offset == CURRENT_POSITION` writes at the file position.
+  Write { fd: i32, buf: *const u8, len: u32, offset: u64 },
+  /// `preadv(fd, iov, offset)`: the iovec array is owned here, the memory it points to by the caller.
+  Readv { fd: i32, iov: Box<[libc::iovec]>, offset: u64 },
+  /// `pwritev(fd, iov, offset)`.
+  Writev { fd: i32, iov: Box<[libc::iovec]>, offset: u64 },
+  /// `openat(dirfd, path, flags, mode)`; completes with the new fd.
+  OpenAt { dirfd: i32, path: CString, flags: i32, mode: u32 },
+  /// `close(fd)`.
+  Close { fd: i32 },
+  /// `statx(dirfd, path, flags, mask, buf)`; `buf` points at `size_of::<libc::statx>()` bytes.
+  Statx { dirfd: i32, path: CString, flags: i32, mask: u32, buf: *mut u8 },
+  /// `fsync(fd)` or, with `datasync`, `fdatasync(fd)`.
+  Fsync { fd: i32, datasync: bool },
+  /// `unlinkat(dirfd, path, flags)`; `flags = AT_REMOVEDIR` removes a directory.
+  UnlinkAt { dirfd: i32, path: CString, flags: i32 },
+  /// `renameat2(olddirfd, oldpath, newdirfd, newpath, flags)`.
+  RenameAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: u32 },
+  /// `mkdirat(dirfd, path, mode)`.
+  MkdirAt { dirfd: i32, path: CString, mode: u32 },
+}
+
+impl Op {
+  /// The io_uring opcode this op is submitted as (for probing).
+  pub fn opcode(&self) -> u8 {
+    match self {
+      Op::Nop => opcode::Nop::CODE,
+      Op::Read { .. } => opcode::Read::CODE,
+      Op::Write { .. } => opcode::Write::CODE,
+      Op::Readv { .. } => opcode::Readv::CODE,
+      Op::Writev { .. } => opcode::Writev::CODE,
+      Op::OpenAt { .. } => opcode::OpenAt::CODE,
+      Op::Close { .. } => opcode::Close::CODE,
+      Op::Statx { .. } => opcode::Statx::CODE,
+      Op::Fsync { .. } => opcode::Fsync::CODE,
+      Op::UnlinkAt { .. } => opcode::UnlinkAt::CODE,
+      Op::RenameAt { .. } => opcode::RenameAt::CODE,
+      Op::MkdirAt { .. } => opcode::MkDirAt::CODE,
+    }
+  }
+
+  /// Builds the SQE. The pointers it carries point into `self` (paths, iovecs) or at caller memory.
+  pub(crate) fn entry(&self) -> squeue::Entry {
+    match self {
+      Op::Nop => opcode::Nop::new().build(),
+      Op::Read { fd, buf, len, offset } => {
+        opcode::Read::new(types::Fd(*fd), *buf, *len).offset(*offset).build()
+      }
+      Op::Write { fd, buf, len, offset } => {
+        opcode::Write::new(types::Fd(*fd), *buf, *len).offset(*offset).build()
+      }
+      Op::Readv { fd, iov, offset } => {
+        opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
+      }
+      Op::Writev { fd, iov, offset } => {
+        opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
+      }
+      Op::OpenAt { dirfd, path, flags, mode } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+        .flags(*flags | libc::O_CLOEXEC)
+        .mode(*mode)
+        .build(),
+      Op::Close { fd } => opcode::Close::new(types::Fd(*fd)).build(),
+      Op::Statx { dirfd, path, flags, mask, buf } => {
+        opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), (*buf).cast::<types::statx>())
+          .flags(*flags)
+          .mask(*mask)
+          .build()
+      }
+      Op::Fsync { fd, datasync } => {
+        let flags = if *datasync { types::FsyncFlags::DATASYNC } else { types::FsyncFlags::empty() };
+        opcode::Fsync::new(types::Fd(*fd)).flags(flags).build()
+      }
+      Op::UnlinkAt { dirfd, path, flags } => {
+        opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr()).flags(*flags).build()
+      }
+      Op::RenameAt { olddirfd, oldpath, newdirfd, newpath, flags } => opcode::RenameAt::new(
+        types::Fd(*olddirfd),
+        oldpath.as_ptr(),
+        types::Fd(*newdirfd),
+        newpath.as_ptr(),
+      )
+      .flags(*flags)
+      .build(),
+      Op::MkdirAt { dirfd, path, mode } => {
+        opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr()).mode(*mode).build()
+      }
+    }
+  }
+}
+
+/// Names of the ops, as the probe reports them to the layers above.
+pub const OP_NAMES: &[(&str, u8)] = &[
+  ("nop", opcode::Nop::CODE),
+  ("read", opcode::Read::CODE),
+  ("write", opcode::Write::CODE),
+  ("readv", opcode::Readv::CODE),
+  ("writev", opcode::Writev::CODE),
+  ("openat", opcode::OpenAt::CODE),
+  ("close", opcode::Close::CODE),
+  ("statx", opcode::Statx::CODE),
+  ("fsync", opcode::Fsync::CODE),
+  ("unlinkat", opcode::UnlinkAt::CODE),
+  ("renameat", opcode::RenameAt::CODE),
+  ("mkdirat", opcode::MkDirAt::CODE),
+  ("async_cancel", opcode::AsyncCancel::CODE),
+];

@@ -1,0 +1,522 @@
+//! The ring: setup, the slab of in-flight ops, backpressure, flushing, reaping, cancellation.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{fence, Ordering};
+use std::time::{Duration, Instant};
+
+use io_uring::{cqueue, opcode, types, IoUring, Probe};
+
+use crate::op::{Op, OP_NAMES};
+
+const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
+const IORING_ENTER_SQ_WAKEUP: u32 = 1 << 1;
+
+/// user_data of the engine's own SQEs (cancellations): never a slot index.
+const INTERNAL: u64 = u64::MAX;
+
+/// Largest SQ the kernel accepts (`IORING_MAX_ENTRIES`).
+pub const MAX_ENTRIES: u32 = 32768;
+
+/// How a ring was set up. The first mode the kernel accepts wins, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+  /// `SINGLE_ISSUER | DEFER_TASKRUN | TASKRUN_FLAG` (6.1+): completions run only when we ask.
+  DeferTaskrun,
+  /// `COOP_TASKRUN | TASKRUN_FLAG` (5.19+).
+  CoopTaskrun,
+  /// No setup flags.
+  Plain,
+  /// `SQPOLL`: a kernel thread consumes the SQ; submitting needs no syscall while it is awake.
+  SqPoll,
+}
+
+impl Mode {
+  pub fn name(self) -> &'static str {
+    match self {
+      Mode::DeferTaskrun => "defer_taskrun",
+      Mode::CoopTaskrun => "coop_taskrun",
+      Mode::Plain => "plain",
+      Mode::SqPoll => "sqpoll",
+    }
+  }
+}
+
+/// SQPOLL settings.
+#[derive(Clone, Copy, Debug)]
+pub struct SqPoll {
+  /// Milliseconds the SQ thread spins without work before it sleeps. Must be at least 1: the
+  /// kernel silently turns 0 into one second.
+  pub idle_ms: u32,
+  /// Pin the SQ thread to this CPU (`IORING_SETUP_SQ_AFF`).
+  pub cpu: Option<u32>,
+}
+
+/// Ring settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+  /// SQ size (1..=32768, rounded up to a power of two by the kernel). Also the cap on ops the
+  /// engine keeps inside the kernel at once; further ops wait in the engine's queue.
+  pub entries: u32,
+  pub sqpoll: Option<SqPoll>,
+}
+
+impl Default for Options {
+  fn default() -> Self {
+    Options { entries: 256, sqpoll: None }
+  }
+}
+
+/// Counters for `stats()`. All counts are since the ring was created.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+  /// Ops handed to the kernel (SQEs made visible to it), the engine's own cancellations excluded.
+  pub submitted: u64,
+  /// Final completions reaped (one per op).
+  pub completed: u64,
+  /// `io_uring_enter` calls this ring made, for any reason.
+  pub enter_calls: u64,
+  /// Ops owned by the ring: queued or inside the kernel.
+  pub in_flight: u32,
+  /// Ops waiting in the engine's queue because the SQ was full or the cap was reached.
+  pub queued: u32,
+  /// Times the kernel reported a CQ overflow that the engine had to flush.
+  pub cq_overflows: u64,
+  /// SQPOLL wake-ups the engine had to request.
+  pub sq_wakeups: u64,
+}
+
+/// One reaped completion. `keep` and `op` are handed back only with the final CQE of an op:
+/// from then on the kernel touches none of the op's memory.
+pub struct Completion<T> {
+  pub token: u32,
+  /// The CQE's result: a count or fd on success, `-errno` on failure.
+  pub result: i32,
+  pub flags: u32,
+  /// `Some` on the op's final completion (always, for the single-shot ops that exist today).
+  pub done: Option<(Op, T)>,
+}
+
+struct Slot<T> {
+  op: Op,
+  keep: T,
+  /// The SQE has been written into the SQ (the kernel may now touch the op's memory).
+  in_kernel: bool,
+}
+
+/// An io_uring instance plus ownership of everything its in-flight ops point at.
+///
+/// `T` is whatever keeps the caller's buffers alive (a reference to a JS buffer in the binding,
+/// a `Vec<u8>` in tests). The ring holds it from [`push`](Ring::push) until the op's final CQE is
+/// reaped, and hands it back then through [`reap`](Ring::reap). Nothing else releases it: not
+/// dropping a handle, not [`cancel_all`](Ring::cancel_all), not dropping the ring (which leaks
+/// what is still in flight rather than free memory the kernel may still write).
+pub struct Ring<T> {
+  ring: IoUring,
+  mode: Mode,
+  eventfd: Option<OwnedFd>,
+  probe: Option<Probe>,
+  slots: Vec<Option<Slot<T>>>,
+  free: Vec<u32>,
+  /// Tokens of ops not yet written into the SQ, in submission order.
+  backlog: VecDeque<u32>,
+  /// Completions made by the engine itself (ops cancelled before they reached the kernel).
+  local: VecDeque<(u32, i32)>,
+  /// SQEs written into the SQ and not yet passed to `io_uring_enter` (non-SQPOLL rings).
+  unsubmitted: u32,
+  /// Ops whose SQE is in the SQ or the kernel, not yet completed.
+  in_kernel: u32,
+  cap: u32,
+  stats: Stats,
+}
+
+impl<T> Ring<T> {
+  /// Creates a ring, trying the fastest setup the kernel accepts (see [`Mode`]).
+  pub fn new(options: Options) -> io::Result<Ring<T>> {
+    if options.entries == 0 || options.entries > MAX_ENTRIES {
+      return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let entries = options.entries.next_power_of_two();
+    let cq = entries * 2;
+    let (ring, mode) = match options.sqpoll {
+      Some(sq) => {
+        if sq.idle_ms == 0 {
+          return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        let mut b = IoUring::builder();
+        b.setup_cqsize(cq).setup_sqpoll(sq.idle_ms);
+        if let Some(cpu) = sq.cpu {
+          b.setup_sqpoll_cpu(cpu);
+        }
+        (b.build(entries)?, Mode::SqPoll)
+      }
+      None => {
+        let attempts: [(Mode, fn(&mut io_uring::Builder)); 3] = [
+          (Mode::DeferTaskrun, |b| {
+            b.setup_single_issuer().setup_defer_taskrun().setup_taskrun_flag();
+          }),
+          (Mode::CoopTaskrun, |b| {
+            b.setup_coop_taskrun().setup_taskrun_flag();
+          }),
+          (Mode::Plain, |_| {}),
+        ];
+        let mut last = io::Error::from_raw_os_error(libc::EINVAL);
+        let mut made = None;
+        for (mode, flags) in attempts {
+          let mut b = IoUring::builder();
+          b.setup_cqsize(cq);
+          flags(&mut b);
+          match b.build(entries) {
+            Ok(r) => {
+              made = Some((r, mode));
+              break;
+            }
+            // EINVAL: the kernel does not know these flags; try fewer.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last = e,
+            Err(e) => return Err(e),
+          }
+        }
+        made.ok_or(last)?
+      }
+    };
+    let mut probe = Probe::new();
+    let probe = ring.submitter().register_probe(&mut probe).ok().map(|_| probe);
+    let cap = ring.params().sq_entries().min(ring.params().cq_entries() / 2);
+    let eventfd = if mode == Mode::DeferTaskrun {
+      // SAFETY: eventfd returns a new fd or -1; a new fd is owned by nobody else.
+      let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+      if fd < 0 {
+        return Err(io::Error::last_os_error());
+      }
+      let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+      ring.submitter().register_eventfd(fd.as_raw_fd())?;
+      Some(fd)
+    } else {
+      None
+    };
+    Ok(Ring {
+      ring,
+      mode,
+      eventfd,
+      probe,
+      slots: Vec::new(),
+      free: Vec::new(),
+      backlog: VecDeque::new(),
+      local: VecDeque::new(),
+      unsubmitted: 0,
+      in_kernel: 0,
+      cap,
+      stats: Stats::default(),
+    })
+  }
+
+  pub fn mode(&self) -> Mode {
+    self.mode
+  }
+
+  /// The ring's fd: readable (EPOLLIN) when completions or deferred work are pending.
+  pub fn fd(&self) -> i32 {
+    self.ring.as_raw_fd()
+  }
+
+  /// The fd to wait on (epoll, `uv_poll`) for completions: readable when the ring has completions
+  /// or deferred completion work. On a `DEFER_TASKRUN` ring this is an eventfd registered with the
+  /// ring, because the ring's own fd is not woken when deferred work arrives (measured on 6.18:
+  /// poll on it slept to its timeout). Call [`clear_wakeup`](Ring::clear_wakeup) when it fires.
+  pub fn poll_fd(&self) -> i32 {
+    self.eventfd.as_ref().map_or(self.fd(), |e| e.as_raw_fd())
+  }
+
+  /// Resets the eventfd behind [`poll_fd`](Ring::poll_fd), if there is one (one `read`).
+  pub fn clear_wakeup(&self) {
+    if let Some(e) = &self.eventfd {
+      let mut v = 0u64;
+      // SAFETY: reads 8 bytes into a live u64 from an fd we own; EAGAIN (not signalled) is fine.
+      unsafe { libc::read(e.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+    }
+  }
+
+  pub fn sq_entries(&self) -> u32 {
+    self.ring.params().sq_entries()
+  }
+
+  pub fn cq_entries(&self) -> u32 {
+    self.ring.params().cq_entries()
+  }
+
+  /// Whether the kernel supports an opcode. Without a probe (kernels before 5.6) only the
+  /// opcodes of 5.1 are assumed.
+  pub fn supports(&self, opcode: u8) -> bool {
+    match &self.probe {
+      Some(p) => p.is_supported(opcode),
+      None => opcode <= opcode::Fsync::CODE,
+    }
+  }
+
+  /// Names of the engine's ops that this kernel supports.
+  pub fn supported_ops(&self) -> Vec<&'static str> {
+    OP_NAMES.iter().filter(|(_, code)| self.supports(*code)).map(|(name, _)| *name).collect()
+  }
+
+  pub fn stats(&self) -> Stats {
+    let mut s = self.stats;
+    s.in_flight = self.in_flight();
+    s.queued = self.backlog.len() as u32;
+    s
+  }
+
+  /// Ops owned by the ring (queued, in the kernel, or cancelled but not yet reaped).
+  pub fn in_flight(&self) -> u32 {
+    (self.slots.len() - self.free.len()) as u32
+  }
+
+  /// Whether [`flush`](Ring::flush) has work: ops queued or SQEs not yet submitted.
+  pub fn needs_flush(&self) -> bool {
+    self.unsubmitted > 0 || (!self.backlog.is_empty() && self.in_kernel < self.cap)
+  }
+
+  /// Takes ownership of an op and of `keep`, and queues it. It reaches the kernel at the next
+  /// [`flush`](Ring::flush). Returns the op's token, reported again by its completions.
+  ///
+  /// # Safety
+  /// Every raw pointer in `op` (`buf` of Read/Write/Statx, the `iov_base` of each iovec) must point
+  /// at memory that stays valid, and that nothing else reads or writes (for buffers the kernel
+  /// writes) or writes (for buffers it reads), for as long as `keep` is alive.
+  ///
+  /// The invariant that makes the whole crate sound rests on this: **the ring drops `keep`, and
+  /// the op with its own paths and iovecs, only after reaping the op's final CQE** — handing both
+  /// back in [`Completion::done`]. No other path releases them: [`cancel_all`](Ring::cancel_all)
+  /// only asks the kernel to finish early, and dropping the ring with ops still inside the kernel
+  /// leaks them.
+  pub unsafe fn push(&mut self, op: Op, keep: T) -> u32 {
+    let slot = Slot { op, keep, in_kernel: false };
+    let token = match self.free.pop() {
+      Some(t) => {
+        self.slots[t as usize] = Some(slot);
+        t
+      }
+      None => {
+        self.slots.push(Some(slot));
+        (self.slots.len() - 1) as u32
+      }
+    };
+    self.backlog.push_back(token);
+    token
+  }
+
+  /// Writes queued ops into the SQ while it has room and the cap allows; returns how many.
+  fn fill_sq(&mut self) -> u32 {
+    let mut n = 0;
+    let mut sq = self.ring.submission();
+    while self.in_kernel < self.cap && !sq.is_full() {
+      let Some(token) = self.backlog.pop_front() else { break };
+      let slot = self.slots[token as usize].as_mut().expect("queued token has a slot");
+      let entry = slot.op.entry().user_data(token as u64);
+      // SAFETY: the entry's pointers point into `slot.op` (heap-owned paths and iovecs) or at the
+      // caller's memory kept valid by `slot.keep` (the contract of `push`). The slot stays
+      // occupied, and so both stay alive, until this token's final CQE is reaped in `reap`.
+      unsafe { sq.push(&entry).expect("SQ checked not full") };
+      slot.in_kernel = true;
+      self.in_kernel += 1;
+      n += 1;
+    }
+    sq.sync();
+    self.stats.submitted += n as u64;
+    n
+  }
+
+  fn enter(&mut self, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<usize> {
+    self.stats.enter_calls += 1;
+    // SAFETY: no extended argument is passed (arg = None), so the kernel reads no user memory
+    // beyond the rings themselves.
+    unsafe { self.ring.submitter().enter::<libc::sigset_t>(to_submit, min_complete, flags, None) }
+  }
+
+  /// Hands queued ops to the kernel. One `io_uring_enter` per SQ-full of ops on ordinary rings;
+  /// none on an SQPOLL ring whose thread is awake. Transient kernel refusals (EAGAIN, EBUSY,
+  /// EINTR) leave the ops queued for the next flush.
+  pub fn flush(&mut self) -> io::Result<()> {
+    loop {
+      self.unsubmitted += self.fill_sq();
+      if self.mode == Mode::SqPoll {
+        // Order our tail store before reading NEED_WAKEUP (tokio-rs/io-uring#197).
+        fence(Ordering::SeqCst);
+        let sq = self.ring.submission();
+        let wake = sq.need_wakeup_after_intermittent_seqcst();
+        let overflow = sq.cq_overflow();
+        drop(sq);
+        if wake || overflow {
+          let mut flags = 0;
+          if wake {
+            flags |= IORING_ENTER_SQ_WAKEUP;
+            self.stats.sq_wakeups += 1;
+          }
+          if overflow {
+            flags |= IORING_ENTER_GETEVENTS;
+          }
+          match self.enter(0, 0, flags) {
+            Ok(_) => {}
+            Err(e) if transient(&e) => return Ok(()),
+            Err(e) => return Err(e),
+          }
+        }
+        self.unsubmitted = 0;
+        return Ok(());
+      }
+      if self.unsubmitted == 0 {
+        return Ok(());
+      }
+      let flags = if self.mode == Mode::DeferTaskrun { IORING_ENTER_GETEVENTS } else { 0 };
+      match self.enter(self.unsubmitted, 0, flags) {
+        Ok(_) => {
+          // What the kernel did not consume stays in the SQ for the next enter.
+          self.unsubmitted = self.ring.submission().len() as u32;
+        }
+        Err(e) if transient(&e) => return Ok(()),
+        Err(e) => return Err(e),
+      }
+      if self.backlog.is_empty() || self.in_kernel >= self.cap || self.unsubmitted > 0 {
+        return Ok(());
+      }
+    }
+  }
+
+  /// Runs deferred completion work if the kernel says some is pending (DEFER_TASKRUN,
+  /// TASKRUN_FLAG) or the CQ overflowed, so that reaping finds those completions.
+  fn run_deferred(&mut self) {
+    let sq = self.ring.submission();
+    let overflow = sq.cq_overflow();
+    let taskrun = sq.taskrun();
+    drop(sq);
+    if overflow {
+      self.stats.cq_overflows += 1;
+    }
+    if overflow || taskrun {
+      let _ = self.enter(0, 0, IORING_ENTER_GETEVENTS);
+    }
+  }
+
+  /// Reaps up to `max` completions, calling `f` for each. Returns how many were reaped. An op's
+  /// slot (and so its token) becomes free for reuse only here, after its final CQE.
+  pub fn reap(&mut self, max: usize, mut f: impl FnMut(Completion<T>)) -> usize {
+    let mut n = 0;
+    while n < max {
+      let Some((token, result)) = self.local.pop_front() else { break };
+      let done = self.release(token);
+      f(Completion { token, result, flags: 0, done: Some(done) });
+      n += 1;
+    }
+    if n == max {
+      return n;
+    }
+    self.run_deferred();
+    loop {
+      let mut batch = [(0u64, 0i32, 0u32); 64];
+      let mut got = 0;
+      {
+        let cq = self.ring.completion();
+        for cqe in cq.take((max - n).min(batch.len())) {
+          batch[got] = (cqe.user_data(), cqe.result(), cqe.flags());
+          got += 1;
+        }
+      }
+      if got == 0 {
+        return n;
+      }
+      for &(user_data, result, flags) in &batch[..got] {
+        if user_data == INTERNAL {
+          continue;
+        }
+        let token = user_data as u32;
+        let done = if cqueue::more(flags) {
+          None
+        } else {
+          self.in_kernel -= 1;
+          Some(self.release(token))
+        };
+        f(Completion { token, result, flags, done });
+        n += 1;
+      }
+      if n >= max {
+        return n;
+      }
+    }
+  }
+
+  fn release(&mut self, token: u32) -> (Op, T) {
+    let slot = self.slots[token as usize].take().expect("completion for a live slot");
+    self.free.push(token);
+    self.stats.completed += 1;
+    (slot.op, slot.keep)
+  }
+
+  /// Asks every op to finish early: queued ops complete with `-ECANCELED` without reaching the
+  /// kernel; ops inside it get an `IORING_OP_ASYNC_CANCEL` matching all. Their memory is still
+  /// released only when their CQEs are reaped. Ops that already finished complete normally.
+  pub fn cancel_all(&mut self) -> io::Result<()> {
+    while let Some(token) = self.backlog.pop_front() {
+      self.local.push_back((token, -libc::ECANCELED));
+    }
+    if self.in_kernel == 0 {
+      return Ok(());
+    }
+    let entry = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL);
+    {
+      let mut sq = self.ring.submission();
+      // SAFETY: a cancel-any entry carries no pointers.
+      if unsafe { sq.push(&entry) }.is_err() {
+        drop(sq);
+        // The SQ is full of our own entries: submit them first, then retry once.
+        self.flush()?;
+        let mut sq = self.ring.submission();
+        // SAFETY: as above.
+        unsafe { sq.push(&entry) }.map_err(|_| io::Error::from_raw_os_error(libc::EBUSY))?;
+      }
+    }
+    self.unsubmitted += 1;
+    self.ring.submission().sync();
+    self.flush()
+  }
+
+  /// Blocks until every owned op has completed or `timeout` has passed, handing each completion
+  /// to `f`. Returns the number of ops still in flight. Used when a ring is closed or its thread
+  /// exits, after [`cancel_all`](Ring::cancel_all).
+  pub fn drain(&mut self, timeout: Duration, mut f: impl FnMut(Completion<T>)) -> u32 {
+    let deadline = Instant::now() + timeout;
+    while self.in_flight() > 0 {
+      let _ = self.flush();
+      if self.reap(usize::MAX, &mut f) > 0 || self.in_kernel == 0 {
+        // Progress, or only queued ops left (the next flush moves them): no need to wait.
+        continue;
+      }
+      let now = Instant::now();
+      if now >= deadline {
+        break;
+      }
+      let left = deadline - now;
+      let ts = types::Timespec::new().sec(left.as_secs()).nsec(left.subsec_nanos());
+      let args = types::SubmitArgs::new().timespec(&ts);
+      self.stats.enter_calls += 1;
+      let _ = self.ring.submitter().submit_with_args(1, &args);
+    }
+    self.in_flight()
+  }
+}
+
+impl<T> Drop for Ring<T> {
+  /// Never blocks and never frees memory the kernel may still use: ops still owned here (only if
+  /// the owner skipped [`drain`](Ring::drain), or it timed out) are leaked, not freed. Closing the
+  /// fd then makes the kernel cancel them.
+  fn drop(&mut self) {
+    for slot in self.slots.drain(..).flatten() {
+      if slot.in_kernel {
+        std::mem::forget(slot);
+      }
+    }
+  }
+}
+
+fn transient(e: &io::Error) -> bool {
+  matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::EINTR))
+}

@@ -1,0 +1,1 @@
+use napi_derive::napi;
