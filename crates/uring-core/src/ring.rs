@@ -271,6 +271,11 @@ impl<T> Ring<T> {
     (self.slots.len() - self.free.len()) as u32
   }
 
+  /// Ops waiting in the engine's queue (not yet written into the SQ).
+  pub fn queued(&self) -> u32 {
+    self.backlog.len() as u32
+  }
+
   /// Whether [`flush`](Ring::flush) has work: ops queued or SQEs not yet submitted.
   pub fn needs_flush(&self) -> bool {
     self.unsubmitted > 0 || (!self.backlog.is_empty() && self.in_kernel < self.cap)

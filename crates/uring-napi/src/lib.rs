@@ -1,1 +1,515 @@
+//! The napi-rs binding of `uring-core`. Layers: `crates/uring-core` (the engine) → this crate
+//! (argument conversion, event-loop integration, references to JS buffers) → `packages/uring`
+//! (the TypeScript API, the `node:fs` fallback, the docs).
+//!
+//! How a completion reaches JavaScript: ops are pushed into the engine from JS calls and return a
+//! token; a `uv_prepare` flushes them to the kernel once per loop turn; a `uv_poll` on the ring's
+//! wake-up fd reaps completions; reaped `(token, result, flags)` triples are written into an
+//! `Int32Array` that JS allocated, and one JS function is called per batch through
+//! `napi_make_callback`, so that promise reactions run at once. No threads, no threadsafe
+//! functions, no external buffers.
+//!
+//! Who owns memory the kernel touches: the engine, through [`Keep`] — strong references to every
+//! JS view an op reads or writes — held until the op's final CQE.
+
+mod js;
+mod uv;
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::ptr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
+use uring_core::{Completion, Op, Options, Ring, SqPoll, AT_FDCWD};
+
+/// How long closing a ring (or its thread exiting) waits for cancelled ops to complete before it
+/// leaks, rather than frees, whatever the kernel still holds.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// References to the JS views an op's SQE points into. Dropped (references deleted) on the JS
+/// thread right after the op's final CQE is reaped, and only then.
+enum Keep {
+  None,
+  One(sys::napi_ref),
+  Many(Vec<sys::napi_ref>),
+}
+
+impl Keep {
+  fn release(self, env: sys::napi_env) {
+    match self {
+      Keep::None => {}
+      Keep::One(r) => js::unref(env, r),
+      Keep::Many(rs) => rs.into_iter().for_each(|r| js::unref(env, r)),
+    }
+  }
+}
+
+struct State {
+  env: sys::napi_env,
+  ring: Ring<Keep>,
+  handles: Option<uv::Handles>,
+  /// The JS completion function: strong while ops are in flight, weak when idle so an unused
+  /// ring can be garbage-collected.
+  on_complete: sys::napi_ref,
+  busy: bool,
+  /// The JS-allocated Int32Array completions are written into, `[token, result, flags]` each.
+  completions: sys::napi_ref,
+  slots: *mut i32,
+  slot_count: usize,
+  async_ctx: sys::napi_async_context,
+  cleanup: sys::napi_async_cleanup_hook_handle,
+  /// The `Rc` handed to the cleanup hook, reclaimed here if the ring is destroyed first.
+  hook_arg: *const Cell,
+  /// `handle->data` of both uv handles: one `Rc` leaked into them, reclaimed on destroy.
+  handle_data: *const Cell,
+}
+
+type Cell = RefCell<Option<State>>;
+
+impl State {
+  /// Keeps the loop (and the JS side) alive exactly while the ring owns ops.
+  fn sync_busy(&mut self) {
+    let busy = self.ring.in_flight() > 0;
+    if busy != self.busy {
+      self.busy = busy;
+      if let Some(h) = &mut self.handles {
+        h.set_referenced(busy);
+      }
+      js::set_strong(self.env, self.on_complete, busy);
+    }
+  }
+
+  fn flush(&mut self) {
+    if self.ring.needs_flush() {
+      // Non-transient errors leave ops queued; they are retried every turn and cancelled by close.
+      let _ = self.ring.flush();
+    }
+  }
+
+  /// Reaps up to one completion array's worth, releasing each finished op's references.
+  fn reap_into_slots(&mut self) -> usize {
+    let (env, slots, max) = (self.env, self.slots, self.slot_count);
+    let mut i = 0;
+    self.ring.reap(max, |c: Completion<Keep>| {
+      // SAFETY: `slots` points at the JS-allocated Int32Array of `3 * max` elements that
+      // `completions` keeps alive; `i < max` because reap hands at most `max` completions.
+      unsafe {
+        *slots.add(3 * i) = c.token as i32;
+        *slots.add(3 * i + 1) = c.result;
+        *slots.add(3 * i + 2) = c.flags as i32;
+      }
+      i += 1;
+      if let Some((_op, keep)) = c.done {
+        keep.release(env);
+      }
+    })
+  }
+}
+
+/// One loop turn's work: flush, then deliver completions batch by batch, then flush what their
+/// promise reactions queued, so that nothing waits unsubmitted while the loop blocks.
+fn turn(cell: &Cell, woken: bool) {
+  {
+    let mut b = cell.borrow_mut();
+    let Some(st) = b.as_mut() else { return };
+    if woken {
+      st.ring.clear_wakeup();
+    }
+    st.flush();
+  }
+  loop {
+    let call = {
+      let mut b = cell.borrow_mut();
+      let Some(st) = b.as_mut() else { return };
+      let n = st.reap_into_slots();
+      if n == 0 {
+        st.flush();
+        st.sync_busy();
+        return;
+      }
+      (st.env, st.async_ctx, st.on_complete, n, n == st.slot_count)
+    };
+    // No borrow is held while JS runs: it may push ops, or close the ring.
+    js::make_callback(call.0, call.1, call.2, call.3 as u32);
+    let mut b = cell.borrow_mut();
+    let Some(st) = b.as_mut() else { return };
+    st.flush();
+    if !call.4 {
+      st.sync_busy();
+      return;
+    }
+  }
+}
+
+unsafe extern "C" fn on_prepare(h: *mut uv::Handle) {
+  // SAFETY: handle data is the `Rc<Cell>` leaked in `NativeRing::new`, alive until the handles close.
+  turn(unsafe { &*(uv::data(h) as *const Cell) }, false);
+}
+
+unsafe extern "C" fn on_poll(h: *mut uv::Handle, _status: i32, _events: i32) {
+  // SAFETY: as in `on_prepare`.
+  turn(unsafe { &*(uv::data(h) as *const Cell) }, true);
+}
+
+struct Closing {
+  remaining: u32,
+  hook: Option<sys::napi_async_cleanup_hook_handle>,
+}
+
+unsafe extern "C" fn on_close(h: *mut uv::Handle) {
+  let closing = uv::data(h) as *mut Closing;
+  // SAFETY: libuv is done with `h`; `closing` was leaked by `destroy` for exactly two closes.
+  unsafe {
+    uv::free(h);
+    (*closing).remaining -= 1;
+    if (*closing).remaining == 0 {
+      let c = Box::from_raw(closing);
+      if let Some(hook) = c.hook {
+        sys::napi_remove_async_cleanup_hook(hook);
+      }
+    }
+  }
+}
+
+/// Ends a ring: cancels and drains whatever is in flight (blocking, bounded), releases every
+/// reference, closes the uv handles. `hook` is set when called from the env's cleanup.
+fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
+  let Some(mut st) = cell.borrow_mut().take() else { return };
+  let env = st.env;
+  if st.ring.in_flight() > 0 {
+    let _ = st.ring.cancel_all();
+    // Ops still owned after the deadline are leaked by the ring's Drop, never freed.
+    st.ring.drain(DRAIN_TIMEOUT, |c| {
+      if let Some((_op, keep)) = c.done {
+        keep.release(env);
+      }
+    });
+  }
+  if st.ring.in_flight() > 0 {
+    // Keep the completion function (and so the views) reachable for ever: leaked, not freed.
+    js::set_strong(env, st.on_complete, true);
+  } else {
+    js::unref(env, st.on_complete);
+  }
+  js::unref(env, st.completions);
+  js::async_destroy(env, st.async_ctx);
+  if hook.is_none() && !st.cleanup.is_null() {
+    // SAFETY: the hook was registered in `new` and has not run (it would have taken the state);
+    // once removed it never runs, so its Rc is ours to drop.
+    unsafe {
+      sys::napi_remove_async_cleanup_hook(st.cleanup);
+      drop(Rc::from_raw(st.hook_arg));
+    }
+  }
+  if let Some(h) = st.handles.take() {
+    let closing = Box::into_raw(Box::new(Closing { remaining: 2, hook }));
+    // SAFETY: re-point both handles' data at `closing` for `on_close`; no poll or prepare
+    // callback runs for a closing handle.
+    unsafe {
+      *(h.poll as *mut *mut c_void) = closing.cast();
+      *(h.prepare as *mut *mut c_void) = closing.cast();
+      drop(Rc::from_raw(st.handle_data));
+    }
+    h.close(on_close);
+  } else if let Some(hook) = hook {
+    // SAFETY: the hook handle is live until removed, once.
+    unsafe { sys::napi_remove_async_cleanup_hook(hook) };
+  }
+  // Dropping the state closes the ring (after its handles stopped polling its fds).
+}
+
+unsafe extern "C" fn on_env_cleanup(handle: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
+  // SAFETY: `arg` is an `Rc<Cell>` leaked in `new` for this hook, reclaimed here once.
+  let cell = unsafe { Rc::from_raw(arg as *const Cell) };
+  destroy(&cell, Some(handle));
+}
+
+/// Counters of one ring (see `Ring.stats()` in the TypeScript API).
+#[napi(object)]
+pub struct NativeStats {
+  pub submitted: f64,
+  pub completed: f64,
+  pub enter_calls: f64,
+  pub in_flight: u32,
+  pub queued: u32,
+  pub cq_overflows: f64,
+  pub sq_wakeups: f64,
+}
+
+/// One io_uring instance bound to the calling thread's event loop. Internal: used by the
+/// TypeScript `Ring`, which validates arguments first.
+#[napi]
+pub struct NativeRing {
+  cell: Rc<Cell>,
+  env: sys::napi_env,
+  mode: &'static str,
+  supported: Vec<&'static str>,
+}
+
+fn closed() -> Error {
+  Error::new(Status::GenericFailure, "ring is closed")
+}
+
+fn buffer_range(env: sys::napi_env, buffer: &Unknown, offset: u32, length: u32) -> Result<*mut u8> {
+  let (p, len) = js::view(env, buffer.raw())?;
+  if offset as usize + length as usize > len {
+    return Err(Error::new(Status::InvalidArg, "offset + length exceeds the buffer"));
+  }
+  // SAFETY: in bounds of the view, checked above.
+  Ok(unsafe { p.add(offset as usize) })
+}
+
+fn position(pos: i64) -> u64 {
+  if pos < 0 {
+    uring_core::CURRENT_POSITION
+  } else {
+    pos as u64
+  }
+}
+
+#[napi]
+impl NativeRing {
+  /// `entries`: SQ size. `sqpoll_idle_ms`: set for an SQPOLL ring. `on_complete(n)` is called with
+  /// `n` triples written into `completions` (an Int32Array whose length is a multiple of 3).
+  #[napi(constructor)]
+  pub fn new(
+    env: Env,
+    entries: u32,
+    sqpoll_idle_ms: Option<u32>,
+    sqpoll_cpu: Option<u32>,
+    on_complete: Unknown,
+    completions: Unknown,
+  ) -> Result<Self> {
+    let env = env.raw();
+    let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll { idle_ms, cpu: sqpoll_cpu });
+    let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll })
+      .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0))))?;
+    let (slots, bytes) = js::view(env, completions.raw())?;
+    let slot_count = bytes / 12;
+    if slot_count == 0 {
+      return Err(Error::new(Status::InvalidArg, "completions array too small"));
+    }
+    let mode = ring.mode().name();
+    let supported = ring.supported_ops();
+    let poll_fd = ring.poll_fd();
+    let state = State {
+      env,
+      ring,
+      handles: None,
+      on_complete: js::strong(env, on_complete.raw())?,
+      busy: true,
+      completions: js::strong(env, completions.raw())?,
+      slots: slots.cast(),
+      slot_count,
+      async_ctx: js::async_context(env)?,
+      cleanup: ptr::null_mut(),
+      hook_arg: ptr::null(),
+      handle_data: ptr::null(),
+    };
+    let cell = Rc::new(RefCell::new(Some(state)));
+    let data = Rc::into_raw(cell.clone());
+    let handles = uv::Handles::start(js::uv_loop(env)?, poll_fd, data as *mut c_void, on_poll, on_prepare);
+    let handles = match handles {
+      Ok(h) => h,
+      Err(msg) => {
+        // SAFETY: reclaims the Rc just leaked; no handle holds it.
+        unsafe { drop(Rc::from_raw(data)) };
+        destroy(&cell, None);
+        return Err(Error::new(Status::GenericFailure, msg));
+      }
+    };
+    let mut cleanup = ptr::null_mut();
+    let hook_arg = Rc::into_raw(cell.clone());
+    // SAFETY: the hook gets an Rc of its own, reclaimed when it runs, or by `destroy` when the
+    // ring is destroyed first (which removes the hook).
+    let s = unsafe { sys::napi_add_async_cleanup_hook(env, Some(on_env_cleanup), hook_arg as *mut c_void, &mut cleanup) };
+    if s != sys::Status::napi_ok {
+      return Err(Error::new(Status::GenericFailure, "napi_add_async_cleanup_hook failed"));
+    }
+    {
+      let mut b = cell.borrow_mut();
+      let st = b.as_mut().expect("just made");
+      st.handles = Some(handles);
+      st.cleanup = cleanup;
+      st.hook_arg = hook_arg;
+      st.handle_data = data;
+      st.sync_busy();
+    }
+    Ok(NativeRing { cell, env, mode, supported })
+  }
+
+  /// How the kernel accepted the ring: `defer_taskrun`, `coop_taskrun`, `plain` or `sqpoll`.
+  #[napi(getter)]
+  pub fn mode(&self) -> &'static str {
+    self.mode
+  }
+
+  /// Ops this kernel supports, by name (`read`, `openat`, ...).
+  #[napi(getter)]
+  pub fn supported_ops(&self) -> Vec<&'static str> {
+    self.supported.clone()
+  }
+
+  fn push(&self, op: Op, keep: Keep) -> Result<u32> {
+    let mut b = self.cell.borrow_mut();
+    let Some(st) = b.as_mut() else {
+      keep.release(self.env);
+      return Err(closed());
+    };
+    // SAFETY: every pointer in `op` points into a JS view that `keep` holds a strong reference to
+    // (made by the caller right after `js::view`), so V8 keeps its backing store alive; the ring
+    // releases `keep` only after the op's final CQE (the contract of `Ring::push`).
+    let token = unsafe { st.ring.push(op, keep) };
+    if st.ring.queued() >= st.ring.sq_entries() {
+      // A full SQ's worth is waiting: submit now instead of at the end of the turn.
+      st.flush();
+    }
+    st.sync_busy();
+    Ok(token)
+  }
+
+  fn env(&self) -> Result<sys::napi_env> {
+    if self.cell.borrow().is_none() {
+      return Err(closed());
+    }
+    Ok(self.env)
+  }
+
+  #[napi]
+  pub fn read(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
+    let env = self.env()?;
+    let buf = buffer_range(env, &buffer, offset, length)?;
+    let keep = Keep::One(js::strong(env, buffer.raw())?);
+    self.push(Op::Read { fd, buf, len: length, offset: self::position(position) }, keep)
+  }
+
+  #[napi]
+  pub fn write(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
+    let env = self.env()?;
+    let buf = buffer_range(env, &buffer, offset, length)?;
+    let keep = Keep::One(js::strong(env, buffer.raw())?);
+    self.push(Op::Write { fd, buf, len: length, offset: self::position(position) }, keep)
+  }
+
+  fn vectored(&self, buffers: Vec<Unknown>) -> Result<(Box<[libc::iovec]>, Keep)> {
+    let env = self.env()?;
+    let mut iov = Vec::with_capacity(buffers.len());
+    let mut refs = Vec::with_capacity(buffers.len());
+    for b in &buffers {
+      let (p, len) = js::view(env, b.raw())?;
+      iov.push(libc::iovec { iov_base: p.cast(), iov_len: len });
+    }
+    for b in &buffers {
+      refs.push(js::strong(env, b.raw())?);
+    }
+    Ok((iov.into_boxed_slice(), Keep::Many(refs)))
+  }
+
+  #[napi]
+  pub fn readv(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
+    let (iov, keep) = self.vectored(buffers)?;
+    self.push(Op::Readv { fd, iov, offset: self::position(position) }, keep)
+  }
+
+  #[napi]
+  pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
+    let (iov, keep) = self.vectored(buffers)?;
+    self.push(Op::Writev { fd, iov, offset: self::position(position) }, keep)
+  }
+
+  #[napi]
+  pub fn openat(&self, path: Unknown, flags: i32, mode: u32) -> Result<u32> {
+    let path = js::path(self.env()?, path.raw())?;
+    self.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode }, Keep::None)
+  }
+
+  #[napi]
+  pub fn close(&self, fd: i32) -> Result<u32> {
+    self.push(Op::Close { fd }, Keep::None)
+  }
+
+  /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats
+  /// the fd (`AT_EMPTY_PATH`).
+  #[napi]
+  pub fn statx(&self, fd: i32, path: Unknown, flags: i32, mask: u32, out: Unknown) -> Result<u32> {
+    let env = self.env()?;
+    let path = js::path(env, path.raw())?;
+    let buf = buffer_range(env, &out, 0, std::mem::size_of::<libc::statx>() as u32)?;
+    let keep = Keep::One(js::strong(env, out.raw())?);
+    let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
+    self.push(Op::Statx { dirfd, path, flags, mask, buf }, keep)
+  }
+
+  #[napi]
+  pub fn fsync(&self, fd: i32, datasync: bool) -> Result<u32> {
+    self.push(Op::Fsync { fd, datasync }, Keep::None)
+  }
+
+  #[napi]
+  pub fn unlinkat(&self, path: Unknown, flags: i32) -> Result<u32> {
+    let path = js::path(self.env()?, path.raw())?;
+    self.push(Op::UnlinkAt { dirfd: AT_FDCWD, path, flags }, Keep::None)
+  }
+
+  #[napi]
+  pub fn renameat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
+    let env = self.env()?;
+    let (oldpath, newpath) = (js::path(env, oldpath.raw())?, js::path(env, newpath.raw())?);
+    self.push(Op::RenameAt { olddirfd: AT_FDCWD, oldpath, newdirfd: AT_FDCWD, newpath, flags: 0 }, Keep::None)
+  }
+
+  #[napi]
+  pub fn mkdirat(&self, path: Unknown, mode: u32) -> Result<u32> {
+    let path = js::path(self.env()?, path.raw())?;
+    self.push(Op::MkdirAt { dirfd: AT_FDCWD, path, mode }, Keep::None)
+  }
+
+  #[napi]
+  pub fn nop(&self) -> Result<u32> {
+    self.push(Op::Nop, Keep::None)
+  }
+
+  /// Asks every in-flight op to finish early; each still completes through `on_complete`.
+  #[napi]
+  pub fn cancel_all(&self) -> Result<()> {
+    let mut b = self.cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?;
+    st.ring.cancel_all().map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    st.sync_busy();
+    Ok(())
+  }
+
+  #[napi]
+  pub fn stats(&self) -> Result<NativeStats> {
+    let b = self.cell.borrow();
+    let s = b.as_ref().ok_or_else(closed)?.ring.stats();
+    Ok(NativeStats {
+      submitted: s.submitted as f64,
+      completed: s.completed as f64,
+      enter_calls: s.enter_calls as f64,
+      in_flight: s.in_flight,
+      queued: s.queued,
+      cq_overflows: s.cq_overflows as f64,
+      sq_wakeups: s.sq_wakeups as f64,
+    })
+  }
+
+  /// Frees the ring. Ops still in flight are cancelled and drained first (blocking, bounded);
+  /// their completions are not delivered. The TypeScript `close()` drains asynchronously first.
+  #[napi]
+  pub fn destroy(&self) {
+    destroy(&self.cell, None);
+  }
+}
+
+impl Drop for NativeRing {
+  /// The JS object was collected: only possible while idle (the completion function, which
+  /// reaches this object, is held strongly while ops are in flight).
+  fn drop(&mut self) {
+    destroy(&self.cell, None);
+  }
+}

@@ -1,0 +1,151 @@
+//! Raw Node-API calls used on the hot path, each wrapped once. napi-rs's typed wrappers are
+//! avoided here because they create threadsafe functions (promises) or may copy (buffers).
+
+use std::ffi::{c_void, CString};
+use std::ptr;
+
+use napi::{sys, Error, Result, Status};
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+  if status == sys::Status::napi_ok {
+    Ok(())
+  } else {
+    Err(Error::new(Status::from(status), what.to_string()))
+  }
+}
+
+/// A JS ArrayBufferView's bytes: start pointer and byte length. The pointer is into V8's backing
+/// store, which does not move; it stays valid while the view is reachable (and not detached).
+pub fn view(env: sys::napi_env, value: sys::napi_value) -> Result<(*mut u8, usize)> {
+  let mut data: *mut c_void = ptr::null_mut();
+  let mut len = 0usize;
+  let mut kind = 0;
+  // SAFETY: out-pointers are valid locals; `value` is a live handle of this env.
+  let s = unsafe {
+    sys::napi_get_typedarray_info(env, value, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+  };
+  if s == sys::Status::napi_ok {
+    return Ok((data.cast(), len * element_size(kind)));
+  }
+  // SAFETY: as above.
+  let s = unsafe { sys::napi_get_dataview_info(env, value, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
+  check(s, "buffer must be a TypedArray, Buffer or DataView")?;
+  Ok((data.cast(), len))
+}
+
+fn element_size(kind: sys::napi_typedarray_type) -> usize {
+  use sys::TypedarrayType as T;
+  match kind {
+    T::int8_array | T::uint8_array | T::uint8_clamped_array => 1,
+    T::int16_array | T::uint16_array => 2,
+    T::int32_array | T::uint32_array | T::float32_array => 4,
+    _ => 8,
+  }
+}
+
+/// A strong reference: keeps `value` (and so its backing store) alive until [`unref`].
+pub fn strong(env: sys::napi_env, value: sys::napi_value) -> Result<sys::napi_ref> {
+  let mut r = ptr::null_mut();
+  // SAFETY: valid env and value; `r` is a valid out-pointer.
+  check(unsafe { sys::napi_create_reference(env, value, 1, &mut r) }, "napi_create_reference")?;
+  Ok(r)
+}
+
+/// Deletes a reference made by [`strong`] or [`weak`]. Must run on the env's thread.
+pub fn unref(env: sys::napi_env, r: sys::napi_ref) {
+  // SAFETY: `r` was created in `env` and is deleted exactly once by its owner.
+  unsafe { sys::napi_delete_reference(env, r) };
+}
+
+/// Makes a reference strong (`on`) or weak: a weak one lets GC collect the value.
+pub fn set_strong(env: sys::napi_env, r: sys::napi_ref, on: bool) {
+  let mut count = 0;
+  // SAFETY: `r` is a live reference of `env`; counts only move between 0 and 1.
+  unsafe {
+    if on {
+      sys::napi_reference_ref(env, r, &mut count)
+    } else {
+      sys::napi_reference_unref(env, r, &mut count)
+    }
+  };
+}
+
+pub fn get(env: sys::napi_env, r: sys::napi_ref) -> sys::napi_value {
+  let mut v = ptr::null_mut();
+  // SAFETY: `r` is a live reference of `env`.
+  unsafe { sys::napi_get_reference_value(env, r, &mut v) };
+  v
+}
+
+/// A path argument: a JS string (UTF-8) or the bytes of a Uint8Array. Rejects NUL bytes.
+pub fn path(env: sys::napi_env, value: sys::napi_value) -> Result<CString> {
+  let mut len = 0usize;
+  // SAFETY: a null buffer asks only for the length.
+  let s = unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) };
+  let bytes = if s == sys::Status::napi_ok {
+    let mut buf = vec![0u8; len + 1];
+    // SAFETY: `buf` has room for `len` bytes and the terminating NUL.
+    check(
+      unsafe { sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut len) },
+      "path",
+    )?;
+    buf.truncate(len);
+    buf
+  } else {
+    let (p, n) = view(env, value).map_err(|_| Error::new(Status::InvalidArg, "path must be a string or Uint8Array"))?;
+    // SAFETY: `view` returned the view's live bytes; copied before any JS runs.
+    unsafe { std::slice::from_raw_parts(p, n) }.to_vec()
+  };
+  CString::new(bytes).map_err(|_| Error::new(Status::InvalidArg, "path must not contain null bytes"))
+}
+
+/// Calls `func(arg)` as Node calls into JS from the event loop: inside a handle scope and a
+/// callback scope, so promise reactions queued by `func` run before this returns. An exception
+/// thrown by `func` goes to `process.on('uncaughtException')`, as for any event-loop callback.
+pub fn make_callback(env: sys::napi_env, ctx: sys::napi_async_context, func: sys::napi_ref, arg: u32) {
+  // SAFETY: called on the env's thread from a libuv callback, with no JS on the stack; every
+  // handle is created and used inside the scope opened here.
+  unsafe {
+    let mut scope = ptr::null_mut();
+    sys::napi_open_handle_scope(env, &mut scope);
+    let f = get(env, func);
+    let mut recv = ptr::null_mut();
+    sys::napi_get_global(env, &mut recv);
+    let mut n = ptr::null_mut();
+    sys::napi_create_uint32(env, arg, &mut n);
+    let mut result = ptr::null_mut();
+    let s = sys::napi_make_callback(env, ctx, recv, f, 1, &n, &mut result);
+    if s == sys::Status::napi_pending_exception {
+      let mut err = ptr::null_mut();
+      sys::napi_get_and_clear_last_exception(env, &mut err);
+      sys::napi_fatal_exception(env, err);
+    }
+    sys::napi_close_handle_scope(env, scope);
+  }
+}
+
+/// An async context for [`make_callback`] (async_hooks see our completions as `uring`).
+pub fn async_context(env: sys::napi_env) -> Result<sys::napi_async_context> {
+  let mut name = ptr::null_mut();
+  let mut ctx = ptr::null_mut();
+  // SAFETY: valid env; the name string is created in the caller's handle scope.
+  unsafe {
+    check(sys::napi_create_string_utf8(env, c"uring".as_ptr(), 5, &mut name), "name")?;
+    let mut resource = ptr::null_mut();
+    check(sys::napi_create_object(env, &mut resource), "resource")?;
+    check(sys::napi_async_init(env, resource, name, &mut ctx), "napi_async_init")?;
+  }
+  Ok(ctx)
+}
+
+pub fn async_destroy(env: sys::napi_env, ctx: sys::napi_async_context) {
+  // SAFETY: `ctx` was made by `async_context` in `env` and is destroyed once.
+  unsafe { sys::napi_async_destroy(env, ctx) };
+}
+
+pub fn uv_loop(env: sys::napi_env) -> Result<*mut c_void> {
+  let mut lp = ptr::null_mut();
+  // SAFETY: valid env and out-pointer.
+  check(unsafe { sys::napi_get_uv_event_loop(env, &mut lp) }, "napi_get_uv_event_loop")?;
+  Ok(lp.cast())
+}
