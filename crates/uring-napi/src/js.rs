@@ -109,6 +109,13 @@ pub fn make_callback(env: sys::napi_env, ctx: sys::napi_async_context, func: sys
     let mut scope = ptr::null_mut();
     sys::napi_open_handle_scope(env, &mut scope);
     let f = get(env, func);
+    if f.is_null() {
+      // The callback was collected: the JS side must keep it alive as long as the ring (it is
+      // held weakly while idle). Nothing to deliver to; the completions stay counted in stats.
+      sys::napi_close_handle_scope(env, scope);
+      debug_assert!(false, "uring: completion callback was garbage-collected");
+      return;
+    }
     let mut recv = ptr::null_mut();
     sys::napi_get_global(env, &mut recv);
     let mut n = ptr::null_mut();

@@ -1,0 +1,105 @@
+// The node:fs backend: the same operations on libuv's thread pool. Used where io_uring is not
+// available, when asked for, and for single ops the kernel does not support.
+import * as fs from 'node:fs'
+import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
+import { RingError } from './errors'
+
+type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
+
+export class NodeBackend implements Backend {
+  readonly kind = 'node' as const
+  readonly mode = 'node'
+  private submitted = 0
+  private completed = 0
+  private inFlight = 0
+  private closed = false
+  private onIdle: (() => void) | undefined
+
+  /** Runs one node:fs call, counting it, and settles with `map(result)`. */
+  private run<T, R>(syscall: string, call: (cb: Cb<T>) => void, map: (v: T) => R, owner?: Owner): Promise<R> {
+    if (this.closed) return Promise.reject(new RingError('ERR_RING_CLOSED', `ring is closed, ${syscall}`))
+    return new Promise<R>((resolve, reject) => {
+      call((err, v) => {
+        this.completed++
+        this.inFlight--
+        owner?.release()
+        if (err) reject(err)
+        else resolve(map(v))
+        if (this.inFlight === 0 && this.onIdle) this.onIdle()
+      })
+      this.submitted++
+      this.inFlight++
+    })
+  }
+
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
+    return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner)
+  }
+
+  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
+    return this.run<number, any>('write', (cb) => fs.write(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner)
+  }
+
+  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
+    return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner)
+  }
+
+  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
+    return this.run<number, any>('write', (cb) => fs.writev(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner)
+  }
+
+  open(path: string | Buffer, flags: number, mode: number): Promise<number> {
+    return this.run<number, number>('open', (cb) => fs.open(path, flags, mode, cb), (fd) => fd)
+  }
+
+  close(fd: number): Promise<void> {
+    return this.run<void, void>('close', (cb) => fs.close(fd, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  stat(path: string | Buffer, follow: boolean): Promise<fs.Stats> {
+    return this.run<fs.Stats, fs.Stats>(follow ? 'stat' : 'lstat', (cb) => (follow ? fs.stat : fs.lstat)(path, cb), (s) => s)
+  }
+
+  fstat(fd: number, owner?: Owner): Promise<fs.Stats> {
+    return this.run<fs.Stats, fs.Stats>('fstat', (cb) => fs.fstat(fd, cb), (s) => s, owner)
+  }
+
+  fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void> {
+    return this.run<void, void>(datasync ? 'fdatasync' : 'fsync', (cb) => (datasync ? fs.fdatasync : fs.fsync)(fd, (e) => cb(e, undefined)), () => undefined, owner)
+  }
+
+  ftruncate(fd: number, length: number, owner?: Owner): Promise<void> {
+    return this.run<void, void>('ftruncate', (cb) => fs.ftruncate(fd, length, (e) => cb(e, undefined)), () => undefined, owner)
+  }
+
+  unlink(path: string | Buffer): Promise<void> {
+    return this.run<void, void>('unlink', (cb) => fs.unlink(path, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  rmdir(path: string | Buffer): Promise<void> {
+    return this.run<void, void>('rmdir', (cb) => fs.rmdir(path, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  mkdir(path: string | Buffer, mode: number): Promise<void> {
+    return this.run<void, void>('mkdir', (cb) => fs.mkdir(path, { mode }, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void> {
+    return this.run<void, void>('rename', (cb) => fs.rename(oldPath, newPath, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  nop(): Promise<number> {
+    return this.run<number, number>('nop', (cb) => setImmediate(cb, null, 0), (n) => n)
+  }
+
+  stats(): RingStats {
+    const { submitted, completed, inFlight } = this
+    return { submitted, completed, enterCalls: 0, inFlight, queued: 0, cqOverflows: 0, sqWakeups: 0, fallbackOps: 0 }
+  }
+
+  /** Thread-pool ops cannot be cancelled: closing waits for them to finish. */
+  async close_(): Promise<void> {
+    this.closed = true
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve))
+  }
+}

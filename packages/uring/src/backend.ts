@@ -1,0 +1,87 @@
+// The low-level operations every backend implements: io_uring (backend-uring.ts) and node:fs
+// (backend-node.ts). The fs API (fs.ts) is written once on top of this interface, so both backends
+// share every argument check, result shape and error path.
+import type { Stats } from 'node:fs'
+
+/** How a completed read/write is reported. */
+export enum Shape {
+  /** The plain result (a byte count or fd). */
+  Number = 0,
+  /** `{ bytesRead, buffer }` */
+  Read = 1,
+  /** `{ bytesWritten, buffer }` */
+  Write = 2,
+  /** `{ bytesRead, buffers }` */
+  Readv = 3,
+  /** `{ bytesWritten, buffers }` */
+  Writev = 4,
+}
+
+/** Counters of one ring. `enterCalls` counts every `io_uring_enter` the library made. */
+export interface RingStats {
+  /** Ops handed to the kernel. */
+  submitted: number
+  /** Ops completed. */
+  completed: number
+  /** `io_uring_enter` system calls made (0 on the node backend). */
+  enterCalls: number
+  /** Ops owned by the ring: queued or in the kernel. */
+  inFlight: number
+  /** Ops waiting for room in the submission queue. */
+  queued: number
+  /** CQ overflows the kernel reported (completions were kept, not lost). */
+  cqOverflows: number
+  /** SQPOLL wake-ups requested. */
+  sqWakeups: number
+  /** Ops of this ring that ran on node:fs because the kernel lacks their opcode. */
+  fallbackOps: number
+}
+
+export type BackendKind = 'io_uring' | 'node'
+
+/**
+ * Whoever must know when an op has finished (a FileHandle counting its pending ops so that
+ * `close()` waits for them). `release()` runs once per op, before its promise settles.
+ */
+export interface Owner {
+  release(): void
+}
+
+export interface Backend {
+  readonly kind: BackendKind
+  /** io_uring setup mode (`defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`), or `node`. */
+  readonly mode: string
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any>
+  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any>
+  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any>
+  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any>
+  open(path: string | Buffer, flags: number, mode: number): Promise<number>
+  close(fd: number): Promise<void>
+  stat(path: string | Buffer, follow: boolean): Promise<Stats>
+  fstat(fd: number, owner?: Owner): Promise<Stats>
+  fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void>
+  ftruncate(fd: number, length: number, owner?: Owner): Promise<void>
+  unlink(path: string | Buffer): Promise<void>
+  rmdir(path: string | Buffer): Promise<void>
+  mkdir(path: string | Buffer, mode: number): Promise<void>
+  rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void>
+  nop(): Promise<number>
+  stats(): RingStats
+  /** Settles every in-flight op (cancelling what can be), then frees the backend. */
+  close_(): Promise<void>
+}
+
+export function shaped(shape: Shape, n: number, buffer: unknown): any {
+  switch (shape) {
+    case Shape.Read:
+      return { bytesRead: n, buffer }
+    case Shape.Write:
+      return { bytesWritten: n, buffer }
+    case Shape.Readv:
+      return { bytesRead: n, buffers: buffer }
+    case Shape.Writev:
+      return { bytesWritten: n, buffers: buffer }
+    default:
+      return n
+  }
+}

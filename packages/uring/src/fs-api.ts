@@ -1,0 +1,655 @@
+// The node:fs/promises-compatible API, written once over the Backend interface so that the
+// io_uring and node:fs backends share every argument check, result shape and error.
+import { type BigIntStats, constants, fstat as fstatCb, type Stats } from 'node:fs'
+import * as nodeFsP from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { type Backend, type Owner, Shape } from './backend'
+import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError } from './errors'
+import {
+  checkAborted,
+  getOptions,
+  getValidatedPath,
+  parseFileMode,
+  type PathLike,
+  stringToFlags,
+  validateAbortSignal,
+  validateBoolean,
+  validateBuffer,
+  validateEncoding,
+  validateInteger,
+  validateObject,
+  validateOffsetLengthRead,
+  validateOffsetLengthWrite,
+  validatePosition,
+} from './validate'
+
+export type { PathLike }
+export type OpenMode = string | number
+export type Mode = string | number
+export type Encoding = BufferEncoding | 'buffer' | null
+
+/** The result of `FileHandle.read`. */
+export interface FileReadResult<T extends NodeJS.ArrayBufferView = Buffer> {
+  bytesRead: number
+  buffer: T
+}
+/** The result of `FileHandle.write`. */
+export interface FileWriteResult<T = Buffer> {
+  bytesWritten: number
+  buffer: T
+}
+export interface ReadVResult<T extends readonly NodeJS.ArrayBufferView[]> {
+  bytesRead: number
+  buffers: T
+}
+export interface WriteVResult<T extends readonly NodeJS.ArrayBufferView[]> {
+  bytesWritten: number
+  buffers: T
+}
+export interface FileReadOptions<T extends NodeJS.ArrayBufferView = Buffer> {
+  buffer?: T
+  offset?: number | null
+  length?: number | null
+  position?: number | bigint | null
+}
+export interface StatOptions {
+  bigint?: boolean
+}
+export interface ReadFileOptions {
+  encoding?: Encoding
+  flag?: OpenMode
+  signal?: AbortSignal
+}
+export interface WriteFileOptions {
+  encoding?: BufferEncoding | null
+  mode?: Mode
+  flag?: OpenMode
+  signal?: AbortSignal
+}
+export interface MakeDirectoryOptions {
+  recursive?: boolean
+  mode?: Mode
+}
+export interface RmDirOptions {
+  /** @deprecated as in Node: use `rm(path, { recursive: true })`. Runs on node:fs. */
+  recursive?: boolean
+  maxRetries?: number
+  retryDelay?: number
+}
+/** What `writeFile`/`appendFile` accept. */
+export type WriteData =
+  | string
+  | NodeJS.ArrayBufferView
+  | Iterable<string | NodeJS.ArrayBufferView>
+  | AsyncIterable<string | NodeJS.ArrayBufferView>
+
+/** Largest single read or write, as Node (2 GiB - 1). */
+const kIoMaxLength = 2 ** 31 - 1
+/** Read size when a file reports size 0 (procfs, pipes). */
+const kReadFileUnknownBufferLength = 64 * 1024
+/** Largest chunk `readFile` asks for at once. */
+const kReadFileBufferLength = 512 * 1024
+const kWriteFileMaxChunkSize = 512 * 1024
+const S_IFMT = constants.S_IFMT
+const S_IFREG = constants.S_IFREG
+
+function fileClosed(syscall: string): Error {
+  // Node's own error for an op on a closed FileHandle.
+  const err = new Error('file closed') as Error & { code: string; syscall: string }
+  err.code = 'EBADF'
+  err.syscall = syscall
+  return err
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('The operation was aborted') as Error & { code: string; cause: unknown }
+  err.name = 'AbortError'
+  err.code = 'ABORT_ERR'
+  err.cause = signal.reason
+  return err
+}
+
+function isArrayBufferView(v: unknown): v is NodeJS.ArrayBufferView {
+  return ArrayBuffer.isView(v)
+}
+
+function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
+  return v instanceof Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+}
+
+function validateBufferArray(buffers: unknown, name = 'buffers'): asserts buffers is NodeJS.ArrayBufferView[] {
+  if (!Array.isArray(buffers)) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
+  for (let i = 0; i < buffers.length; i++) {
+    if (!isArrayBufferView(buffers[i])) throw invalidArgType(`${name}[${i}]`, 'ArrayBufferView', buffers[i])
+  }
+}
+
+/**
+ * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
+ * `close()` waits for the handle's ops in flight, then closes the fd; later ops reject with EBADF.
+ */
+export class FileHandle implements Owner {
+  #fd: number
+  #backend: Backend
+  /** Ops of this handle not yet completed. */
+  #pending = 0
+  #closing: Promise<void> | undefined
+  #drained: (() => void) | undefined
+
+  /** @internal */
+  constructor(backend: Backend, fd: number) {
+    this.#backend = backend
+    this.#fd = fd
+  }
+
+  /** The numeric file descriptor, or -1 once the handle is closed. */
+  get fd(): number {
+    return this.#fd
+  }
+
+  /** @internal Owner: one op of this handle completed. */
+  release(): void {
+    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained()
+  }
+
+  /** The fd for a new op, counted as pending; throws Node's "file closed" when closed. */
+  #use(syscall: string): number {
+    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed(syscall)
+    this.#pending++
+    return this.#fd
+  }
+
+  /**
+   * Reads into `buffer` (default: a new 16 KiB Buffer) at `position` (null or -1: the current
+   * file position, which then advances). Forms: `read(buffer, offset?, length?, position?)`,
+   * `read(buffer, { offset, length, position })`, `read({ buffer, offset, length, position })`.
+   */
+  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<FileReadResult<T>>
+  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer: T, options?: FileReadOptions<T>): Promise<FileReadResult<T>>
+  read<T extends NodeJS.ArrayBufferView = Buffer>(options?: FileReadOptions<T>): Promise<FileReadResult<T>>
+  read(bufferOrOptions?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<FileReadResult<any>> {
+    // Fast path: read(buffer, offset, length, position) with plain integers.
+    if (
+      typeof offset === 'number' && typeof length === 'number' && typeof position === 'number' &&
+      isArrayBufferView(bufferOrOptions) && length > 0 && (offset | 0) === offset && (length | 0) === length &&
+      offset >= 0 && offset + length <= bufferOrOptions.byteLength && Number.isSafeInteger(position) && position >= -1 &&
+      this.#fd !== -1 && this.#closing === undefined
+    ) {
+      this.#pending++
+      return this.#backend.read(this.#fd, bufferOrOptions, offset, length, position, Shape.Read, this)
+    }
+    try {
+      return this.#readSlow(bufferOrOptions, offset, length, position)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  #readSlow(bufferOrOptions: unknown, offset: unknown, length: unknown, position: unknown): Promise<FileReadResult<any>> {
+    let buffer = bufferOrOptions as NodeJS.ArrayBufferView
+    if (!isArrayBufferView(buffer)) {
+      if (bufferOrOptions !== undefined) validateObject(bufferOrOptions, 'options', true)
+      const o = (bufferOrOptions ?? {}) as FileReadOptions<any>
+      buffer = o.buffer ?? Buffer.alloc(16384)
+      offset = o.offset ?? 0
+      length = o.length ?? buffer.byteLength - (offset as number)
+      position = o.position ?? null
+      validateBuffer(buffer)
+    }
+    if (offset !== null && typeof offset === 'object') {
+      const o = offset as FileReadOptions<any>
+      offset = o.offset ?? 0
+      length = o.length ?? buffer.byteLength - (offset as number)
+      position = o.position ?? null
+    }
+    if (offset == null) offset = 0
+    else validateInteger(offset, 'offset', 0)
+    length ??= buffer.byteLength - (offset as number)
+    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer } as any)
+    if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
+    validateInteger(length, 'length', 0)
+    validateOffsetLengthRead(offset as number, length, buffer.byteLength)
+    const pos = position == null ? -1 : validatePosition(position, 'position', length)
+    const fd = this.#use('read')
+    return this.#backend.read(fd, buffer, offset as number, length, pos, Shape.Read, this)
+  }
+
+  /**
+   * Writes `buffer` (or a string, encoded with `encoding`) at `position` (null: the current
+   * position). Forms: `write(buffer, offset?, length?, position?)`,
+   * `write(buffer, { offset, length, position })`, `write(string, position?, encoding?)`.
+   */
+  write<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<FileWriteResult<T>>
+  write<T extends NodeJS.ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | null }): Promise<FileWriteResult<T>>
+  write(data: string, position?: number | null, encoding?: BufferEncoding | null): Promise<FileWriteResult<string>>
+  write(buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<FileWriteResult<any>> {
+    try {
+      return this.#write(buffer, offsetOrOptions, length, position)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  #write(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): Promise<FileWriteResult<any>> {
+    if ((buffer as NodeJS.ArrayBufferView | undefined)?.byteLength === 0) {
+      return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as any)
+    }
+    if (isArrayBufferView(buffer)) {
+      let offset = offsetOrOptions
+      if (offset !== null && typeof offset === 'object') {
+        const o = offset as { offset?: number; length?: number; position?: number | null }
+        offset = o.offset ?? 0
+        length = o.length ?? buffer.byteLength - (offset as number)
+        position = o.position ?? null
+      }
+      if (offset == null) offset = 0
+      else validateInteger(offset, 'offset', 0)
+      if (typeof length !== 'number') length = buffer.byteLength - (offset as number)
+      const pos = typeof position === 'number' ? validatePosition(position, 'position', length as number) : -1
+      validateOffsetLengthWrite(offset as number, length as number, buffer.byteLength)
+      const fd = this.#use('write')
+      return this.#backend.write(fd, buffer, offset as number, length as number, pos, Shape.Write, this)
+    }
+    if (typeof buffer !== 'string') throw invalidArgType('buffer', ['string', 'Buffer', 'TypedArray', 'DataView'], buffer)
+    const encoding = validateEncoding(length ?? 'utf8') ?? 'utf8'
+    const bytes = Buffer.from(buffer, encoding === 'buffer' ? 'utf8' : encoding)
+    const pos = typeof offsetOrOptions === 'number' ? validatePosition(offsetOrOptions, 'position', bytes.length) : -1
+    if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as any)
+    const fd = this.#use('write')
+    return this.#backend.write(fd, bytes, 0, bytes.length, pos, Shape.Number, this).then((n: number) => ({ __proto__: null, bytesWritten: n, buffer }) as any)
+  }
+
+  /** Reads into several buffers in one op (`preadv`), at `position` (null: current position). */
+  readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<ReadVResult<T>> {
+    try {
+      validateBufferArray(buffers)
+      const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
+      const fd = this.#use('read')
+      return this.#backend.readv(fd, buffers as unknown as NodeJS.ArrayBufferView[], pos, Shape.Readv, this)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Writes several buffers in one op (`pwritev`), at `position` (null: current position). */
+  writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<WriteVResult<T>> {
+    try {
+      validateBufferArray(buffers)
+      const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
+      if (buffers.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffers } as any)
+      const fd = this.#use('write')
+      return this.#backend.writev(fd, buffers as unknown as NodeJS.ArrayBufferView[], pos, Shape.Writev, this)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `fstat` of the file. `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */
+  stat(options?: StatOptions & { bigint?: false }): Promise<Stats>
+  stat(options: StatOptions & { bigint: true }): Promise<BigIntStats>
+  stat(options?: StatOptions): Promise<Stats | BigIntStats>
+  async stat(options?: StatOptions): Promise<Stats | BigIntStats> {
+    const bigint = statBigint(options)
+    const fd = this.#use('fstat')
+    if (bigint) return this.#viaNode(() => nodeFstat(fd))
+    return this.#backend.fstat(fd, this)
+  }
+
+  /** Flushes data and metadata to storage (`fsync`). */
+  sync(): Promise<void> {
+    try {
+      return this.#backend.fsync(this.#use('fsync'), false, this)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Flushes data to storage (`fdatasync`). */
+  datasync(): Promise<void> {
+    try {
+      return this.#backend.fsync(this.#use('fdatasync'), true, this)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Truncates (or extends with zeros) the file to `len` bytes (default 0; negative means 0). */
+  async truncate(len: number = 0): Promise<void> {
+    validateInteger(len, 'len')
+    const fd = this.#use('ftruncate')
+    return this.#backend.ftruncate(fd, Math.max(0, len), this)
+  }
+
+  /** Reads from the current position to the end of the file. */
+  readFile(options?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>
+  readFile(options: { encoding: BufferEncoding; signal?: AbortSignal } | BufferEncoding): Promise<string>
+  readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
+  async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+    const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
+    validateAbortSignal(o.signal, 'options.signal')
+    checkAborted(o.signal)
+    return readAll(this, this.#backend, o.encoding ?? null, o.signal)
+  }
+
+  /** Writes `data` at the current position (a handle opened with 'a' appends). */
+  async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined })
+    validateAbortSignal(o.signal, 'options.signal')
+    checkAborted(o.signal)
+    return writeAll(this, this.#backend, data, o.encoding, o.signal)
+  }
+
+  /** Same as `writeFile` on a handle (Node's alias). */
+  appendFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    return this.writeFile(data, options)
+  }
+
+  /** Waits for this handle's ops in flight, then closes the fd. Closing twice is harmless. */
+  close(): Promise<void> {
+    if (this.#fd === -1) return Promise.resolve()
+    if (this.#closing !== undefined) return this.#closing
+    const fd = this.#fd
+    this.#closing = (async () => {
+      try {
+        if (this.#pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
+        this.#drained = undefined
+        await this.#backend.close(fd)
+        this.#fd = -1
+      } catch (e) {
+        this.#closing = undefined
+        throw e
+      }
+      this.#closing = undefined
+    })()
+    return this.#closing
+  }
+
+  /** `await using fh = await open(...)` closes the handle. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** Runs a node:fs call for this handle, counted as one of its pending ops. */
+  async #viaNode<R>(f: () => Promise<R>): Promise<R> {
+    try {
+      return await f()
+    } finally {
+      this.release()
+    }
+  }
+
+  /** @internal fd for an internal op of readFile/writeFile (counted as pending). */
+  _use(syscall: string): number {
+    return this.#use(syscall)
+  }
+}
+
+function nodeFstat(fd: number): Promise<BigIntStats> {
+  return new Promise((resolve, reject) => {
+    fstatCb(fd, { bigint: true }, (err, s) => (err ? reject(err) : resolve(s)))
+  })
+}
+
+function statBigint(options: unknown): boolean {
+  if (options == null) return false
+  validateObject(options, 'options')
+  const b = (options as StatOptions).bigint
+  if (b === undefined) return false
+  validateBoolean(b, 'options.bigint')
+  return b
+}
+
+async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  const st = await backend.fstat(fh._use('fstat'), fh)
+  const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0
+  if (size > kIoMaxLength) {
+    const err = new NodeStyleError(RangeError as unknown as ErrorConstructor, 'ERR_FS_FILE_TOO_LARGE', `File size (${size}) is greater than 2 GiB`)
+    throw err
+  }
+  const chunks: Buffer[] = []
+  let total = 0
+  if (size > 0) {
+    // Known size: read into one buffer, then keep reading in case the file grew.
+    const buf = Buffer.allocUnsafe(size)
+    while (total < size) {
+      if (signal?.aborted) throw abortError(signal)
+      const len = Math.min(size - total, kReadFileBufferLength)
+      const n = (await backend.read(fh._use('read'), buf, total, len, -1, Shape.Number, fh)) as number
+      if (n === 0) break
+      total += n
+    }
+    chunks.push(total === size ? buf : buf.subarray(0, total))
+  }
+  if (total === size) {
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal)
+      const buf = Buffer.allocUnsafe(kReadFileUnknownBufferLength)
+      const n = (await backend.read(fh._use('read'), buf, 0, buf.length, -1, Shape.Number, fh)) as number
+      if (n === 0) break
+      chunks.push(n === buf.length ? buf : buf.subarray(0, n))
+      total += n
+      if (total > kIoMaxLength) {
+        throw new NodeStyleError(RangeError as unknown as ErrorConstructor, 'ERR_FS_FILE_TOO_LARGE', `File size (${total}) is greater than 2 GiB`)
+      }
+    }
+  }
+  const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
+  return encoding !== null && encoding !== 'buffer' ? data.toString(encoding) : data
+}
+
+async function writeBytes(fh: FileHandle, backend: Backend, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+  let off = 0
+  // Write at the current position until everything is written (short writes continue).
+  do {
+    if (signal?.aborted) throw abortError(signal)
+    const len = Math.min(bytes.byteLength - off, kWriteFileMaxChunkSize)
+    const n = (await backend.write(fh._use('write'), bytes, off, len, -1, Shape.Number, fh)) as number
+    off += n
+  } while (off < bytes.byteLength)
+}
+
+async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encoding: BufferEncoding | 'buffer' | null | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const enc: BufferEncoding = encoding && encoding !== 'buffer' ? encoding : 'utf8'
+  if (typeof data === 'string') data = Buffer.from(data, enc)
+  if (isArrayBufferView(data)) {
+    if (data.byteLength > 0) await writeBytes(fh, backend, toBytes(data), signal)
+    else checkAborted(signal)
+    return
+  }
+  if (data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+    for await (const chunk of data as AsyncIterable<unknown>) {
+      let bytes: Uint8Array
+      if (typeof chunk === 'string') bytes = Buffer.from(chunk, enc)
+      else if (isArrayBufferView(chunk)) bytes = toBytes(chunk)
+      else throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], chunk)
+      if (bytes.byteLength > 0) await writeBytes(fh, backend, bytes, signal)
+    }
+    return
+  }
+  throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView', 'Iterable', 'AsyncIterable'], data)
+}
+
+/** `node:fs/promises` functions, bound to one backend (one ring). */
+export class FsApi {
+  readonly #backend: () => Backend
+  /** `fs.constants` (O_RDONLY, S_IFMT, ...). */
+  readonly constants = constants
+
+  /** @internal */
+  constructor(backend: () => Backend) {
+    this.#backend = backend
+    // Methods are used detached (`const { readFile } = ring.fs`), as node:fs/promises allows.
+    for (const name of Object.getOwnPropertyNames(FsApi.prototype)) {
+      const v = (FsApi.prototype as any)[name]
+      if (typeof v === 'function' && name !== 'constructor') (this as any)[name] = v.bind(this)
+    }
+  }
+
+  /** Opens a file; `flags` default 'r', `mode` default 0o666. */
+  async open(path: PathLike, flags?: OpenMode | null, mode?: Mode | null): Promise<FileHandle> {
+    const p = getValidatedPath(path)
+    const f = stringToFlags(flags, 'r')
+    const m = parseFileMode(mode, 'mode', 0o666)
+    const backend = this.#backend()
+    return new FileHandle(backend, await backend.open(p, f, m))
+  }
+
+  /** Reads a whole file (path or FileHandle). */
+  readFile(path: PathLike | FileHandle, options?: { encoding?: null; flag?: OpenMode; signal?: AbortSignal } | null): Promise<Buffer>
+  readFile(path: PathLike | FileHandle, options: { encoding: BufferEncoding; flag?: OpenMode; signal?: AbortSignal } | BufferEncoding): Promise<string>
+  readFile(path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
+  async readFile(path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+    const o = getOptions(options, { flag: 'r' as OpenMode, encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
+    validateAbortSignal(o.signal, 'options.signal')
+    if (path instanceof FileHandle) return path.readFile(o)
+    const p = getValidatedPath(path)
+    checkAborted(o.signal)
+    const flags = stringToFlags(o.flag, 'r')
+    const fh = await this.open(p, flags, 0o666)
+    return closeAfter(fh, () => fh.readFile({ encoding: o.encoding, signal: o.signal }))
+  }
+
+  /** Writes a whole file (path or FileHandle); creates or truncates it (flag 'w'). */
+  async writeFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, mode: 0o666 as Mode, flag: 'w' as OpenMode, signal: undefined as AbortSignal | undefined })
+    return this.#writeFile(path, data, o)
+  }
+
+  /** Appends to a file (path or FileHandle), creating it (flag 'a'). */
+  async appendFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, mode: 0o666 as Mode, flag: 'a' as OpenMode, signal: undefined as AbortSignal | undefined })
+    return this.#writeFile(path, data, o)
+  }
+
+  async #writeFile(path: PathLike | FileHandle, data: WriteData, o: WriteFileOptions & { encoding?: Encoding }): Promise<void> {
+    validateAbortSignal(o.signal, 'options.signal')
+    if (!isArrayBufferView(data) && typeof data !== 'string' && !(data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data))) {
+      throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
+    }
+    if (path instanceof FileHandle) return path.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
+    const p = getValidatedPath(path)
+    checkAborted(o.signal)
+    const flags = stringToFlags(o.flag, 'w')
+    const mode = parseFileMode(o.mode, 'mode', 0o666)
+    const fh = await this.open(p, flags, mode)
+    return closeAfter(fh, () => fh.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal }))
+  }
+
+  /** `stat` (follows symlinks). `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */
+  stat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>
+  stat(path: PathLike, options: StatOptions & { bigint: true }): Promise<BigIntStats>
+  stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>
+  async stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
+    const p = getValidatedPath(path)
+    if (statBigint(options)) return nodeFsP.stat(p, { bigint: true })
+    return this.#backend().stat(p, true)
+  }
+
+  /** `lstat` (does not follow a final symlink). */
+  lstat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>
+  lstat(path: PathLike, options: StatOptions & { bigint: true }): Promise<BigIntStats>
+  lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>
+  async lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
+    const p = getValidatedPath(path)
+    if (statBigint(options)) return nodeFsP.lstat(p, { bigint: true })
+    return this.#backend().stat(p, false)
+  }
+
+  /** Removes a file or symlink. */
+  async unlink(path: PathLike): Promise<void> {
+    return this.#backend().unlink(getValidatedPath(path))
+  }
+
+  /** Renames `oldPath` to `newPath`, replacing it if it exists. */
+  async rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
+    const a = getValidatedPath(oldPath, 'oldPath')
+    const b = getValidatedPath(newPath, 'newPath')
+    return this.#backend().rename(a, b)
+  }
+
+  /** Removes an empty directory. (`recursive` is deprecated in Node and runs on node:fs.) */
+  async rmdir(path: PathLike, options?: RmDirOptions): Promise<void> {
+    const p = getValidatedPath(path)
+    if (options != null) {
+      validateObject(options, 'options')
+      if (options.recursive !== undefined) validateBoolean(options.recursive, 'options.recursive')
+      if (options.recursive) return nodeFsP.rmdir(p, options)
+    }
+    return this.#backend().rmdir(p)
+  }
+
+  /**
+   * Creates a directory. With `recursive`, creates missing parents and resolves to the first
+   * directory created (undefined when none was).
+   */
+  mkdir(path: PathLike, options: MakeDirectoryOptions & { recursive: true }): Promise<string | undefined>
+  mkdir(path: PathLike, options?: Mode | (MakeDirectoryOptions & { recursive?: false }) | null): Promise<undefined>
+  mkdir(path: PathLike, options?: Mode | MakeDirectoryOptions | null): Promise<string | undefined>
+  async mkdir(path: PathLike, options?: Mode | MakeDirectoryOptions | null): Promise<string | undefined> {
+    let recursive = false
+    let mode: unknown = 0o777
+    if (typeof options === 'number' || typeof options === 'string') mode = options
+    else if (options != null) {
+      validateObject(options, 'options')
+      if (options.recursive !== undefined) recursive = options.recursive
+      if (options.mode !== undefined) mode = options.mode
+    }
+    validateBoolean(recursive, 'options.recursive')
+    const m = parseFileMode(mode, 'mode', 0o777)
+    const p = getValidatedPath(path)
+    const backend = this.#backend()
+    if (!recursive) {
+      await backend.mkdir(p, m)
+      return undefined
+    }
+    return mkdirp(backend, typeof p === 'string' ? p : p.toString(), m)
+  }
+}
+
+/** Runs `f`, then closes `fh` whatever happened; an error of `f` wins over one of close. */
+async function closeAfter<R>(fh: FileHandle, f: () => Promise<R>): Promise<R> {
+  let result: R
+  try {
+    result = await f()
+  } catch (e) {
+    await fh.close().catch(() => {})
+    throw e
+  }
+  await fh.close()
+  return result
+}
+
+/** Node's MKDirpAsync: returns the first directory created, or undefined. */
+async function mkdirp(backend: Backend, path: string, mode: number): Promise<string | undefined> {
+  try {
+    await backend.mkdir(path, mode)
+    return path
+  } catch (e) {
+    const err = e as SystemError
+    if (err.errno === UV.EEXIST) {
+      const st = await backend.stat(path, true).catch(() => undefined)
+      if (st?.isDirectory()) return undefined
+      throw err
+    }
+    if (err.errno !== UV.ENOENT) throw err
+    const parent = dirname(path)
+    if (parent === path) throw err
+    let first: string | undefined
+    try {
+      first = await mkdirp(backend, parent, mode)
+    } catch (pe) {
+      // A parent that exists but is not a directory: ENOTDIR for the path asked for, as Node.
+      if ((pe as SystemError).errno === UV.EEXIST) throw systemError(UV.ENOTDIR, 'mkdir', path)
+      throw pe
+    }
+    try {
+      await backend.mkdir(path, mode)
+    } catch (e2) {
+      if ((e2 as SystemError).errno !== UV.EEXIST) throw e2
+      const st = await backend.stat(path, true).catch(() => undefined)
+      if (!st?.isDirectory()) throw e2
+    }
+    return first ?? path
+  }
+}
+

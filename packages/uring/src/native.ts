@@ -1,0 +1,48 @@
+// Loads the native binding, once per thread, and says why when it cannot be used.
+import type * as Binding from '../binding'
+
+export type NativeBinding = typeof Binding
+
+let loaded: { binding?: NativeBinding; reason?: string } | undefined
+
+/** The native binding, or the reason it is unavailable (platform, missing binary). */
+export function loadNative(): { binding?: NativeBinding; reason?: string } {
+  if (loaded) return loaded
+  if (process.platform !== 'linux') {
+    loaded = { reason: `io_uring is Linux-only; this platform is ${process.platform}` }
+    return loaded
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = { binding: require('../binding.js') as NativeBinding }
+  } catch (e) {
+    const msg = (e as Error)?.message?.split('\n')[0] ?? String(e)
+    loaded = { reason: `no native binary could be loaded for ${process.platform}-${process.arch}: ${msg}` }
+  }
+  return loaded
+}
+
+/** Explains a failed `io_uring_setup` from the native error message, which ends in `(errno N)`. */
+export function setupFailureReason(e: unknown): { errno: number; reason: string } {
+  const msg = (e as Error)?.message ?? String(e)
+  const m = /\(errno (\d+)\)/.exec(msg)
+  const errno = m ? Number(m[1]) : 0
+  let why: string
+  switch (errno) {
+    case 1: // EPERM
+      why = 'EPERM: io_uring is forbidden here (sysctl kernel.io_uring_disabled, or a seccomp filter such as Docker\'s default profile)'
+      break
+    case 38: // ENOSYS
+      why = 'ENOSYS: this kernel has no io_uring'
+      break
+    case 12: // ENOMEM
+      why = 'ENOMEM: the ring could not be allocated (RLIMIT_MEMLOCK on kernels before 5.12?)'
+      break
+    case 24: // EMFILE
+      why = 'EMFILE: no file descriptor left for the ring'
+      break
+    default:
+      why = msg
+  }
+  return { errno, reason: `io_uring_setup failed: ${why}` }
+}

@@ -1,0 +1,342 @@
+// `Ring`: one io_uring instance (or its node:fs stand-in), its fs API and its low-level ops.
+import type { Stats } from 'node:fs'
+import { type Backend, type BackendKind, type RingStats, Shape } from './backend'
+import { NodeBackend } from './backend-node'
+import { UringBackend } from './backend-uring'
+import { invalidArgType, invalidArgValue, RingError } from './errors'
+import { FsApi } from './fs-api'
+import { loadNative, setupFailureReason } from './native'
+import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateFd, validateInteger } from './validate'
+
+export type { BackendKind, RingStats }
+
+/** SQPOLL settings: a kernel thread polls the submission queue, so submitting needs no syscall. */
+export interface SqpollOptions {
+  /** Milliseconds the kernel thread keeps polling after the last submission (default 10; >= 1). */
+  idleMs?: number
+  /** CPU to pin the kernel thread to (`IORING_SETUP_SQ_AFF`). */
+  cpu?: number
+}
+
+export interface RingOptions {
+  /** Submission queue size, 1..32768 (default 256). More ops than this wait in a queue, never fail. */
+  entries?: number
+  /** Use an SQPOLL ring (`true` for the defaults). */
+  sqpoll?: boolean | SqpollOptions
+  /**
+   * `'auto'` (default): io_uring when available, else node:fs. `'io_uring'`: throw when it is not
+   * available. `'node'`: node:fs. The `URING_BACKEND` environment variable sets the default.
+   */
+  backend?: 'auto' | BackendKind
+}
+
+export const DEFAULT_ENTRIES = 256
+export const MAX_ENTRIES = 32768
+export const DEFAULT_SQPOLL_IDLE_MS = 10
+const OPTION_KEYS = new Set(['entries', 'sqpoll', 'backend'])
+const BACKENDS = ['auto', 'io_uring', 'node']
+
+interface Resolved {
+  entries: number
+  sqpollIdleMs?: number
+  sqpollCpu?: number
+  backend: 'auto' | BackendKind
+  forcedBy?: string
+}
+
+function resolveOptions(options: unknown): Resolved {
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgType('options', 'Object', options)
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw invalidArgValue(`options.${key}`, (options as any)[key], 'is not a Ring option (entries, sqpoll, backend)')
+  }
+  const o = options as RingOptions
+  const entries = o.entries ?? DEFAULT_ENTRIES
+  validateInteger(entries, 'options.entries', 1, MAX_ENTRIES)
+  const r: Resolved = { entries, backend: 'auto' }
+  const sq = o.sqpoll
+  if (sq !== undefined && sq !== false) {
+    if (sq === true) r.sqpollIdleMs = DEFAULT_SQPOLL_IDLE_MS
+    else if (typeof sq === 'object' && sq !== null && !Array.isArray(sq)) {
+      const idle = sq.idleMs ?? DEFAULT_SQPOLL_IDLE_MS
+      validateInteger(idle, 'options.sqpoll.idleMs', 1, 0xffffffff)
+      r.sqpollIdleMs = idle
+      if (sq.cpu !== undefined) {
+        validateInteger(sq.cpu, 'options.sqpoll.cpu', 0, 0xffffffff)
+        r.sqpollCpu = sq.cpu
+      }
+    } else throw invalidArgType('options.sqpoll', ['boolean', 'Object'], sq)
+  }
+  if (o.backend !== undefined) {
+    if (!BACKENDS.includes(o.backend as string)) throw invalidArgValue('options.backend', o.backend, "must be 'auto', 'io_uring' or 'node'")
+    r.backend = o.backend
+    if (o.backend === 'node') r.forcedBy = "backend: 'node' was requested"
+  }
+  if (o.backend === undefined || o.backend === 'auto') {
+    const env = process.env.URING_BACKEND
+    if (env !== undefined && env !== '') {
+      if (!BACKENDS.includes(env)) throw invalidArgValue('URING_BACKEND', env, "must be 'auto', 'io_uring' or 'node'")
+      r.backend = env as Resolved['backend']
+      if (env === 'node') r.forcedBy = 'URING_BACKEND=node is set'
+    }
+  }
+  return r
+}
+
+function validateRingPosition(position: unknown): number {
+  if (position === undefined || position === null) return -1
+  validateInteger(position, 'position', -1)
+  return position
+}
+
+/**
+ * One io_uring instance, driven from this thread's event loop, with a `node:fs/promises`
+ * compatible API (`ring.fs`) and low-level ops that take and return plain numbers. Falls back to
+ * node:fs where io_uring is unavailable (see `backend` and `fallbackReason`).
+ */
+export class Ring {
+  /** Which engine runs the ops: `'io_uring'` or `'node'`. */
+  readonly backend: BackendKind
+  /** Why io_uring is not used (undefined when it is). */
+  readonly fallbackReason: string | undefined
+  /** How the kernel set the ring up: `defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`, or `node`. */
+  readonly mode: string
+  /** The `node:fs/promises`-compatible API whose ops run on this ring. */
+  readonly fs: FsApi
+  readonly #impl: Backend
+  #closed = false
+
+  constructor(options?: RingOptions) {
+    const o = resolveOptions(options)
+    let impl: Backend | undefined
+    let reason = o.forcedBy
+    if (reason === undefined) {
+      const { binding, reason: loadReason } = loadNative()
+      reason = loadReason
+      if (binding) {
+        try {
+          impl = new UringBackend(binding.NativeRing, o)
+        } catch (e) {
+          reason = setupFailureReason(e).reason
+        }
+      }
+    }
+    if (impl === undefined) {
+      if (o.backend === 'io_uring') {
+        const err = new RingError('ERR_IO_URING_UNAVAILABLE', `io_uring is not available: ${reason}`) as RingError & { reason?: string }
+        err.reason = reason
+        throw err
+      }
+      impl = new NodeBackend()
+    }
+    this.#impl = impl
+    this.backend = impl.kind
+    this.fallbackReason = impl.kind === 'node' ? reason : undefined
+    this.mode = impl.mode
+    this.fs = new FsApi(() => this.#impl)
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Counters: ops submitted/completed/in flight/queued and `io_uring_enter` calls made. */
+  stats(): RingStats {
+    return this.#impl.stats()
+  }
+
+  /** Reads into the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes read. */
+  read(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null): Promise<number> {
+    try {
+      validateFd(fd)
+      validateBuffer(buffer)
+      return this.#impl.read(fd, buffer, 0, buffer.byteLength, validateRingPosition(position), Shape.Number)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Writes the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes written. */
+  write(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null): Promise<number> {
+    try {
+      validateFd(fd)
+      validateBuffer(buffer)
+      return this.#impl.write(fd, buffer, 0, buffer.byteLength, validateRingPosition(position), Shape.Number)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `preadv` into `buffers`. Resolves to the bytes read. */
+  readv(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<number> {
+    try {
+      validateFd(fd)
+      validateBuffers(buffers)
+      return this.#impl.readv(fd, buffers as NodeJS.ArrayBufferView[], validateRingPosition(position), Shape.Number)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `pwritev` from `buffers`. Resolves to the bytes written. */
+  writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<number> {
+    try {
+      validateFd(fd)
+      validateBuffers(buffers)
+      return this.#impl.writev(fd, buffers as NodeJS.ArrayBufferView[], validateRingPosition(position), Shape.Number)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Opens `path` (relative to the cwd) and resolves to the fd. `flags`: number or 'r', 'w+', ... (default 'r'). The fd is close-on-exec. */
+  openat(path: PathLike, flags?: string | number, mode?: string | number): Promise<number> {
+    try {
+      return this.#impl.open(getValidatedPath(path), stringToFlags(flags, 'r'), parseFileMode(mode, 'mode', 0o666))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Closes a file descriptor. */
+  closeFd(fd: number): Promise<void> {
+    try {
+      validateFd(fd)
+      return this.#impl.close(fd)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `stat` of a path (follows symlinks). */
+  stat(path: PathLike): Promise<Stats> {
+    try {
+      return this.#impl.stat(getValidatedPath(path), true)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `lstat` of a path. */
+  lstat(path: PathLike): Promise<Stats> {
+    try {
+      return this.#impl.stat(getValidatedPath(path), false)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `fstat` of an fd. */
+  fstat(fd: number): Promise<Stats> {
+    try {
+      validateFd(fd)
+      return this.#impl.fstat(fd)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `fsync` of an fd. */
+  fsync(fd: number): Promise<void> {
+    try {
+      validateFd(fd)
+      return this.#impl.fsync(fd, false)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `fdatasync` of an fd. */
+  fdatasync(fd: number): Promise<void> {
+    try {
+      validateFd(fd)
+      return this.#impl.fsync(fd, true)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** `ftruncate` of an fd (runs on node:fs: the io-uring crate has no FTRUNCATE yet). */
+  ftruncate(fd: number, length = 0): Promise<void> {
+    try {
+      validateFd(fd)
+      validateInteger(length, 'length', 0)
+      return this.#impl.ftruncate(fd, length)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Removes a file. */
+  unlink(path: PathLike): Promise<void> {
+    try {
+      return this.#impl.unlink(getValidatedPath(path))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Removes an empty directory. */
+  rmdir(path: PathLike): Promise<void> {
+    try {
+      return this.#impl.rmdir(getValidatedPath(path))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Creates one directory (`mode` default 0o777). */
+  mkdir(path: PathLike, mode?: string | number): Promise<void> {
+    try {
+      return this.#impl.mkdir(getValidatedPath(path), parseFileMode(mode, 'mode', 0o777))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** Renames `oldPath` to `newPath`. */
+  rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
+    try {
+      return this.#impl.rename(getValidatedPath(oldPath, 'oldPath'), getValidatedPath(newPath, 'newPath'))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** An op that does nothing (`IORING_OP_NOP`): measures the ring's own overhead. */
+  nop(): Promise<number> {
+    return this.#impl.nop()
+  }
+
+  /**
+   * Cancels what can be cancelled, waits until every op in flight has settled (resolved or
+   * rejected, e.g. with ECANCELED), then frees the ring. Later ops reject with `ERR_RING_CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closed = true
+    return this.#impl.close_()
+  }
+
+  /** `await using ring = new Ring()` closes the ring. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
+
+function validateBuffers(buffers: unknown): void {
+  if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'ArrayBufferView[]', buffers)
+  for (let i = 0; i < buffers.length; i++) validateBuffer(buffers[i], `buffers[${i}]`)
+}
+
+let theDefault: Ring | undefined
+
+/**
+ * This thread's shared ring (created on first use with the default options; each worker thread
+ * has its own). If it was closed, a new one is created.
+ */
+export function defaultRing(): Ring {
+  if (theDefault === undefined || theDefault.closed) theDefault = new Ring()
+  return theDefault
+}
+

@@ -1,0 +1,161 @@
+// Argument checks with node:fs/promises's rules and error codes.
+import { constants } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { invalidArgType, invalidArgValue, outOfRange } from './errors'
+
+export type PathLike = string | Buffer | URL
+
+export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'number', value)
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value)
+}
+
+export function validateInt32(value: unknown, name: string, min = -2147483648, max = 2147483647): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'number', value)
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value)
+}
+
+export function validateUint32(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'number', value)
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (value < 0 || value > 4294967295) throw outOfRange(name, '>= 0 && <= 4294967295', value)
+}
+
+export function validateFd(fd: unknown): asserts fd is number {
+  validateInt32(fd, 'fd', 0)
+}
+
+export function validateBoolean(value: unknown, name: string): asserts value is boolean {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'boolean', value)
+}
+
+export function validateObject(value: unknown, name: string, nullable = false): void {
+  if ((!nullable && value === null) || Array.isArray(value) || typeof value !== 'object') {
+    if (nullable && value === null) return
+    throw invalidArgType(name, 'Object', value)
+  }
+}
+
+export function validateBuffer(buffer: unknown, name = 'buffer'): asserts buffer is NodeJS.ArrayBufferView {
+  if (!ArrayBuffer.isView(buffer)) throw invalidArgType(name, ['Buffer', 'TypedArray', 'DataView'], buffer)
+}
+
+/** A position: integer >= -1 (or null/-1 for "current position"), or a bigint. Returns a number. */
+export function validatePosition(position: unknown, name: string, length: number): number {
+  if (typeof position === 'number') {
+    validateInteger(position, name, -1)
+    return position
+  }
+  if (typeof position === 'bigint') {
+    const max = 2n ** 63n - 1n - BigInt(length)
+    if (!(position >= -1n && position <= max)) throw outOfRange(name, `>= -1 && <= ${max}`, position)
+    return Number(position)
+  }
+  throw invalidArgType(name, ['integer', 'bigint'], position)
+}
+
+export function validateOffsetLengthRead(offset: number, length: number, bufferLength: number): void {
+  if (offset < 0) throw outOfRange('offset', '>= 0', offset)
+  if (length < 0) throw outOfRange('length', '>= 0', length)
+  if (offset + length > bufferLength) throw outOfRange('length', `<= ${bufferLength - offset}`, length)
+}
+
+export function validateOffsetLengthWrite(offset: number, length: number, byteLength: number): void {
+  if (offset > byteLength) throw outOfRange('offset', `<= ${byteLength}`, offset)
+  if (length > byteLength - offset) throw outOfRange('length', `<= ${byteLength - offset}`, length)
+  if (length < 0) throw outOfRange('length', '>= 0', length)
+  validateInt32(length, 'length', 0)
+}
+
+/** A path as the kernel gets it: string or Buffer (URLs converted), without NUL bytes. */
+export function getValidatedPath(path: unknown, name = 'path'): string | Buffer {
+  if (path instanceof URL || (path != null && (path as URL).href && (path as URL).protocol)) path = fileURLToPath(path as URL)
+  if (typeof path !== 'string' && !(path instanceof Uint8Array)) throw invalidArgType(name, ['string', 'Buffer', 'URL'], path)
+  const bad = typeof path === 'string' ? path.includes('\u0000') : path.includes(0)
+  if (bad) throw invalidArgValue(name, path, 'must be a string, Uint8Array, or URL without null bytes')
+  return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength)
+}
+
+const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY } = constants
+
+const flagTable: Record<string, number> = {
+  r: O_RDONLY,
+  rs: O_RDONLY | O_SYNC,
+  sr: O_RDONLY | O_SYNC,
+  'r+': O_RDWR,
+  'rs+': O_RDWR | O_SYNC,
+  'sr+': O_RDWR | O_SYNC,
+  w: O_TRUNC | O_CREAT | O_WRONLY,
+  wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+  xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+  'w+': O_TRUNC | O_CREAT | O_RDWR,
+  'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+  'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+  a: O_APPEND | O_CREAT | O_WRONLY,
+  ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+  xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+  as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+  sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+  'a+': O_APPEND | O_CREAT | O_RDWR,
+  'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+  'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+  'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+  'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+}
+
+/** Node's `stringToFlags`: 'r', 'w+', ... or a number; null/undefined mean `def`. */
+export function stringToFlags(flags: unknown, def: string | number = 'r', name = 'flags'): number {
+  if (flags == null) flags = def
+  if (typeof flags === 'number') {
+    validateInt32(flags, name)
+    return flags
+  }
+  if (typeof flags === 'string' && Object.hasOwn(flagTable, flags)) return flagTable[flags]
+  throw invalidArgValue(name, flags)
+}
+
+/** Node's `parseFileMode`: a uint32 or an octal string; null/undefined mean `def`. */
+export function parseFileMode(value: unknown, name: string, def?: number): number {
+  value ??= def
+  if (typeof value === 'string') {
+    if (!/^[0-7]+$/.test(value)) throw invalidArgValue(name, value, 'must be a 32-bit unsigned integer or an octal string')
+    value = parseInt(value, 8)
+  }
+  validateUint32(value, name)
+  return value
+}
+
+export function validateEncoding(encoding: unknown): BufferEncoding | 'buffer' | null {
+  if (encoding == null || encoding === 'buffer') return (encoding as null) ?? null
+  if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) throw invalidArgValue('encoding', encoding, 'is invalid encoding')
+  return encoding
+}
+
+/** Node's `getOptions`: a string is the encoding; an object is merged over the defaults. */
+export function getOptions<T extends object>(options: unknown, defaults: T): T & { encoding?: BufferEncoding | 'buffer' | null } {
+  let result: any
+  if (options == null || typeof options === 'function') result = { ...defaults }
+  else if (typeof options === 'string') result = { ...defaults, encoding: options }
+  else if (typeof options === 'object') result = { ...defaults, ...options }
+  else throw invalidArgType('options', ['string', 'Object'], options)
+  if (result.encoding !== undefined) result.encoding = validateEncoding(result.encoding)
+  return result
+}
+
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    const err = new Error('The operation was aborted') as Error & { code: string; cause: unknown }
+    err.name = 'AbortError'
+    err.code = 'ABORT_ERR'
+    err.cause = signal.reason
+    throw err
+  }
+}
+
+export function validateAbortSignal(signal: unknown, name: string): void {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    throw invalidArgType(name, 'AbortSignal', signal)
+  }
+}
