@@ -156,3 +156,54 @@ pub fn uv_loop(env: sys::napi_env) -> Result<*mut c_void> {
   check(unsafe { sys::napi_get_uv_event_loop(env, &mut lp) }, "napi_get_uv_event_loop")?;
   Ok(lp.cast())
 }
+
+/// A number argument as u32 (Node-API's conversion: truncates, wraps negatives).
+pub fn get_u32(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<u32> {
+  let mut out = 0u32;
+  // SAFETY: valid env and value; `out` is a valid out-pointer.
+  check(unsafe { sys::napi_get_value_uint32(env, v, &mut out) }, what)?;
+  Ok(out)
+}
+
+pub fn get_i32(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<i32> {
+  let mut out = 0i32;
+  // SAFETY: as in `get_u32`.
+  check(unsafe { sys::napi_get_value_int32(env, v, &mut out) }, what)?;
+  Ok(out)
+}
+
+pub fn get_i64(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<i64> {
+  let mut out = 0i64;
+  // SAFETY: as in `get_u32`.
+  check(unsafe { sys::napi_get_value_int64(env, v, &mut out) }, what)?;
+  Ok(out)
+}
+
+pub fn uint32(env: sys::napi_env, n: u32) -> sys::napi_value {
+  let mut v = ptr::null_mut();
+  // SAFETY: valid env; `v` is a valid out-pointer.
+  unsafe { sys::napi_create_uint32(env, n, &mut v) };
+  v
+}
+
+/// Throws a JS `Error` with `message` (the caller then returns null to JS).
+pub fn throw(env: sys::napi_env, message: &str) {
+  let msg = CString::new(message.replace('\0', " ")).unwrap_or_default();
+  // SAFETY: valid env and NUL-terminated message.
+  unsafe { sys::napi_throw_error(env, ptr::null(), msg.as_ptr()) };
+}
+
+/// Sets `exports[name]` to a native function without napi-rs's per-call machinery.
+pub fn export_fn(
+  env: sys::napi_env,
+  exports: sys::napi_value,
+  name: &std::ffi::CStr,
+  cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+) -> Result<()> {
+  let mut f = ptr::null_mut();
+  // SAFETY: valid env; `name` is NUL-terminated; `cb` is a valid Node-API callback.
+  unsafe {
+    check(sys::napi_create_function(env, name.as_ptr(), name.to_bytes().len() as isize, Some(cb), ptr::null_mut(), &mut f), "napi_create_function")?;
+    check(sys::napi_set_named_property(env, exports, name.as_ptr(), f), "napi_set_named_property")
+  }
+}

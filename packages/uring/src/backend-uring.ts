@@ -2,6 +2,7 @@
 // back in batches through `complete(n)`, which settles the promises in one pass.
 import type { Stats } from 'node:fs'
 import type { NativeRing as NativeRingT } from '../binding'
+import type { NativeBinding } from './native'
 import { type Backend, type Owner, type RingStats, Shape, shaped } from './backend'
 import { NodeBackend } from './backend-node'
 import { RingError, systemError } from './errors'
@@ -43,12 +44,23 @@ export class UringBackend implements Backend {
   private closing: Promise<void> | undefined
   private onIdle: (() => void) | undefined
 
-  constructor(NativeRing: typeof NativeRingT, opts: NativeOptions) {
+  private readonly id: number
+  private readonly ringRead: NativeBinding['ringRead']
+  private readonly ringWrite: NativeBinding['ringWrite']
+  /** read/write are supported (checked per op, so kept out of the Set). */
+  private readonly rw: boolean
+
+  constructor(binding: NativeBinding, opts: NativeOptions) {
+    const { NativeRing } = binding
     // The binding holds `onComplete` weakly while the ring is idle (so an unused ring can be
     // collected); this field is what keeps it alive as long as the backend is.
     this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, this.onComplete, this.comp)
     this.mode = this.native.mode
     this.supported = new Set(this.native.supportedOps)
+    this.id = this.native.id
+    this.ringRead = binding.ringRead
+    this.ringWrite = binding.ringWrite
+    this.rw = this.supported.has('read') && this.supported.has('write')
   }
 
   private complete(n: number): void {
@@ -107,17 +119,17 @@ export class UringBackend implements Backend {
 
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
     if (this.closed) return Promise.reject(this.closedError('read'))
-    if (!this.supported.has('read')) return this.node().read(fd, buffer, offset, length, position, shape, owner)
+    if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner)
     return new Promise((resolve, reject) => {
-      this.track(this.native.read(fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'read', owner)
+      this.track(this.ringRead(this.id, fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'read', owner)
     })
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
     if (this.closed) return Promise.reject(this.closedError('write'))
-    if (!this.supported.has('write')) return this.node().write(fd, buffer, offset, length, position, shape, owner)
+    if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner)
     return new Promise((resolve, reject) => {
-      this.track(this.native.write(fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'write', owner)
+      this.track(this.ringWrite(this.id, fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'write', owner)
     })
   }
 

@@ -115,7 +115,7 @@ export class Ring {
       reason = loadReason
       if (binding) {
         try {
-          impl = new UringBackend(binding.NativeRing, o)
+          impl = new UringBackend(binding, o)
         } catch (e) {
           reason = setupFailureReason(e).reason
         }

@@ -1,0 +1,64 @@
+// Shared by the benchmark and its child processes: the data file and the read loop, so every
+// contender runs exactly the same work (same offsets, same buffer handling).
+import fs from 'node:fs'
+import path from 'node:path'
+
+export const BS = 4096
+
+/** Creates (once) and warms a file of `mib` MiB, so that reads are served from the page cache. */
+export function dataFile(dir, mib) {
+  fs.mkdirSync(dir, { recursive: true })
+  const file = path.join(dir, `randread-${mib}MiB.bin`)
+  const size = mib * 1024 * 1024
+  if (!fs.existsSync(file) || fs.statSync(file).size !== size) {
+    const chunk = Buffer.alloc(1024 * 1024)
+    const fd = fs.openSync(file, 'w')
+    for (let i = 0; i < mib; i++) {
+      for (let j = 0; j < chunk.length; j += 8) chunk.writeUInt32LE((i * chunk.length + j) >>> 0, j)
+      fs.writeSync(fd, chunk)
+    }
+    fs.closeSync(fd)
+  }
+  // Warm the page cache.
+  const fd = fs.openSync(file, 'r')
+  const b = Buffer.allocUnsafe(1024 * 1024)
+  while (fs.readSync(fd, b) > 0);
+  fs.closeSync(fd)
+  return file
+}
+
+/**
+ * Runs `qd` concurrent loops of `await fh.read(buffer, 0, 4096, randomBlock * 4096)` for
+ * `ms` milliseconds (after `warmMs` of warm-up) and returns { ops, seconds }.
+ */
+export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
+  let seed = 1
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % blocks
+  }
+  let phase = 0 // 0 warm-up, 1 measuring, 2 stop
+  let ops = 0
+  let t0 = 0n
+  let t1 = 0n
+  const warm = setTimeout(() => {
+    phase = 1
+    ops = 0
+    t0 = process.hrtime.bigint()
+    setTimeout(() => {
+      t1 = process.hrtime.bigint()
+      phase = 2
+    }, ms)
+  }, warmMs)
+  const worker = async () => {
+    const b = Buffer.alloc(BS)
+    while (phase !== 2) {
+      const { bytesRead } = await fh.read(b, 0, BS, next() * BS)
+      if (bytesRead !== BS) throw new Error(`short read: ${bytesRead}`)
+      if (phase === 1 && t1 === 0n) ops++
+    }
+  }
+  await Promise.all(Array.from({ length: qd }, worker))
+  clearTimeout(warm)
+  return { ops, seconds: Number(t1 - t0) / 1e9 }
+}
