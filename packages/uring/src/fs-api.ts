@@ -93,6 +93,16 @@ const kWriteFileMaxChunkSize = 512 * 1024
 const S_IFMT = constants.S_IFMT
 const S_IFREG = constants.S_IFREG
 
+/** Node 20's FileHandle.read treats any position but a safe integer as "current position";
+ * Node 22 validates it (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE) and accepts bigints. */
+const LENIENT_READ_POSITION = Number(process.versions.node.split('.')[0]) <= 20
+
+function readPosition(position: unknown, length: number): number {
+  if (position == null) return -1
+  if (LENIENT_READ_POSITION) return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : -1
+  return validatePosition(position, 'position', length)
+}
+
 function fileClosed(syscall: string): Error {
   // Node's own error for an op on a closed FileHandle.
   const err = new Error('file closed') as Error & { code: string; syscall: string }
@@ -120,7 +130,7 @@ function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
 function validateBufferArray(buffers: unknown, name = 'buffers'): asserts buffers is NodeJS.ArrayBufferView[] {
   if (!Array.isArray(buffers)) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
   for (let i = 0; i < buffers.length; i++) {
-    if (!isArrayBufferView(buffers[i])) throw invalidArgType(`${name}[${i}]`, 'ArrayBufferView', buffers[i])
+    if (!isArrayBufferView(buffers[i])) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
   }
 }
 
@@ -209,7 +219,7 @@ export class FileHandle implements Owner {
     if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
     validateInteger(length, 'length', 0)
     validateOffsetLengthRead(offset as number, length, buffer.byteLength)
-    const pos = position == null ? -1 : validatePosition(position, 'position', length)
+    const pos = readPosition(position, length)
     const fd = this.#use('read')
     return this.#backend.read(fd, buffer, offset as number, length, pos, Shape.Read, this)
   }
@@ -390,13 +400,9 @@ function nodeFstat(fd: number): Promise<BigIntStats> {
   })
 }
 
+/** Node reads `options.bigint` without validating `options` (a truthy value selects BigIntStats). */
 function statBigint(options: unknown): boolean {
-  if (options == null) return false
-  validateObject(options, 'options')
-  const b = (options as StatOptions).bigint
-  if (b === undefined) return false
-  validateBoolean(b, 'options.bigint')
-  return b
+  return Boolean((options as StatOptions | null | undefined)?.bigint)
 }
 
 async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {

@@ -326,7 +326,9 @@ export class Ring {
 
 function validateBuffers(buffers: unknown): void {
   if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'ArrayBufferView[]', buffers)
-  for (let i = 0; i < buffers.length; i++) validateBuffer(buffers[i], `buffers[${i}]`)
+  for (let i = 0; i < buffers.length; i++) {
+    if (!ArrayBuffer.isView(buffers[i])) throw invalidArgType('buffers', 'ArrayBufferView[]', buffers)
+  }
 }
 
 let theDefault: Ring | undefined

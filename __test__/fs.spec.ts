@@ -1,0 +1,372 @@
+// ring.fs against node:fs/promises: same results, same shapes, same errors, on both backends.
+import { execFileSync } from 'node:child_process'
+import * as nodeFs from 'node:fs'
+import * as nfs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { caught, each, errorShape, pattern } from './helpers'
+
+each('writeFile / appendFile / readFile round trip, with encodings and iterables', async (t, { ring, dir }) => {
+  const fs = ring.fs
+  const f = join(dir, 'a.txt')
+  await fs.writeFile(f, 'héllo ')
+  await fs.appendFile(f, Buffer.from('wörld'))
+  await fs.appendFile(f, ['!', Buffer.from('?')])
+  await fs.appendFile(f, (async function* () {
+    yield 'a'
+    yield new Uint8Array([0x62])
+  })())
+  t.is(await nfs.readFile(f, 'utf8'), 'héllo wörld!?ab')
+  t.is(await fs.readFile(f, 'utf8'), 'héllo wörld!?ab')
+  t.is(await fs.readFile(f, { encoding: 'latin1' }), await nfs.readFile(f, { encoding: 'latin1' }))
+  t.deepEqual(await fs.readFile(f), await nfs.readFile(f))
+  t.deepEqual(await fs.readFile(pathToFileURL(f)), await nfs.readFile(f))
+  await fs.writeFile(f, 'aGk=', 'base64')
+  t.is(await nfs.readFile(f, 'utf8'), 'hi')
+  // A large file crosses the read chunk size and is read completely.
+  const big = pattern(0, 3 * 1024 * 1024 + 17)
+  await fs.writeFile(join(dir, 'big'), big)
+  t.true(big.equals(await fs.readFile(join(dir, 'big'))))
+  t.true(big.equals(await nfs.readFile(join(dir, 'big'))))
+  // Files that report size 0 (procfs) are read to their end.
+  t.is(await fs.readFile('/proc/self/status', 'utf8').then((s) => s.startsWith('Name:')), true)
+  // An aborted signal stops before any I/O, as in Node.
+  const ac = new AbortController()
+  ac.abort()
+  t.is((await caught(() => fs.readFile(f, { signal: ac.signal })))?.name, 'AbortError')
+  t.is((await caught(() => fs.writeFile(f, 'x', { signal: ac.signal })))?.name, 'AbortError')
+})
+
+each('FileHandle.read accepts every node:fs/promises form and returns the same shape', async (t, { ring, dir }) => {
+  const f = join(dir, 'r.bin')
+  const data = pattern(0, 50000)
+  await nfs.writeFile(f, data)
+  const fh = await ring.fs.open(f, 'r')
+  const nh = await nfs.open(f, 'r')
+  try {
+    const forms: Array<(h: any) => Promise<any>> = [
+      (h) => h.read(Buffer.alloc(100), 0, 100, 10),
+      (h) => h.read(Buffer.alloc(100), 5, 50, 1000),
+      (h) => h.read(Buffer.alloc(100), { offset: 3, length: 7, position: 77 }),
+      (h) => h.read(Buffer.alloc(100), { position: 49990 }),
+      (h) => h.read({ buffer: Buffer.alloc(64), position: 128 }),
+      (h) => h.read(Buffer.alloc(10), 0, 10, 100000),
+      (h) => h.read(Buffer.alloc(10), 0, 0, 5),
+      (h) => h.read(new Uint16Array(8), 0, 16, 2),
+      (h) => h.read(Buffer.alloc(16), null, null, 20n),
+      (h) => h.read(Buffer.alloc(16), 0, 16, -1),
+    ]
+    for (const [i, form] of forms.entries()) {
+      const mine = await form(fh)
+      const theirs = await form(nh)
+      t.is(mine.bytesRead, theirs.bytesRead, `form ${i}`)
+      t.deepEqual(Buffer.from(mine.buffer.buffer, mine.buffer.byteOffset, mine.buffer.byteLength), Buffer.from(theirs.buffer.buffer, theirs.buffer.byteOffset, theirs.buffer.byteLength), `form ${i}`)
+    }
+    // No arguments: a new 16 KiB buffer, read from the current position (which advances).
+    const a = await fh.read()
+    const b = await nh.read()
+    t.is(a.bytesRead, 16384)
+    t.is(a.buffer.length, 16384)
+    t.deepEqual(a.buffer, b.buffer)
+    // The current position advanced the same way on both.
+    const a2 = await fh.read(Buffer.alloc(10), 0, 10, null)
+    const b2 = await nh.read(Buffer.alloc(10), 0, 10, null)
+    t.deepEqual(a2.buffer, b2.buffer)
+    t.notDeepEqual(a2.buffer, Buffer.alloc(10))
+  } finally {
+    await nh.close()
+    await fh.close()
+  }
+})
+
+each('FileHandle.write / writev / readv / stat / truncate / sync behave as node:fs/promises', async (t, { ring, dir }) => {
+  const f = join(dir, 'w.bin')
+  const fh = await ring.fs.open(f, 'w+')
+  try {
+    t.deepEqual(await fh.write(Buffer.from('0123456789')), { bytesWritten: 10, buffer: Buffer.from('0123456789') })
+    const w2 = await fh.write(Buffer.from('abcdef'), 1, 3, 2)
+    t.is(w2.bytesWritten, 3)
+    const w3 = await fh.write('ZZ', 8, 'utf8')
+    t.deepEqual({ ...w3 }, { bytesWritten: 2, buffer: 'ZZ' })
+    const w4 = await fh.write(Buffer.from('xy'), { offset: 0, length: 2, position: 0 })
+    t.is(w4.bytesWritten, 2)
+    t.is(await nfs.readFile(f, 'latin1'), 'xybcd567ZZ')
+    const wv = await fh.writev([Buffer.from('AB'), Buffer.from('CD')], 20)
+    t.is(wv.bytesWritten, 4)
+    const bufs = [Buffer.alloc(2), Buffer.alloc(3)]
+    const rv = await fh.readv(bufs, 19)
+    t.is(rv.bytesRead, 5)
+    t.is(rv.buffers, bufs)
+    t.deepEqual(Buffer.concat(bufs), Buffer.from('\0ABCD'))
+    const st = await fh.stat()
+    const ns = await nfs.stat(f)
+    t.is(st.size, 24)
+    t.true(st.isFile())
+    t.false(st.isDirectory())
+    t.true(st instanceof nodeFs.Stats)
+    for (const k of ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'mtimeMs', 'ctimeMs', 'birthtimeMs'] as const) {
+      t.is(st[k], ns[k], k)
+    }
+    t.deepEqual(st.mtime, ns.mtime)
+    const big = await fh.stat({ bigint: true })
+    t.is(big.size, 24n)
+    await fh.sync()
+    await fh.datasync()
+    await fh.truncate(5)
+    t.is((await nfs.stat(f)).size, 5)
+    await fh.truncate()
+    t.is((await nfs.stat(f)).size, 0)
+  } finally {
+    await fh.close()
+  }
+})
+
+each('FileHandle.readFile/writeFile/appendFile work at the current position', async (t, { ring, dir }) => {
+  const f = join(dir, 'h.txt')
+  await nfs.writeFile(f, 'abcdef')
+  const fh = await ring.fs.open(f, 'r+')
+  try {
+    await fh.read(Buffer.alloc(2), 0, 2, null)
+    t.is(await fh.readFile('utf8'), 'cdef')
+    await fh.writeFile('XY')
+    await fh.appendFile('Z')
+    t.is(await nfs.readFile(f, 'utf8'), 'abcdefXYZ')
+    t.deepEqual(await ring.fs.readFile(fh), Buffer.alloc(0))
+  } finally {
+    await fh.close()
+  }
+})
+
+each('close waits for pending ops, then ops fail like a closed node FileHandle', async (t, { ring, dir }) => {
+  const f = join(dir, 'c.bin')
+  await nfs.writeFile(f, pattern(0, 1 << 20))
+  const fh = await ring.fs.open(f)
+  const fd = fh.fd
+  t.true(fd >= 0)
+  const reads = Array.from({ length: 64 }, (_, i) => fh.read(Buffer.alloc(4096), 0, 4096, i * 4096))
+  const closing = fh.close()
+  // Reads issued before close complete with their data.
+  const results = await Promise.all(reads)
+  for (let i = 0; i < results.length; i++) t.true(results[i].buffer.equals(pattern(i * 4096, 4096)))
+  await closing
+  t.is(fh.fd, -1)
+  await fh.close() // closing twice is harmless
+  const nh = await nfs.open(f)
+  await nh.close()
+  const mine = await caught(() => fh.read(Buffer.alloc(1), 0, 1, 0))
+  const theirs = await caught(() => nh.read(Buffer.alloc(1), 0, 1, 0))
+  t.deepEqual(errorShape(mine), errorShape(theirs))
+  t.deepEqual(errorShape(await caught(() => fh.stat())), errorShape(await caught(() => nh.stat())))
+  // The fd really is closed (its number may already be reused by a concurrent test, never for this file).
+  let target: string | undefined
+  try {
+    target = nodeFs.readlinkSync(`/proc/self/fd/${fd}`)
+  } catch {}
+  t.not(target, f)
+  // Symbol.asyncDispose closes too.
+  const fh2 = await ring.fs.open(f)
+  await fh2[Symbol.asyncDispose]()
+  t.is(fh2.fd, -1)
+})
+
+each('directories: mkdir (recursive returns the first created), rmdir, rename, unlink, lstat', async (t, { ring, dir }) => {
+  process.removeAllListeners('warning') // the deprecated rmdir({ recursive }) below warns once
+  const fs = ring.fs
+  t.is(await fs.mkdir(join(dir, 'a')), undefined)
+  await nfs.mkdir(join(dir, 'n'))
+  const theirs = await nfs.mkdir(join(dir, 'n/b/c/d'), { recursive: true })
+  t.is(theirs, join(dir, 'n/b'))
+  t.is(await fs.mkdir(join(dir, 'a/b/c/d'), { recursive: true }), join(dir, 'a/b'))
+  const rel = `relative-from-cwd-${process.pid}-${ring.backend}`
+  t.is(await fs.mkdir(rel, { recursive: true }), rel)
+  await nfs.rmdir(rel)
+  t.is(await fs.mkdir(join(dir, 'a/b/c/d'), { recursive: true }), undefined)
+  t.true((await fs.stat(join(dir, 'a/b/c/d'))).isDirectory())
+  await fs.rmdir(join(dir, 'a/b/c/d'))
+  t.false(nodeFs.existsSync(join(dir, 'a/b/c/d')))
+  await nfs.writeFile(join(dir, 'f'), 'x')
+  await fs.rename(join(dir, 'f'), join(dir, 'g'))
+  t.is(await nfs.readFile(join(dir, 'g'), 'utf8'), 'x')
+  await nfs.symlink(join(dir, 'g'), join(dir, 'link'))
+  t.true((await fs.lstat(join(dir, 'link'))).isSymbolicLink())
+  t.true((await fs.stat(join(dir, 'link'))).isFile())
+  await fs.unlink(join(dir, 'link'))
+  await fs.unlink(join(dir, 'g'))
+  t.false(nodeFs.existsSync(join(dir, 'g')))
+  await fs.mkdir(join(dir, 'm'), 0o700)
+  t.is((await nfs.stat(join(dir, 'm'))).mode & 0o777, 0o700 & ~process.umask())
+  await fs.mkdir(join(dir, 'r/s'), { recursive: true })
+  await fs.rmdir(join(dir, 'r'), { recursive: true })
+  t.false(nodeFs.existsSync(join(dir, 'r')))
+})
+
+each('system errors match node:fs/promises (code, errno, syscall, path, message)', async (t, { ring, dir }) => {
+  const fs = ring.fs
+  await nfs.writeFile(join(dir, 'file'), 'x')
+  await nfs.mkdir(join(dir, 'full'))
+  await nfs.writeFile(join(dir, 'full/x'), 'x')
+  const missing = join(dir, 'missing')
+  const cases: Array<[string, (f: any) => Promise<unknown>]> = [
+    ['open ENOENT', (f) => f.open(join(missing, 'x'))],
+    ['open EISDIR', (f) => f.open(dir, 'w')],
+    ['open EEXIST', (f) => f.open(join(dir, 'file'), 'wx')],
+    ['open ENOTDIR', (f) => f.open(join(dir, 'file/x'))],
+    ['readFile ENOENT', (f) => f.readFile(missing)],
+    ['readFile EISDIR', (f) => f.readFile(dir)],
+    ['writeFile EISDIR', (f) => f.writeFile(dir, 'x')],
+    ['appendFile ENOENT', (f) => f.appendFile(join(missing, 'x'), 'x')],
+    ['stat ENOENT', (f) => f.stat(missing)],
+    ['lstat ENOENT', (f) => f.lstat(missing)],
+    ['unlink ENOENT', (f) => f.unlink(missing)],
+    ['unlink EISDIR', (f) => f.unlink(dir)],
+    ['rmdir ENOTEMPTY', (f) => f.rmdir(join(dir, 'full'))],
+    ['rmdir ENOTDIR', (f) => f.rmdir(join(dir, 'file'))],
+    ['mkdir EEXIST', (f) => f.mkdir(dir)],
+    ['mkdir ENOENT', (f) => f.mkdir(join(missing, 'a'))],
+    ['mkdir recursive over a file', (f) => f.mkdir(join(dir, 'file'), { recursive: true })],
+    ['mkdir recursive under a file', (f) => f.mkdir(join(dir, 'file/a/b'), { recursive: true })],
+    ['rename ENOENT', (f) => f.rename(missing, join(dir, 'z'))],
+    ['rename EISDIR', (f) => f.rename(join(dir, 'file'), join(dir, 'full'))],
+  ]
+  for (const [name, call] of cases) {
+    const mine = errorShape(await caught(() => call(fs)))
+    const theirs = errorShape(await caught(() => call(nfs)))
+    t.deepEqual(mine, theirs, name)
+    t.not(theirs.code, undefined, name)
+  }
+})
+
+each('argument validation matches node:fs/promises (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ...)', async (t, { ring, dir }) => {
+  const f = join(dir, 'v')
+  await nfs.writeFile(f, 'abc')
+  const fh = await ring.fs.open(f, 'r+')
+  const nh = await nfs.open(f, 'r+')
+  try {
+    const handleCases: Array<[string, (h: any) => Promise<unknown>]> = [
+      ['read buffer type', (h) => h.read('x')],
+      ['read length too big', (h) => h.read(Buffer.alloc(4), 0, 5, 0)],
+      ['read negative offset', (h) => h.read(Buffer.alloc(4), -1, 1, 0)],
+      ['read offset type', (h) => h.read(Buffer.alloc(4), 'a', 1, 0)],
+      // Node 20 reads at the current position here; Node 22 throws. Either way: the same as Node.
+      ['read position type?', (h) => h.read(Buffer.alloc(4), 0, 1, 'x')],
+      ['read position range?', (h) => h.read(Buffer.alloc(4), 0, 1, -2)],
+      ['read position bigint?', (h) => h.read(Buffer.alloc(4), 0, 1, 1n)],
+      ['read empty buffer', (h) => h.read(Buffer.alloc(0), 0, 1, 0)],
+      ['write bad data', (h) => h.write(42)],
+      ['write length too big', (h) => h.write(Buffer.alloc(4), 0, 5, 0)],
+      ['write offset too big', (h) => h.write(Buffer.alloc(4), 5)],
+      ['writev not array', (h) => h.writev('x')],
+      ['readv bad element', (h) => h.readv([Buffer.alloc(1), 'x'])],
+      ['truncate len type', (h) => h.truncate('1')],
+      ['stat options type?', (h) => h.stat(5)],
+    ]
+    for (const [name, call] of handleCases) {
+      const mine = errorShape(await caught(() => call(fh)))
+      const theirs = errorShape(await caught(() => call(nh)))
+      t.deepEqual(mine, theirs, name)
+      if (!name.endsWith('?')) t.not(theirs.code, undefined, name)
+    }
+  } finally {
+    await fh.close()
+    await nh.close()
+  }
+  const fsCases: Array<[string, (x: any) => Promise<unknown>]> = [
+    ['open path type', (x) => x.open(42)],
+    ['open NUL byte', (x) => x.open('a\0b')],
+    ['open bad flags', (x) => x.open(f, 'zz')],
+    ['open bad mode', (x) => x.open(f, 'r', 'rwx')],
+    ['readFile bad encoding', (x) => x.readFile(f, 'nope')],
+    ['readFile bad options', (x) => x.readFile(f, 42)],
+    ['writeFile bad data', (x) => x.writeFile(f, 42)],
+    ['mkdir bad recursive', (x) => x.mkdir(join(dir, 'q'), { recursive: 'yes' })],
+    ['rename bad newPath', (x) => x.rename(f, 5)],
+    ['stat bigint truthy?', (x) => x.stat(f, { bigint: 1 }).then((s: any) => typeof s.size)],
+  ]
+  for (const [name, call] of fsCases) {
+    const mine = errorShape(await caught(() => call(ring.fs)))
+    const theirs = errorShape(await caught(() => call(nfs)))
+    t.deepEqual(mine, theirs, name)
+    if (!name.endsWith('?')) t.not(theirs.code, undefined, name)
+  }
+  t.is(typeof (await ring.fs.stat(f, { bigint: 1 } as any)).size, 'bigint')
+})
+
+each('data stays correct under GC pressure with thousands of reads in flight', async (t, { ring, dir }) => {
+  const f = join(dir, 'gc.bin')
+  const SIZE = 8 << 20
+  await nfs.writeFile(f, pattern(0, SIZE))
+  const fh = await ring.fs.open(f)
+  try {
+    for (let round = 0; round < 3; round++) {
+      const reads: Array<Promise<{ bytesRead: number; buffer: Buffer }>> = []
+      const offsets: number[] = []
+      for (let i = 0; i < 4000; i++) {
+        const off = ((i * 7919 + round * 104729) % (SIZE / 512)) * 512
+        offsets.push(off)
+        // Each buffer is referenced only by the in-flight op until it completes.
+        reads.push(fh.read(Buffer.alloc(512), 0, 512, off))
+        if (i % 500 === 0) {
+          // Garbage, and a full collection, while ops are in flight.
+          let junk: unknown[] = []
+          for (let j = 0; j < 20000; j++) junk.push({ j, s: `x${j}` }, new Uint8Array(64))
+          junk = []
+          globalThis.gc?.()
+        }
+      }
+      t.true(ring.stats().inFlight > 0 || ring.backend === 'node')
+      const results = await Promise.all(reads)
+      let bad = 0
+      for (let i = 0; i < results.length; i++) {
+        if (results[i].bytesRead !== 512 || !results[i].buffer.equals(pattern(offsets[i], 512))) bad++
+      }
+      t.is(bad, 0)
+    }
+    t.is(ring.stats().inFlight, 0)
+  } finally {
+    await fh.close()
+  }
+})
+
+each('ring.close() with ops in flight settles every op, then later ops reject', async (t, { ring, dir }) => {
+  const f = join(dir, 'close.bin')
+  await nfs.writeFile(f, pattern(0, 1 << 20))
+  const fh = await ring.fs.open(f)
+  const ops = Array.from({ length: 3000 }, (_, i) => fh.read(Buffer.alloc(256), 0, 256, (i * 256) % (1 << 20)))
+  // A read that can only end by cancellation: an empty pipe.
+  const [rfd, wfd] = await pipe()
+  const stuck = ring.read(rfd, Buffer.alloc(16))
+  const closing = ring.close()
+  // The thread pool cannot cancel a blocking read: node:fs needs the data to finish it.
+  if (ring.backend === 'node') nodeFs.writeSync(wfd, 'x')
+  await closing
+  const settled = await Promise.allSettled([...ops, stuck])
+  t.is(settled.length, 3001)
+  for (const s of settled) {
+    if (s.status === 'rejected') t.true(['ECANCELED', 'ERR_RING_CLOSED', 'EINTR'].includes((s.reason as any).code), String(s.reason))
+  }
+  if (ring.backend === 'io_uring') {
+    const last = settled[settled.length - 1]
+    t.is(last.status, 'rejected')
+    t.is((last as PromiseRejectedResult).reason.code, 'ECANCELED')
+  }
+  t.is(ring.stats().inFlight, 0)
+  t.is((await caught(() => ring.fs.stat(f)))?.code, 'ERR_RING_CLOSED')
+  t.is((await caught(() => ring.nop()))?.code, 'ERR_RING_CLOSED')
+  nodeFs.closeSync(wfd)
+  nodeFs.closeSync(rfd)
+})
+
+/** Both ends of an empty FIFO: (blocking read end, write end). Node has no pipe(2). */
+async function pipe(): Promise<[number, number]> {
+  const d = nodeFs.mkdtempSync(join(tmpdir(), 'uring-fifo-'))
+  const p = join(d, 'fifo')
+  execFileSync('mkfifo', [p])
+  const r = nodeFs.openSync(p, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK)
+  const w = nodeFs.openSync(p, 'w')
+  // A blocking read end, so a read waits for data instead of failing with EAGAIN.
+  const blocking = nodeFs.openSync(`/proc/self/fd/${r}`, 'r')
+  nodeFs.closeSync(r)
+  nodeFs.rmSync(d, { recursive: true, force: true })
+  return [blocking, w]
+}
