@@ -1,0 +1,110 @@
+// Lifecycles that need a process or thread of their own: exiting, worker termination, and a
+// host where io_uring is forbidden (kernel.io_uring_disabled).
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import test from 'ava'
+import { BACKENDS, pattern } from './helpers'
+
+const here = __dirname
+const child = join(here, 'fixtures/child.cjs')
+const lib = join(here, '../packages/uring/dist/index.js')
+const dataDir = fs.mkdtempSync(join(require('node:os').tmpdir(), 'uring-proc-'))
+const file = join(dataDir, 'data.bin')
+fs.writeFileSync(file, pattern(0, 256 * 1024))
+test.after.always(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+
+function run(mode: string, backend: string, extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [child, mode, file], {
+    env: { ...process.env, URING_BACKEND: backend, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 20000,
+  })
+  return { ...r, json: r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').pop()!) : undefined }
+}
+
+for (const backend of BACKENDS) {
+  test.serial(`[${backend}] an idle ring lets the process exit`, (t) => {
+    for (const mode of ['idle-unused', 'idle-after-ops']) {
+      const r = run(mode, backend)
+      t.is(r.error, undefined, `${mode}: ${r.error}`) // a timeout would set error (ETIMEDOUT)
+      t.is(r.signal, null, mode)
+      t.is(r.status, 0, `${mode}: ${r.stderr}`)
+      t.is(r.json.backend, backend, mode)
+      if (mode === 'idle-after-ops') t.is(r.json.bytes, 256 * 1024)
+    }
+  })
+
+  test.serial(`[${backend}] process.exit with ops in flight exits cleanly`, (t) => {
+    for (let i = 0; i < 5; i++) {
+      const r = run('exit-in-flight', backend)
+      t.is(r.signal, null, r.stderr)
+      t.is(r.status, 0, r.stderr)
+      t.true(r.json.inFlight > 0)
+      t.notRegex(r.stderr, /panic|Assertion|FATAL|Segmentation/i)
+    }
+  })
+
+  test.serial(`[${backend}] workers terminated with ops in flight: no crash, no fd leak`, async (t) => {
+    const fdCount = () => fs.readdirSync('/proc/self/fd').length
+    // One warm-up worker: the first Worker creates process-wide resources (e.g. the inspector's).
+    const once = async () => {
+      const w = new Worker(join(here, 'fixtures/worker.cjs'), { workerData: { file, lib }, env: { ...process.env, URING_BACKEND: backend } })
+      const msg: { fds: number[]; inFlight: number; backend: string } = await new Promise((resolve, reject) => {
+        w.once('message', resolve)
+        w.once('error', reject)
+      })
+      t.is(msg.backend, backend)
+      t.true(msg.inFlight > 0)
+      const code = await w.terminate()
+      t.is(code, 1)
+      // Node closes fds its fs opened in a terminated worker; the rest (the file the worker
+      // opened through io_uring) the test closes. Whatever else remains is a leak.
+      for (const fd of msg.fds) {
+        let target = ''
+        try {
+          target = fs.readlinkSync(`/proc/self/fd/${fd}`)
+        } catch {}
+        if (target === file || target.includes('uring-wfifo-')) fs.closeSync(fd)
+      }
+    }
+    await once()
+    const before = fdCount()
+    for (let i = 0; i < 20; i++) await once()
+    // Rings are freed by the env cleanup hook, synchronously with termination.
+    t.is(fdCount(), before)
+  })
+}
+
+const SYSCTL = '/proc/sys/kernel/io_uring_disabled'
+const canSysctl = process.platform === 'linux' && (() => {
+  try {
+    fs.accessSync(SYSCTL, fs.constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+})()
+
+// Changes a machine-wide setting: runs serially, in a file of serial tests, and restores it.
+;(canSysctl ? test.serial : test.skip)('kernel.io_uring_disabled=2 makes auto fall back to node:fs and says why', (t) => {
+  const saved = fs.readFileSync(SYSCTL, 'utf8').trim()
+  let r
+  try {
+    fs.writeFileSync(SYSCTL, '2')
+    r = run('backend-report', 'auto')
+  } finally {
+    fs.writeFileSync(SYSCTL, saved)
+  }
+  t.is(fs.readFileSync(SYSCTL, 'utf8').trim(), saved)
+  t.is(r.status, 0, r.stderr)
+  t.is(r.json.backend, 'node')
+  t.regex(r.json.reason, /EPERM/)
+  t.is(r.json.strict, 'ERR_IO_URING_UNAVAILABLE')
+  t.is(r.json.bytes, 256 * 1024)
+  // And with it enabled again, the same child gets io_uring.
+  const again = run('backend-report', 'auto')
+  t.is(again.json.backend, 'io_uring')
+  t.is(again.json.strict, 'ok')
+})
