@@ -55,7 +55,7 @@ export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
     while (phase !== 2) {
       const { bytesRead } = await fh.read(b, 0, BS, next() * BS)
       if (bytesRead !== BS) throw new Error(`short read: ${bytesRead}`)
-      if (phase === 1 && t1 === 0n) ops++
+      if (phase === 1) ops++
     }
   }
   await Promise.all(Array.from({ length: qd }, worker))
