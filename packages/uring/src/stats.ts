@@ -68,7 +68,3 @@ export function statsFromStatx(buf: Uint8Array): Stats {
   )
 }
 
-/** A copy of a Node `fs.Stats` as a plain-numbers Stats (used by the node backend for symmetry). */
-export function copyStats(s: Stats): Stats {
-  return makeStats(s.dev, s.mode, s.nlink, s.uid, s.gid, s.rdev, s.blksize, s.ino, s.size, s.blocks, s.atimeMs, s.mtimeMs, s.ctimeMs, s.birthtimeMs)
-}
