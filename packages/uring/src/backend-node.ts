@@ -2,7 +2,7 @@
 // available, when asked for, and for single ops the kernel does not support.
 import * as fs from 'node:fs'
 import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
-import { RingError } from './errors'
+import { ringClosed } from './errors'
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
 
@@ -17,7 +17,7 @@ export class NodeBackend implements Backend {
 
   /** Runs one node:fs call, counting it, and settles with `map(result)`. */
   private run<T, R>(syscall: string, call: (cb: Cb<T>) => void, map: (v: T) => R, owner?: Owner): Promise<R> {
-    if (this.closed) return Promise.reject(new RingError('ERR_RING_CLOSED', `ring is closed, ${syscall}`))
+    if (this.closed) return Promise.reject(ringClosed(syscall))
     return new Promise<R>((resolve, reject) => {
       call((err, v) => {
         this.completed++

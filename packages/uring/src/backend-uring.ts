@@ -5,7 +5,7 @@ import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
 import { type Backend, type Owner, type RingStats, Shape, shaped } from './backend'
 import { NodeBackend } from './backend-node'
-import { RingError, systemError } from './errors'
+import { ringClosed, systemError } from './errors'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, statsFromStatx } from './stats'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
@@ -108,17 +108,13 @@ export class UringBackend implements Backend {
     this.inFlight++
   }
 
-  private closedError(syscall: string): RingError {
-    return new RingError('ERR_RING_CLOSED', `ring is closed, ${syscall}`)
-  }
-
   private node(): NodeBackend {
     this.fallbackOps++
     return (this.fallback ??= new NodeBackend())
   }
 
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
-    if (this.closed) return Promise.reject(this.closedError('read'))
+    const g = this.gone('read'); if (g) return g
     if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner)
     return new Promise((resolve, reject) => {
       this.track(this.ringRead(this.id, fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'read', owner)
@@ -126,7 +122,7 @@ export class UringBackend implements Backend {
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
-    if (this.closed) return Promise.reject(this.closedError('write'))
+    const g = this.gone('write'); if (g) return g
     if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner)
     return new Promise((resolve, reject) => {
       this.track(this.ringWrite(this.id, fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'write', owner)
@@ -134,7 +130,7 @@ export class UringBackend implements Backend {
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
-    if (this.closed) return Promise.reject(this.closedError('read'))
+    const g = this.gone('read'); if (g) return g
     if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner)
     return new Promise((resolve, reject) => {
       this.track(this.native.readv(fd, buffers, position), resolve, reject, shape, buffers, 'read', owner)
@@ -142,7 +138,7 @@ export class UringBackend implements Backend {
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
-    if (this.closed) return Promise.reject(this.closedError('write'))
+    const g = this.gone('write'); if (g) return g
     if (!this.supported.has('writev')) return this.node().writev(fd, buffers, position, shape, owner)
     return new Promise((resolve, reject) => {
       this.track(this.native.writev(fd, buffers, position), resolve, reject, shape, buffers, 'write', owner)
@@ -157,7 +153,7 @@ export class UringBackend implements Backend {
 
   /** A closed ring rejects new ops, whichever engine would have run them. */
   private gone(syscall: string): Promise<never> | undefined {
-    return this.closed ? Promise.reject(this.closedError(syscall)) : undefined
+    return this.closed ? Promise.reject(ringClosed(syscall)) : undefined
   }
 
   open(path: string | Buffer, flags: number, mode: number): Promise<number> {

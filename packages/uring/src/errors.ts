@@ -151,3 +151,17 @@ export class RingError extends Error {
     this.code = code
   }
 }
+
+/** `ERR_RING_CLOSED`: an op started on a ring after `close()`. */
+export function ringClosed(syscall: string): RingError {
+  return new RingError('ERR_RING_CLOSED', `ring is closed, ${syscall}`)
+}
+
+/** Runs `start`; what it throws (argument errors) becomes a rejection, as in node:fs/promises. */
+export function rejecting<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start()
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}

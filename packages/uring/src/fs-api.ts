@@ -4,7 +4,7 @@ import { type BigIntStats, constants, fstat as fstatCb, type Stats } from 'node:
 import * as nodeFsP from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Backend, type Owner, Shape } from './backend'
-import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError } from './errors'
+import { invalidArgType, invalidArgValue, NodeStyleError, rejecting, type SystemError, UV, systemError } from './errors'
 import {
   checkAborted,
   getOptions,
@@ -15,6 +15,7 @@ import {
   validateAbortSignal,
   validateBoolean,
   validateBuffer,
+  validateBufferArray,
   validateEncoding,
   validateInteger,
   validateObject,
@@ -127,13 +128,6 @@ function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
   return v instanceof Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
 }
 
-function validateBufferArray(buffers: unknown, name = 'buffers'): asserts buffers is NodeJS.ArrayBufferView[] {
-  if (!Array.isArray(buffers)) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
-  for (let i = 0; i < buffers.length; i++) {
-    if (!isArrayBufferView(buffers[i])) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
-  }
-}
-
 /**
  * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
  * `close()` waits for the handle's ops in flight, then closes the fd; later ops reject with EBADF.
@@ -188,11 +182,7 @@ export class FileHandle implements Owner {
       this.#pending++
       return this.#backend.read(this.#fd, bufferOrOptions, offset, length, position, Shape.Read, this)
     }
-    try {
-      return this.#readSlow(bufferOrOptions, offset, length, position)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#readSlow(bufferOrOptions, offset, length, position))
   }
 
   #readSlow(bufferOrOptions: unknown, offset: unknown, length: unknown, position: unknown): Promise<FileReadResult<any>> {
@@ -233,11 +223,7 @@ export class FileHandle implements Owner {
   write<T extends NodeJS.ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | null }): Promise<FileWriteResult<T>>
   write(data: string, position?: number | null, encoding?: BufferEncoding | null): Promise<FileWriteResult<string>>
   write(buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<FileWriteResult<any>> {
-    try {
-      return this.#write(buffer, offsetOrOptions, length, position)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#write(buffer, offsetOrOptions, length, position))
   }
 
   #write(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): Promise<FileWriteResult<any>> {
@@ -271,27 +257,23 @@ export class FileHandle implements Owner {
 
   /** Reads into several buffers in one op (`preadv`), at `position` (null: current position). */
   readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<ReadVResult<T>> {
-    try {
+    return rejecting(() => {
       validateBufferArray(buffers)
       const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
       const fd = this.#use('read')
       return this.#backend.readv(fd, buffers as unknown as NodeJS.ArrayBufferView[], pos, Shape.Readv, this)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** Writes several buffers in one op (`pwritev`), at `position` (null: current position). */
   writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<WriteVResult<T>> {
-    try {
+    return rejecting(() => {
       validateBufferArray(buffers)
       const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
       if (buffers.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffers } as any)
       const fd = this.#use('write')
       return this.#backend.writev(fd, buffers as unknown as NodeJS.ArrayBufferView[], pos, Shape.Writev, this)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `fstat` of the file. `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */
@@ -307,20 +289,12 @@ export class FileHandle implements Owner {
 
   /** Flushes data and metadata to storage (`fsync`). */
   sync(): Promise<void> {
-    try {
-      return this.#backend.fsync(this.#use('fsync'), false, this)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#backend.fsync(this.#use('fsync'), false, this))
   }
 
   /** Flushes data to storage (`fdatasync`). */
   datasync(): Promise<void> {
-    try {
-      return this.#backend.fsync(this.#use('fdatasync'), true, this)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#backend.fsync(this.#use('fdatasync'), true, this))
   }
 
   /** Truncates (or extends with zeros) the file to `len` bytes (default 0; negative means 0). */

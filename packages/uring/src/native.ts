@@ -31,7 +31,7 @@ export function loadNative(): { binding?: NativeBinding; reason?: string } {
 }
 
 /** Explains a failed `io_uring_setup` from the native error message, which ends in `(errno N)`. */
-export function setupFailureReason(e: unknown): { errno: number; reason: string } {
+export function setupFailureReason(e: unknown): string {
   const msg = (e as Error)?.message ?? String(e)
   const m = /\(errno (\d+)\)/.exec(msg)
   const errno = m ? Number(m[1]) : 0
@@ -52,5 +52,5 @@ export function setupFailureReason(e: unknown): { errno: number; reason: string 
     default:
       why = msg
   }
-  return { errno, reason: `io_uring_setup failed: ${why}` }
+  return `io_uring_setup failed: ${why}`
 }

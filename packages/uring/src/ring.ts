@@ -3,10 +3,10 @@ import type { Stats } from 'node:fs'
 import { type Backend, type BackendKind, type RingStats, Shape } from './backend'
 import { NodeBackend } from './backend-node'
 import { UringBackend } from './backend-uring'
-import { invalidArgType, invalidArgValue, RingError } from './errors'
+import { invalidArgType, invalidArgValue, rejecting, RingError } from './errors'
 import { FsApi } from './fs-api'
 import { loadNative, setupFailureReason } from './native'
-import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateFd, validateInteger } from './validate'
+import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger } from './validate'
 
 export type { BackendKind, RingStats }
 
@@ -117,7 +117,7 @@ export class Ring {
         try {
           impl = new UringBackend(binding, o)
         } catch (e) {
-          reason = setupFailureReason(e).reason
+          reason = setupFailureReason(e)
         }
       }
     }
@@ -148,160 +148,114 @@ export class Ring {
 
   /** Reads into the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes read. */
   read(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null): Promise<number> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
       return this.#impl.read(fd, buffer, 0, buffer.byteLength, validateRingPosition(position), Shape.Number)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** Writes the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes written. */
   write(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null): Promise<number> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
       return this.#impl.write(fd, buffer, 0, buffer.byteLength, validateRingPosition(position), Shape.Number)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `preadv` into `buffers`. Resolves to the bytes read. */
   readv(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<number> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
-      validateBuffers(buffers)
+      validateBufferArray(buffers)
       return this.#impl.readv(fd, buffers as NodeJS.ArrayBufferView[], validateRingPosition(position), Shape.Number)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `pwritev` from `buffers`. Resolves to the bytes written. */
   writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<number> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
-      validateBuffers(buffers)
+      validateBufferArray(buffers)
       return this.#impl.writev(fd, buffers as NodeJS.ArrayBufferView[], validateRingPosition(position), Shape.Number)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** Opens `path` (relative to the cwd) and resolves to the fd. `flags`: number or 'r', 'w+', ... (default 'r'). The fd is close-on-exec. */
   openat(path: PathLike, flags?: string | number, mode?: string | number): Promise<number> {
-    try {
-      return this.#impl.open(getValidatedPath(path), stringToFlags(flags, 'r'), parseFileMode(mode, 'mode', 0o666))
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.open(getValidatedPath(path), stringToFlags(flags, 'r'), parseFileMode(mode, 'mode', 0o666)))
   }
 
   /** Closes a file descriptor. */
   closeFd(fd: number): Promise<void> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       return this.#impl.close(fd)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `stat` of a path (follows symlinks). */
   stat(path: PathLike): Promise<Stats> {
-    try {
-      return this.#impl.stat(getValidatedPath(path), true)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.stat(getValidatedPath(path), true))
   }
 
   /** `lstat` of a path. */
   lstat(path: PathLike): Promise<Stats> {
-    try {
-      return this.#impl.stat(getValidatedPath(path), false)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.stat(getValidatedPath(path), false))
   }
 
   /** `fstat` of an fd. */
   fstat(fd: number): Promise<Stats> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       return this.#impl.fstat(fd)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `fsync` of an fd. */
   fsync(fd: number): Promise<void> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       return this.#impl.fsync(fd, false)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `fdatasync` of an fd. */
   fdatasync(fd: number): Promise<void> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       return this.#impl.fsync(fd, true)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** `ftruncate` of an fd (runs on node:fs: the io-uring crate has no FTRUNCATE yet). */
   ftruncate(fd: number, length = 0): Promise<void> {
-    try {
+    return rejecting(() => {
       validateFd(fd)
       validateInteger(length, 'length', 0)
       return this.#impl.ftruncate(fd, length)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    })
   }
 
   /** Removes a file. */
   unlink(path: PathLike): Promise<void> {
-    try {
-      return this.#impl.unlink(getValidatedPath(path))
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.unlink(getValidatedPath(path)))
   }
 
   /** Removes an empty directory. */
   rmdir(path: PathLike): Promise<void> {
-    try {
-      return this.#impl.rmdir(getValidatedPath(path))
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.rmdir(getValidatedPath(path)))
   }
 
   /** Creates one directory (`mode` default 0o777). */
   mkdir(path: PathLike, mode?: string | number): Promise<void> {
-    try {
-      return this.#impl.mkdir(getValidatedPath(path), parseFileMode(mode, 'mode', 0o777))
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.mkdir(getValidatedPath(path), parseFileMode(mode, 'mode', 0o777)))
   }
 
   /** Renames `oldPath` to `newPath`. */
   rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
-    try {
-      return this.#impl.rename(getValidatedPath(oldPath, 'oldPath'), getValidatedPath(newPath, 'newPath'))
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return rejecting(() => this.#impl.rename(getValidatedPath(oldPath, 'oldPath'), getValidatedPath(newPath, 'newPath')))
   }
 
   /** An op that does nothing (`IORING_OP_NOP`): measures the ring's own overhead. */
@@ -321,13 +275,6 @@ export class Ring {
   /** `await using ring = new Ring()` closes the ring. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
-  }
-}
-
-function validateBuffers(buffers: unknown): void {
-  if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'ArrayBufferView[]', buffers)
-  for (let i = 0; i < buffers.length; i++) {
-    if (!ArrayBuffer.isView(buffers[i])) throw invalidArgType('buffers', 'ArrayBufferView[]', buffers)
   }
 }
 

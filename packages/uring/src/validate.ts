@@ -42,6 +42,14 @@ export function validateBuffer(buffer: unknown, name = 'buffer'): asserts buffer
   if (!ArrayBuffer.isView(buffer)) throw invalidArgType(name, ['Buffer', 'TypedArray', 'DataView'], buffer)
 }
 
+/** Node's `validateBufferArray`: an array of ArrayBufferViews (the error names the whole array). */
+export function validateBufferArray(buffers: unknown, name = 'buffers'): asserts buffers is NodeJS.ArrayBufferView[] {
+  if (!Array.isArray(buffers)) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
+  for (let i = 0; i < buffers.length; i++) {
+    if (!ArrayBuffer.isView(buffers[i])) throw invalidArgType(name, 'ArrayBufferView[]', buffers)
+  }
+}
+
 /** A position: integer >= -1 (or null/-1 for "current position"), or a bigint. Returns a number. */
 export function validatePosition(position: unknown, name: string, length: number): number {
   if (typeof position === 'number') {
