@@ -1,10 +1,9 @@
 // ring.fs against node:fs/promises: same results, same shapes, same errors, on both backends.
-import { execFileSync } from 'node:child_process'
 import * as nodeFs from 'node:fs'
 import * as nfs from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { silentFifo } from './fixtures/fifo.cjs'
 import { caught, each, errorShape, pattern } from './helpers'
 
 each('writeFile / appendFile / readFile round trip, with encodings and iterables', async (t, { ring, dir }) => {
@@ -334,7 +333,7 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   const fh = await ring.fs.open(f)
   const ops = Array.from({ length: 3000 }, (_, i) => fh.read(Buffer.alloc(256), 0, 256, (i * 256) % (1 << 20)))
   // A read that can only end by cancellation: an empty pipe.
-  const [rfd, wfd] = await pipe()
+  const { r: rfd, w: wfd } = silentFifo()
   const stuck = ring.read(rfd, Buffer.alloc(16))
   const closing = ring.close()
   // The thread pool cannot cancel a blocking read: node:fs needs the data to finish it.
@@ -356,17 +355,3 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   nodeFs.closeSync(wfd)
   nodeFs.closeSync(rfd)
 })
-
-/** Both ends of an empty FIFO: (blocking read end, write end). Node has no pipe(2). */
-async function pipe(): Promise<[number, number]> {
-  const d = nodeFs.mkdtempSync(join(tmpdir(), 'uring-fifo-'))
-  const p = join(d, 'fifo')
-  execFileSync('mkfifo', [p])
-  const r = nodeFs.openSync(p, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK)
-  const w = nodeFs.openSync(p, 'w')
-  // A blocking read end, so a read waits for data instead of failing with EAGAIN.
-  const blocking = nodeFs.openSync(`/proc/self/fd/${r}`, 'r')
-  nodeFs.closeSync(r)
-  nodeFs.rmSync(d, { recursive: true, force: true })
-  return [blocking, w]
-}

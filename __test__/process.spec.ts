@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
         try {
           target = fs.readlinkSync(`/proc/self/fd/${fd}`)
         } catch {}
-        if (target === file || target.includes('uring-wfifo-')) fs.closeSync(fd)
+        if (target === file || target.includes('uring-fifo-')) fs.closeSync(fd)
       }
     }
     await once()
