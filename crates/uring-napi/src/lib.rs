@@ -327,8 +327,8 @@ fn rw(cell: &Cell, env: sys::napi_env, write: bool, fd: i32, buffer: sys::napi_v
   push(cell, env, op, keep)
 }
 
-/// `ringRead(id, fd, buffer, offset, length, position)` and `ringWrite(...)`: the hot path of
-/// `NativeRing.read`/`write` as raw Node-API functions. A class method pays for unwrapping and
+/// `ringRead(id, fd, buffer, offset, length, position)` and `ringWrite(...)`: read and write, as
+/// raw Node-API functions. A class method pays for unwrapping and
 /// borrow-tracking the instance on every call (measured: ~30% of a 4 KiB page-cache read); these
 /// take the ring's id and find it in this thread's registry instead.
 unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
@@ -472,16 +472,6 @@ impl NativeRing {
       return Err(closed());
     }
     Ok(self.env)
-  }
-
-  #[napi]
-  pub fn read(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
-    rw(&self.cell, self.env, false, fd, buffer.raw(), offset, length, position)
-  }
-
-  #[napi]
-  pub fn write(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
-    rw(&self.cell, self.env, true, fd, buffer.raw(), offset, length, position)
   }
 
   fn vectored(&self, buffers: Vec<Unknown>) -> Result<(Box<[libc::iovec]>, Keep)> {
