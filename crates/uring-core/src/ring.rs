@@ -402,6 +402,18 @@ impl<T> Ring<T> {
     }
   }
 
+  /// Whether [`reap`](Ring::reap) would find something now without waiting: engine-made
+  /// completions, CQEs in the CQ, or deferred completion work the kernel flags as pending.
+  pub fn ready(&mut self) -> bool {
+    if !self.local.is_empty() {
+      return true;
+    }
+    let sq = self.ring.submission();
+    let pending = sq.taskrun() || sq.cq_overflow();
+    drop(sq);
+    pending || !self.ring.completion().is_empty()
+  }
+
   /// Reaps up to `max` completions, calling `f` for each. Returns how many were reaped. An op's
   /// slot (and so its token) becomes free for reuse only here, after its final CQE.
   pub fn reap(&mut self, max: usize, mut f: impl FnMut(Completion<T>)) -> usize {

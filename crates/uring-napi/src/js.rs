@@ -14,23 +14,44 @@ fn check(status: sys::napi_status, what: &str) -> Result<()> {
   }
 }
 
-/// A JS ArrayBufferView's bytes: start pointer and byte length. The pointer is into V8's backing
-/// store, which does not move; it stays valid while the view is reachable (and not detached).
-pub fn view(env: sys::napi_env, value: sys::napi_value) -> Result<(*mut u8, usize)> {
+/// A JS ArrayBufferView: its bytes (start pointer and byte length), the ArrayBuffer that owns
+/// them, and the address where that ArrayBuffer's memory starts (its identity in [`Pins`]).
+///
+/// [`Pins`]: crate::keep::Pins
+pub struct View {
+  pub data: *mut u8,
+  pub len: usize,
+  pub buffer: sys::napi_value,
+  pub base: usize,
+}
+
+/// The bytes of a TypedArray, Buffer or DataView. The pointer is into V8's backing store, which
+/// does not move (Node-API moves an on-heap array's bytes off the heap when asked for them); it
+/// stays valid while the ArrayBuffer is reachable and not detached.
+pub fn view(env: sys::napi_env, value: sys::napi_value) -> Result<View> {
   let mut data: *mut c_void = ptr::null_mut();
   let mut len = 0usize;
   let mut kind = 0;
+  let mut buffer = ptr::null_mut();
+  let mut offset = 0usize;
   // SAFETY: out-pointers are valid locals; `value` is a live handle of this env.
-  let s = unsafe {
-    sys::napi_get_typedarray_info(env, value, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
-  };
+  let s = unsafe { sys::napi_get_typedarray_info(env, value, &mut kind, &mut len, &mut data, &mut buffer, &mut offset) };
   if s == sys::Status::napi_ok {
-    return Ok((data.cast(), len * element_size(kind)));
+    let len = len * element_size(kind);
+    return Ok(View { data: data.cast(), len, buffer, base: (data as usize).wrapping_sub(offset) });
   }
   // SAFETY: as above.
-  let s = unsafe { sys::napi_get_dataview_info(env, value, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
+  let s = unsafe { sys::napi_get_dataview_info(env, value, &mut len, &mut data, &mut buffer, &mut offset) };
   check(s, "buffer must be a TypedArray, Buffer or DataView")?;
-  Ok((data.cast(), len))
+  Ok(View { data: data.cast(), len, buffer, base: (data as usize).wrapping_sub(offset) })
+}
+
+/// `a === b`.
+pub fn same(env: sys::napi_env, a: sys::napi_value, b: sys::napi_value) -> bool {
+  let mut eq = false;
+  // SAFETY: valid env and values; `eq` is a valid out-pointer.
+  let s = unsafe { sys::napi_strict_equals(env, a, b, &mut eq) };
+  s == sys::Status::napi_ok && eq
 }
 
 fn element_size(kind: sys::napi_typedarray_type) -> usize {
@@ -92,9 +113,13 @@ pub fn path(env: sys::napi_env, value: sys::napi_value) -> Result<CString> {
     buf.truncate(len);
     buf
   } else {
-    let (p, n) = view(env, value).map_err(|_| Error::new(Status::InvalidArg, "path must be a string or Uint8Array"))?;
-    // SAFETY: `view` returned the view's live bytes; copied before any JS runs.
-    unsafe { std::slice::from_raw_parts(p, n) }.to_vec()
+    let v = view(env, value).map_err(|_| Error::new(Status::InvalidArg, "path must be a string or Uint8Array"))?;
+    if v.len == 0 {
+      Vec::new()
+    } else {
+      // SAFETY: `view` returned the view's live bytes; copied before any JS runs.
+      unsafe { std::slice::from_raw_parts(v.data, v.len) }.to_vec()
+    }
   };
   CString::new(bytes).map_err(|_| Error::new(Status::InvalidArg, "path must not contain null bytes"))
 }

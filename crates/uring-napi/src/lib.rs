@@ -9,10 +9,12 @@
 //! `napi_make_callback`, so that promise reactions run at once. No threads, no threadsafe
 //! functions, no external buffers.
 //!
-//! Who owns memory the kernel touches: the engine, through [`Keep`] — strong references to every
-//! JS view an op reads or writes — held until the op's final CQE.
+//! Who owns memory the kernel touches: the engine, through [`Keep`] — strong references to the
+//! ArrayBuffer of every view an op reads or writes (shared between ops, see [`keep`]) — held
+//! until the op's final CQE.
 
 mod js;
+mod keep;
 mod uv;
 
 use std::cell::RefCell;
@@ -24,35 +26,24 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
+use keep::{Keep, Pins};
 use uring_core::{Completion, Op, Options, Ring, SqPoll, AT_FDCWD};
 
 /// How long closing a ring (or its thread exiting) waits for cancelled ops to complete before it
 /// leaks, rather than frees, whatever the kernel still holds.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// References to the JS views an op's SQE points into. Dropped (references deleted) on the JS
-/// thread right after the op's final CQE is reaped, and only then.
-enum Keep {
-  None,
-  One(sys::napi_ref),
-  Many(Vec<sys::napi_ref>),
-}
-
-impl Keep {
-  fn release(self, env: sys::napi_env) {
-    match self {
-      Keep::None => {}
-      Keep::One(r) => js::unref(env, r),
-      Keep::Many(rs) => rs.into_iter().for_each(|r| js::unref(env, r)),
-    }
-  }
-}
+/// Most completion batches one loop turn delivers when each batch's reactions submit ops that
+/// complete at once; then the turn yields to the rest of the event loop.
+const TURN_ROUNDS: u32 = 16;
 
 struct State {
   /// This ring's index in [`RINGS`].
   id: u32,
   env: sys::napi_env,
   ring: Ring<Keep>,
+  /// The references every in-flight op's `Keep` counts on.
+  pins: Pins,
   handles: Option<uv::Handles>,
   /// The JS completion function: strong while ops are in flight, weak when idle so an unused
   /// ring can be garbage-collected.
@@ -116,6 +107,38 @@ impl State {
     }
   }
 
+  /// Hands `op` and what keeps its memory alive to the ring; returns its token.
+  fn push(&mut self, op: Op, keep: Keep) -> u32 {
+    // SAFETY: every pointer in `op` points into a JS view whose ArrayBuffer `keep` holds a strong
+    // reference to (made right after reading the pointer, with no JS run in between), so V8 keeps
+    // its backing store alive; the ring releases `keep` only after the op's final CQE (the
+    // contract of `Ring::push`), and `Pins` deletes a reference only when no op counts on it.
+    let token = unsafe { self.ring.push(op, keep) };
+    if self.ring.queued() >= self.ring.sq_entries() {
+      // A full SQ's worth is waiting: submit now instead of at the end of the turn.
+      self.flush();
+    }
+    self.sync_busy();
+    token
+  }
+
+  /// Bytes `offset..offset + length` of the view `value`, and a hold on its ArrayBuffer.
+  fn hold_range(&mut self, value: sys::napi_value, offset: u32, length: u32) -> Result<(*mut u8, keep::Hold)> {
+    let v = js::view(self.env, value)?;
+    if offset as usize + length as usize > v.len {
+      return Err(Error::new(Status::InvalidArg, "offset + length exceeds the buffer"));
+    }
+    let hold = self.pins.hold(self.env, &v)?;
+    // SAFETY: in bounds of the view, checked above (`add(0)` on an empty view is allowed).
+    Ok((unsafe { v.data.add(offset as usize) }, hold))
+  }
+
+  /// End of a loop turn: drop references no op needs any more, and ref or unref the loop.
+  fn end_turn(&mut self) {
+    self.pins.sweep(self.env);
+    self.sync_busy();
+  }
+
   fn flush(&mut self) {
     if self.ring.needs_flush() {
       // Non-transient errors leave ops queued; they are retried every turn and cancelled by close.
@@ -126,6 +149,7 @@ impl State {
   /// Reaps up to one completion array's worth, releasing each finished op's references.
   fn reap_into_slots(&mut self) -> usize {
     let (env, slots, max) = (self.env, self.slots, self.slot_count);
+    let pins = &mut self.pins;
     let mut i = 0;
     self.ring.reap(max, |c: Completion<Keep>| {
       // SAFETY: `slots` points at the JS-allocated Int32Array of `3 * max` elements that
@@ -137,7 +161,7 @@ impl State {
       }
       i += 1;
       if let Some((_op, keep)) = c.done {
-        keep.release(env);
+        pins.release_all(env, keep);
       }
     })
   }
@@ -154,6 +178,7 @@ fn turn(cell: &Cell, woken: bool) {
     }
     st.flush();
   }
+  let mut rounds = 0;
   loop {
     let call = {
       let mut b = cell.borrow_mut();
@@ -161,7 +186,7 @@ fn turn(cell: &Cell, woken: bool) {
       let n = st.reap_into_slots();
       if n == 0 {
         st.flush();
-        st.sync_busy();
+        st.end_turn();
         return;
       }
       (st.env, st.async_ctx, st.on_complete, n, n == st.slot_count)
@@ -171,8 +196,12 @@ fn turn(cell: &Cell, woken: bool) {
     let mut b = cell.borrow_mut();
     let Some(st) = b.as_mut() else { return };
     st.flush();
-    if !call.4 {
-      st.sync_busy();
+    rounds += 1;
+    // Go on while the batch was full, or while the ops just submitted have already completed
+    // (page-cache reads complete inside the submitting syscall), up to a budget so that the
+    // rest of the loop (timers, other I/O) still gets its turn.
+    if !call.4 && (rounds >= TURN_ROUNDS || !st.ring.ready()) {
+      st.end_turn();
       return;
     }
   }
@@ -217,12 +246,15 @@ fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
   if st.ring.in_flight() > 0 {
     let _ = st.ring.cancel_all();
     // Ops still owned after the deadline are leaked by the ring's Drop, never freed.
+    let pins = &mut st.pins;
     st.ring.drain(DRAIN_TIMEOUT, |c| {
       if let Some((_op, keep)) = c.done {
-        keep.release(env);
+        pins.release_all(env, keep);
       }
     });
   }
+  // References still counted on (ops the drain gave up on) are never deleted: leaked, not freed.
+  st.pins.sweep(env);
   if st.ring.in_flight() > 0 {
     // Keep the completion function (and so the views) reachable for ever: leaked, not freed.
     js::set_strong(env, st.on_complete, true);
@@ -288,43 +320,14 @@ fn closed() -> Error {
   Error::new(Status::GenericFailure, "ring is closed")
 }
 
-fn buffer_range(env: sys::napi_env, buffer: sys::napi_value, offset: u32, length: u32) -> Result<*mut u8> {
-  let (p, len) = js::view(env, buffer)?;
-  if offset as usize + length as usize > len {
-    return Err(Error::new(Status::InvalidArg, "offset + length exceeds the buffer"));
-  }
-  // SAFETY: in bounds of the view, checked above.
-  Ok(unsafe { p.add(offset as usize) })
-}
-
-fn push(cell: &Cell, env: sys::napi_env, op: Op, keep: Keep) -> Result<u32> {
-  let mut b = cell.borrow_mut();
-  let Some(st) = b.as_mut() else {
-    keep.release(env);
-    return Err(closed());
-  };
-  // SAFETY: every pointer in `op` points into a JS view that `keep` holds a strong reference to
-  // (made by the caller right after `js::view`), so V8 keeps its backing store alive; the ring
-  // releases `keep` only after the op's final CQE (the contract of `Ring::push`).
-  let token = unsafe { st.ring.push(op, keep) };
-  if st.ring.queued() >= st.ring.sq_entries() {
-    // A full SQ's worth is waiting: submit now instead of at the end of the turn.
-    st.flush();
-  }
-  st.sync_busy();
-  Ok(token)
-}
-
 /// `read`/`write` of `length` bytes at `offset` of a JS view, at file `position` (< 0: current).
-fn rw(cell: &Cell, env: sys::napi_env, write: bool, fd: i32, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
-  if cell.borrow().is_none() {
-    return Err(closed());
-  }
-  let buf = buffer_range(env, buffer, offset, length)?;
-  let keep = Keep::One(js::strong(env, buffer)?);
+fn rw(cell: &Cell, write: bool, fd: i32, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
+  let mut b = cell.borrow_mut();
+  let st = b.as_mut().ok_or_else(closed)?;
+  let (buf, hold) = st.hold_range(buffer, offset, length)?;
   let offset = self::position(position);
   let op = if write { Op::Write { fd, buf, len: length, offset } } else { Op::Read { fd, buf, len: length, offset } };
-  push(cell, env, op, keep)
+  Ok(st.push(op, Keep::One(hold)))
 }
 
 /// `ringRead(id, fd, buffer, offset, length, position)` and `ringWrite(...)`: read and write, as
@@ -345,7 +348,7 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::na
     let offset = js::get_u32(env, argv[3], "offset")?;
     let length = js::get_u32(env, argv[4], "length")?;
     let position = js::get_i64(env, argv[5], "position")?;
-    rw(&*lookup(id)?, env, WRITE, fd, argv[2], offset, length, position)
+    rw(&*lookup(id)?, WRITE, fd, argv[2], offset, length, position)
   })();
   match result {
     Ok(token) => js::uint32(env, token),
@@ -389,8 +392,8 @@ impl NativeRing {
     let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll { idle_ms, cpu: sqpoll_cpu });
     let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll })
       .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0))))?;
-    let (slots, bytes) = js::view(env, completions.raw())?;
-    let slot_count = bytes / 12;
+    let view = js::view(env, completions.raw())?;
+    let (slots, slot_count) = (view.data, view.len / 12);
     if slot_count == 0 {
       return Err(Error::new(Status::InvalidArg, "completions array too small"));
     }
@@ -401,6 +404,7 @@ impl NativeRing {
       id: u32::MAX,
       env,
       ring,
+      pins: Pins::default(),
       handles: None,
       on_complete: js::strong(env, on_complete.raw())?,
       busy: true,
@@ -457,8 +461,14 @@ impl NativeRing {
     self.supported.clone()
   }
 
-  fn push(&self, op: Op, keep: Keep) -> Result<u32> {
-    push(&self.cell, self.env, op, keep)
+  /// Runs `f` on the ring's state; "ring is closed" once destroyed.
+  fn with<R>(&self, f: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
+    let mut b = self.cell.borrow_mut();
+    f(b.as_mut().ok_or_else(closed)?)
+  }
+
+  fn push(&self, op: Op) -> Result<u32> {
+    self.with(|st| Ok(st.push(op, Keep::None)))
   }
 
   /// This ring's id for the hot-path functions (`ringRead`, `ringWrite`).
@@ -467,89 +477,92 @@ impl NativeRing {
     self.cell.borrow().as_ref().map(|st| st.id).ok_or_else(closed)
   }
 
-  fn env(&self) -> Result<sys::napi_env> {
-    if self.cell.borrow().is_none() {
-      return Err(closed());
-    }
-    Ok(self.env)
-  }
-
-  fn vectored(&self, buffers: Vec<Unknown>) -> Result<(Box<[libc::iovec]>, Keep)> {
-    let env = self.env()?;
+  /// An iovec per view, and holds on their ArrayBuffers.
+  fn vectored(st: &mut State, buffers: &[Unknown]) -> Result<(Box<[libc::iovec]>, Keep)> {
     let mut iov = Vec::with_capacity(buffers.len());
-    let mut refs = Vec::with_capacity(buffers.len());
-    for b in &buffers {
-      let (p, len) = js::view(env, b.raw())?;
-      iov.push(libc::iovec { iov_base: p.cast(), iov_len: len });
+    let mut holds = Vec::with_capacity(buffers.len());
+    for b in buffers {
+      let held = js::view(st.env, b.raw()).and_then(|v| Ok((st.pins.hold(st.env, &v)?, v)));
+      match held {
+        Ok((hold, v)) => {
+          holds.push(hold);
+          iov.push(libc::iovec { iov_base: v.data.cast(), iov_len: v.len });
+        }
+        Err(e) => {
+          // Nothing was pushed: give back what this op took so far.
+          st.pins.release_all(st.env, Keep::Many(holds));
+          return Err(e);
+        }
+      }
     }
-    for b in &buffers {
-      refs.push(js::strong(env, b.raw())?);
-    }
-    Ok((iov.into_boxed_slice(), Keep::Many(refs)))
+    Ok((iov.into_boxed_slice(), Keep::Many(holds)))
   }
 
   #[napi]
   pub fn readv(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
-    let (iov, keep) = self.vectored(buffers)?;
-    self.push(Op::Readv { fd, iov, offset: self::position(position) }, keep)
+    self.with(|st| {
+      let (iov, keep) = Self::vectored(st, &buffers)?;
+      Ok(st.push(Op::Readv { fd, iov, offset: self::position(position) }, keep))
+    })
   }
 
   #[napi]
   pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
-    let (iov, keep) = self.vectored(buffers)?;
-    self.push(Op::Writev { fd, iov, offset: self::position(position) }, keep)
+    self.with(|st| {
+      let (iov, keep) = Self::vectored(st, &buffers)?;
+      Ok(st.push(Op::Writev { fd, iov, offset: self::position(position) }, keep))
+    })
   }
 
   #[napi]
   pub fn openat(&self, path: Unknown, flags: i32, mode: u32) -> Result<u32> {
-    let path = js::path(self.env()?, path.raw())?;
-    self.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode }, Keep::None)
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode })
   }
 
   #[napi]
   pub fn close(&self, fd: i32) -> Result<u32> {
-    self.push(Op::Close { fd }, Keep::None)
+    self.push(Op::Close { fd })
   }
 
   /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats
   /// the fd (`AT_EMPTY_PATH`).
   #[napi]
   pub fn statx(&self, fd: i32, path: Unknown, flags: i32, mask: u32, out: Unknown) -> Result<u32> {
-    let env = self.env()?;
-    let path = js::path(env, path.raw())?;
-    let buf = buffer_range(env, out.raw(), 0, std::mem::size_of::<libc::statx>() as u32)?;
-    let keep = Keep::One(js::strong(env, out.raw())?);
-    let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
-    self.push(Op::Statx { dirfd, path, flags, mask, buf }, keep)
+    let path = js::path(self.env, path.raw())?;
+    self.with(|st| {
+      let (buf, hold) = st.hold_range(out.raw(), 0, std::mem::size_of::<libc::statx>() as u32)?;
+      let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
+      Ok(st.push(Op::Statx { dirfd, path, flags, mask, buf }, Keep::One(hold)))
+    })
   }
 
   #[napi]
   pub fn fsync(&self, fd: i32, datasync: bool) -> Result<u32> {
-    self.push(Op::Fsync { fd, datasync }, Keep::None)
+    self.push(Op::Fsync { fd, datasync })
   }
 
   #[napi]
   pub fn unlinkat(&self, path: Unknown, flags: i32) -> Result<u32> {
-    let path = js::path(self.env()?, path.raw())?;
-    self.push(Op::UnlinkAt { dirfd: AT_FDCWD, path, flags }, Keep::None)
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::UnlinkAt { dirfd: AT_FDCWD, path, flags })
   }
 
   #[napi]
   pub fn renameat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
-    let env = self.env()?;
-    let (oldpath, newpath) = (js::path(env, oldpath.raw())?, js::path(env, newpath.raw())?);
-    self.push(Op::RenameAt { olddirfd: AT_FDCWD, oldpath, newdirfd: AT_FDCWD, newpath, flags: 0 }, Keep::None)
+    let (oldpath, newpath) = (js::path(self.env, oldpath.raw())?, js::path(self.env, newpath.raw())?);
+    self.push(Op::RenameAt { olddirfd: AT_FDCWD, oldpath, newdirfd: AT_FDCWD, newpath, flags: 0 })
   }
 
   #[napi]
   pub fn mkdirat(&self, path: Unknown, mode: u32) -> Result<u32> {
-    let path = js::path(self.env()?, path.raw())?;
-    self.push(Op::MkdirAt { dirfd: AT_FDCWD, path, mode }, Keep::None)
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::MkdirAt { dirfd: AT_FDCWD, path, mode })
   }
 
   #[napi]
   pub fn nop(&self) -> Result<u32> {
-    self.push(Op::Nop, Keep::None)
+    self.push(Op::Nop)
   }
 
   /// Asks every in-flight op to finish early; each still completes through `on_complete`.
