@@ -352,6 +352,11 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   t.is(ring.stats().inFlight, 0)
   t.is((await caught(() => ring.fs.stat(f)))?.code, 'ERR_RING_CLOSED')
   t.is((await caught(() => ring.nop()))?.code, 'ERR_RING_CLOSED')
+  // A handle's op refused by the closed ring is not counted as pending: close() does not wait for it.
+  t.is((await caught(() => fh.read(Buffer.alloc(16), 0, 16, 0)))?.code, 'ERR_RING_CLOSED')
+  t.is((await caught(() => fh.stat()))?.code, 'ERR_RING_CLOSED')
+  t.is((await caught(() => fh.close()))?.code, 'ERR_RING_CLOSED')
+  nodeFs.closeSync(fh.fd)
   nodeFs.closeSync(wfd)
   nodeFs.closeSync(rfd)
 })

@@ -17,16 +17,26 @@ export class NodeBackend implements Backend {
 
   /** Runs one node:fs call, counting it, and settles with `map(result)`. */
   private run<T, R>(syscall: string, call: (cb: Cb<T>) => void, map: (v: T) => R, owner?: Owner): Promise<R> {
-    if (this.closed) return Promise.reject(ringClosed(syscall))
+    if (this.closed) {
+      owner?.release()
+      return Promise.reject(ringClosed(syscall))
+    }
     return new Promise<R>((resolve, reject) => {
-      call((err, v) => {
+      const done = (err: NodeJS.ErrnoException | null, v: T): void => {
         this.completed++
         this.inFlight--
         owner?.release()
         if (err) reject(err)
         else resolve(map(v))
         if (this.inFlight === 0 && this.onIdle) this.onIdle()
-      })
+      }
+      try {
+        call(done)
+      } catch (e) {
+        // node:fs refused the arguments synchronously: the op never started.
+        owner?.release()
+        throw e
+      }
       this.submitted++
       this.inFlight++
     })

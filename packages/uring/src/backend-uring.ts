@@ -11,9 +11,15 @@ import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, statsFromSt
 /** Completions delivered per JS call (each is [token, result, flags]). */
 const BATCH = 1024
 const AT_REMOVEDIR = 0x200
-/** Internal result shapes beyond the public ones. */
-const VOID = 100
-const STAT = 101
+/** Result shapes beyond the public ones (`Shape` uses 0..4); a shape fits in 3 bits. */
+const VOID = 5
+const STAT = 6
+/**
+ * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
+ * index of its syscall times 8: one small integer per op instead of two fields.
+ */
+const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop'] as const
+const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<(typeof SYSCALLS)[number], number>
 
 export interface NativeOptions {
   entries: number
@@ -21,21 +27,31 @@ export interface NativeOptions {
   sqpollCpu?: number
 }
 
+type Resolve = (v: any) => void
+type Reject = (e: unknown) => void
+
 export class UringBackend implements Backend {
   readonly kind = 'io_uring' as const
   readonly mode: string
   private readonly native: NativeRingT
   private readonly comp = new Int32Array(3 * BATCH)
   private readonly onComplete = (n: number): void => this.complete(n)
-  // Per-token state, in parallel arrays indexed by the native token (slot index).
-  private readonly resolves: Array<((v: any) => void) | undefined> = []
-  private readonly rejects: Array<((e: unknown) => void) | undefined> = []
-  private readonly shapes: number[] = []
+  // Per-op state, in parallel arrays indexed by the native token (slot index).
+  private readonly resolves: Array<Resolve | undefined> = []
+  private readonly rejects: Array<Reject | undefined> = []
+  private readonly kinds: number[] = []
+  /** The buffer(s) for the result object, or the statx output. */
   private readonly args: unknown[] = []
-  private readonly syscalls: string[] = []
   private readonly paths: Array<string | Buffer | undefined> = []
   private readonly dests: Array<string | Buffer | undefined> = []
   private readonly owners: Array<Owner | undefined> = []
+  /** `new Promise(this.capture)` hands its resolving functions over here, with no closure per op. */
+  private resolveNext: Resolve | undefined
+  private rejectNext: Reject | undefined
+  private readonly capture = (resolve: Resolve, reject: Reject): void => {
+    this.resolveNext = resolve
+    this.rejectNext = reject
+  }
   private readonly supported: Set<string>
   private fallback: NodeBackend | undefined
   private fallbackOps = 0
@@ -70,7 +86,7 @@ export class UringBackend implements Backend {
       const r = c[3 * i + 1]
       const resolve = this.resolves[t]!
       const reject = this.rejects[t]!
-      const shape = this.shapes[t]
+      const kind = this.kinds[t]
       const arg = this.args[t]
       this.resolves[t] = undefined
       this.rejects[t] = undefined
@@ -88,7 +104,8 @@ export class UringBackend implements Backend {
         this.paths[t] = undefined
         this.dests[t] = undefined
       }
-      if (r < 0) reject(systemError(r, this.syscalls[t], path, dest))
+      const shape = kind & 7
+      if (r < 0) reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
       else if (shape === VOID) resolve(undefined)
       else if (shape === STAT) resolve(statsFromStatx(arg as Uint8Array))
       else resolve(shaped(shape, r, arg))
@@ -96,16 +113,22 @@ export class UringBackend implements Backend {
     if (this.inFlight === 0 && this.onIdle) this.onIdle()
   }
 
-  private track(t: number, resolve: (v: any) => void, reject: (e: unknown) => void, shape: number, arg: unknown, syscall: string, owner: Owner | undefined, path?: string | Buffer, dest?: string | Buffer): void {
-    if (owner !== undefined) this.owners[t] = owner
-    this.resolves[t] = resolve
-    this.rejects[t] = reject
-    this.shapes[t] = shape
+  /** The promise of the op the native ring just accepted as token `t`. */
+  private track(t: number, kind: number, arg: unknown, owner: Owner | undefined): Promise<any> {
+    const p = new Promise(this.capture)
+    this.resolves[t] = this.resolveNext
+    this.rejects[t] = this.rejectNext
+    this.kinds[t] = kind
     this.args[t] = arg
-    this.syscalls[t] = syscall
-    if (path !== undefined) this.paths[t] = path
-    if (dest !== undefined) this.dests[t] = dest
+    if (owner !== undefined) this.owners[t] = owner
     this.inFlight++
+    return p
+  }
+
+  /** An op the native ring refused synchronously (bad argument): it never started. */
+  private refused(e: unknown, owner: Owner | undefined): Promise<never> {
+    owner?.release()
+    return Promise.reject(e)
   }
 
   private node(): NodeBackend {
@@ -114,114 +137,129 @@ export class UringBackend implements Backend {
   }
 
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
-    const g = this.gone('read'); if (g) return g
+    if (this.closed) return this.gone('read', owner)
     if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner)
-    return new Promise((resolve, reject) => {
-      this.track(this.ringRead(this.id, fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'read', owner)
-    })
+    let t: number
+    try {
+      t = this.ringRead(this.id, fd, buffer, offset, length, position)
+    } catch (e) {
+      return this.refused(e, owner)
+    }
+    return this.track(t, shape | K.read, buffer, owner)
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
-    const g = this.gone('write'); if (g) return g
+    if (this.closed) return this.gone('write', owner)
     if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner)
-    return new Promise((resolve, reject) => {
-      this.track(this.ringWrite(this.id, fd, buffer, offset, length, position), resolve, reject, shape, buffer, 'write', owner)
-    })
+    let t: number
+    try {
+      t = this.ringWrite(this.id, fd, buffer, offset, length, position)
+    } catch (e) {
+      return this.refused(e, owner)
+    }
+    return this.track(t, shape | K.write, buffer, owner)
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
-    const g = this.gone('read'); if (g) return g
+    if (this.closed) return this.gone('read', owner)
     if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner)
-    return new Promise((resolve, reject) => {
-      this.track(this.native.readv(fd, buffers, position), resolve, reject, shape, buffers, 'read', owner)
-    })
+    return this.op(shape | K.read, buffers, owner, undefined, undefined, () => this.native.readv(fd, buffers, position))
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
-    const g = this.gone('write'); if (g) return g
+    if (this.closed) return this.gone('write', owner)
     if (!this.supported.has('writev')) return this.node().writev(fd, buffers, position, shape, owner)
-    return new Promise((resolve, reject) => {
-      this.track(this.native.writev(fd, buffers, position), resolve, reject, shape, buffers, 'write', owner)
-    })
+    return this.op(shape | K.write, buffers, owner, undefined, undefined, () => this.native.writev(fd, buffers, position))
   }
 
-  private simple(syscall: string, shape: number, arg: unknown, path: string | Buffer | undefined, dest: string | Buffer | undefined, start: () => number, owner?: Owner): Promise<any> {
-    return new Promise((resolve, reject) => {
-      this.track(start(), resolve, reject, shape, arg, syscall, owner, path, dest)
-    })
+  /** Starts an op that is not on the hot path. */
+  private op(kind: number, arg: unknown, owner: Owner | undefined, path: string | Buffer | undefined, dest: string | Buffer | undefined, start: () => number): Promise<any> {
+    let t: number
+    try {
+      t = start()
+    } catch (e) {
+      return this.refused(e, owner)
+    }
+    if (path !== undefined) {
+      this.paths[t] = path
+      if (dest !== undefined) this.dests[t] = dest
+    }
+    return this.track(t, kind, arg, owner)
   }
 
   /** A closed ring rejects new ops, whichever engine would have run them. */
-  private gone(syscall: string): Promise<never> | undefined {
-    return this.closed ? Promise.reject(ringClosed(syscall)) : undefined
+  private gone(syscall: string, owner?: Owner): Promise<never> {
+    return this.refused(ringClosed(syscall), owner)
   }
 
   open(path: string | Buffer, flags: number, mode: number): Promise<number> {
-    const g = this.gone('open'); if (g) return g
+    if (this.closed) return this.gone('open')
     if (!this.supported.has('openat')) return this.node().open(path, flags, mode)
-    return this.simple('open', Shape.Number, undefined, path, undefined, () => this.native.openat(path, flags, mode))
+    return this.op(Shape.Number | K.open, undefined, undefined, path, undefined, () => this.native.openat(path, flags, mode))
   }
 
   close(fd: number): Promise<void> {
-    const g = this.gone('close'); if (g) return g
+    if (this.closed) return this.gone('close')
     if (!this.supported.has('close')) return this.node().close(fd)
-    return this.simple('close', VOID, undefined, undefined, undefined, () => this.native.close(fd))
+    return this.op(VOID | K.close, undefined, undefined, undefined, undefined, () => this.native.close(fd))
   }
 
   stat(path: string | Buffer, follow: boolean): Promise<Stats> {
-    const g = this.gone(follow ? 'stat' : 'lstat'); if (g) return g
+    const syscall = follow ? 'stat' : 'lstat'
+    if (this.closed) return this.gone(syscall)
     if (!this.supported.has('statx')) return this.node().stat(path, follow)
     const out = new Uint8Array(STATX_SIZE)
     const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW
-    return this.simple(follow ? 'stat' : 'lstat', STAT, out, path, undefined, () => this.native.statx(-1, path, flags, STATX_MASK, out))
+    return this.op(STAT | K[syscall], out, undefined, path, undefined, () => this.native.statx(-1, path, flags, STATX_MASK, out))
   }
 
   fstat(fd: number, owner?: Owner): Promise<Stats> {
-    const g = this.gone('fstat'); if (g) return g
+    if (this.closed) return this.gone('fstat', owner)
     if (!this.supported.has('statx')) return this.node().fstat(fd, owner)
     const out = new Uint8Array(STATX_SIZE)
-    return this.simple('fstat', STAT, out, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out), owner)
+    return this.op(STAT | K.fstat, out, owner, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out))
   }
 
   fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void> {
-    const g = this.gone(datasync ? 'fdatasync' : 'fsync'); if (g) return g
+    const syscall = datasync ? 'fdatasync' : 'fsync'
+    if (this.closed) return this.gone(syscall, owner)
     if (!this.supported.has('fsync')) return this.node().fsync(fd, datasync, owner)
-    return this.simple(datasync ? 'fdatasync' : 'fsync', VOID, undefined, undefined, undefined, () => this.native.fsync(fd, datasync), owner)
+    return this.op(VOID | K[syscall], undefined, owner, undefined, undefined, () => this.native.fsync(fd, datasync))
   }
 
   ftruncate(fd: number, length: number, owner?: Owner): Promise<void> {
     // IORING_OP_FTRUNCATE (6.9) is not in the io-uring crate yet: always node:fs.
-    const g = this.gone('ftruncate'); if (g) return g
+    if (this.closed) return this.gone('ftruncate', owner)
     return this.node().ftruncate(fd, length, owner)
   }
 
   unlink(path: string | Buffer): Promise<void> {
-    const g = this.gone('unlink'); if (g) return g
+    if (this.closed) return this.gone('unlink')
     if (!this.supported.has('unlinkat')) return this.node().unlink(path)
-    return this.simple('unlink', VOID, undefined, path, undefined, () => this.native.unlinkat(path, 0))
+    return this.op(VOID | K.unlink, undefined, undefined, path, undefined, () => this.native.unlinkat(path, 0))
   }
 
   rmdir(path: string | Buffer): Promise<void> {
-    const g = this.gone('rmdir'); if (g) return g
+    if (this.closed) return this.gone('rmdir')
     if (!this.supported.has('unlinkat')) return this.node().rmdir(path)
-    return this.simple('rmdir', VOID, undefined, path, undefined, () => this.native.unlinkat(path, AT_REMOVEDIR))
+    return this.op(VOID | K.rmdir, undefined, undefined, path, undefined, () => this.native.unlinkat(path, AT_REMOVEDIR))
   }
 
   mkdir(path: string | Buffer, mode: number): Promise<void> {
-    const g = this.gone('mkdir'); if (g) return g
+    if (this.closed) return this.gone('mkdir')
     if (!this.supported.has('mkdirat')) return this.node().mkdir(path, mode)
-    return this.simple('mkdir', VOID, undefined, path, undefined, () => this.native.mkdirat(path, mode))
+    return this.op(VOID | K.mkdir, undefined, undefined, path, undefined, () => this.native.mkdirat(path, mode))
   }
 
   rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void> {
-    const g = this.gone('rename'); if (g) return g
+    if (this.closed) return this.gone('rename')
     if (!this.supported.has('renameat')) return this.node().rename(oldPath, newPath)
-    return this.simple('rename', VOID, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath))
+    return this.op(VOID | K.rename, undefined, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath))
   }
 
   nop(): Promise<number> {
-    const g = this.gone('nop'); if (g) return g
-    return this.simple('nop', Shape.Number, undefined, undefined, undefined, () => this.native.nop())
+    if (this.closed) return this.gone('nop')
+    return this.op(Shape.Number | K.nop, undefined, undefined, undefined, undefined, () => this.native.nop())
   }
 
   stats(): RingStats {
