@@ -327,6 +327,36 @@ each('data stays correct under GC pressure with thousands of reads in flight', a
   }
 })
 
+each('reads into views of one ArrayBuffer are correct, and the buffer is collectable afterwards', async (t, { ring, dir }) => {
+  const f = join(dir, 'shared.bin')
+  await nfs.writeFile(f, pattern(0, 1 << 16))
+  const fh = await ring.fs.open(f)
+  let weak: WeakRef<ArrayBuffer> | undefined
+  try {
+    await (async () => {
+      const ab = new ArrayBuffer(1 << 16)
+      // 16 ops in flight at once on the same ArrayBuffer, twice over (the second round reuses it).
+      for (let round = 0; round < 2; round++) {
+        const views = Array.from({ length: 16 }, (_, i) => new Uint8Array(ab, i * 4096, 4096))
+        const results = await Promise.all(views.map((v, i) => fh.read(v, 0, 4096, ((i + round * 5) % 16) * 4096)))
+        results.forEach((r, i) => {
+          t.is(r.bytesRead, 4096)
+          t.true(Buffer.from(r.buffer.buffer, r.buffer.byteOffset, 4096).equals(pattern(((i + round * 5) % 16) * 4096, 4096)))
+        })
+      }
+      weak = new WeakRef(ab)
+    })()
+  } finally {
+    await fh.close()
+  }
+  // Nothing of the ring may keep the buffer once its ops are done.
+  for (let i = 0; i < 20 && weak!.deref() !== undefined; i++) {
+    await new Promise((r) => setImmediate(r))
+    globalThis.gc!()
+  }
+  t.is(weak!.deref(), undefined)
+})
+
 each('ring.close() with ops in flight settles every op, then later ops reject', async (t, { ring, dir }) => {
   const f = join(dir, 'close.bin')
   await nfs.writeFile(f, pattern(0, 1 << 20))
