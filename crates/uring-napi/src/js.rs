@@ -218,17 +218,23 @@ pub fn throw(env: sys::napi_env, message: &str) {
   unsafe { sys::napi_throw_error(env, ptr::null(), msg.as_ptr()) };
 }
 
-/// Sets `exports[name]` to a native function without napi-rs's per-call machinery.
-pub fn export_fn(
+/// A native function with `data` (read back through `napi_get_cb_info`), and `finalize` run
+/// with `data` when the function is collected. On error nothing was attached to `data`.
+pub fn function(
   env: sys::napi_env,
-  exports: sys::napi_value,
   name: &std::ffi::CStr,
   cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
-) -> Result<()> {
+  data: *mut c_void,
+  finalize: unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void),
+) -> Result<sys::napi_value> {
   let mut f = ptr::null_mut();
-  // SAFETY: valid env; `name` is NUL-terminated; `cb` is a valid Node-API callback.
+  // SAFETY: valid env; `name` is NUL-terminated; `cb` and `finalize` are valid Node-API callbacks.
   unsafe {
-    check(sys::napi_create_function(env, name.as_ptr(), name.to_bytes().len() as isize, Some(cb), ptr::null_mut(), &mut f), "napi_create_function")?;
-    check(sys::napi_set_named_property(env, exports, name.as_ptr(), f), "napi_set_named_property")
+    check(
+      sys::napi_create_function(env, name.as_ptr(), name.to_bytes().len() as isize, Some(cb), data, &mut f),
+      "napi_create_function",
+    )?;
+    check(sys::napi_add_finalizer(env, f, data, Some(finalize), ptr::null_mut(), ptr::null_mut()), "napi_add_finalizer")?;
   }
+  Ok(f)
 }

@@ -38,8 +38,6 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 const TURN_ROUNDS: u32 = 16;
 
 struct State {
-  /// This ring's index in [`RINGS`].
-  id: u32,
   env: sys::napi_env,
   ring: Ring<Keep>,
   /// The references every in-flight op's `Keep` counts on.
@@ -62,37 +60,6 @@ struct State {
 }
 
 type Cell = RefCell<Option<State>>;
-
-thread_local! {
-  /// The live rings of this thread (= this env), by id: the hot ops (`ringRead`, `ringWrite`) are
-  /// plain functions taking an id, which is cheaper than unwrapping a class instance per call.
-  static RINGS: RefCell<Vec<Option<Rc<Cell>>>> = const { RefCell::new(Vec::new()) };
-}
-
-fn register(cell: &Rc<Cell>) -> u32 {
-  RINGS.with(|r| {
-    let mut r = r.borrow_mut();
-    let id = r.iter().position(Option::is_none).unwrap_or(r.len());
-    if id == r.len() {
-      r.push(None);
-    }
-    r[id] = Some(cell.clone());
-    id as u32
-  })
-}
-
-fn unregister(id: u32) {
-  // `try_with`: during thread teardown the registry may already be gone.
-  let _ = RINGS.try_with(|r| {
-    if let Some(slot) = r.borrow_mut().get_mut(id as usize) {
-      *slot = None;
-    }
-  });
-}
-
-fn lookup(id: u32) -> Result<Rc<Cell>> {
-  RINGS.with(|r| r.borrow().get(id as usize).cloned().flatten()).ok_or_else(closed)
-}
 
 impl State {
   /// Keeps the loop (and the JS side) alive exactly while the ring owns ops.
@@ -241,7 +208,6 @@ unsafe extern "C" fn on_close(h: *mut uv::Handle) {
 /// reference, closes the uv handles. `hook` is set when called from the env's cleanup.
 fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
   let Some(mut st) = cell.borrow_mut().take() else { return };
-  unregister(st.id);
   let env = st.env;
   if st.ring.in_flight() > 0 {
     let _ = st.ring.cancel_all();
@@ -330,25 +296,28 @@ fn rw(cell: &Cell, write: bool, fd: i32, buffer: sys::napi_value, offset: u32, l
   Ok(st.push(op, Keep::One(hold)))
 }
 
-/// `ringRead(id, fd, buffer, offset, length, position)` and `ringWrite(...)`: read and write, as
-/// raw Node-API functions. A class method pays for unwrapping and
-/// borrow-tracking the instance on every call (measured: ~30% of a 4 KiB page-cache read); these
-/// take the ring's id and find it in this thread's registry instead.
+/// `read(fd, buffer, offset, length, position)` and `write(...)` of one ring, as raw Node-API
+/// functions bound to it (see [`NativeRing::hot`]): a class method pays for unwrapping and
+/// borrow-tracking the instance on every call (measured: ~30% of a 4 KiB page-cache read).
+/// Return the op's token; throw on bad arguments or a closed ring.
 unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-  let mut argc = 6usize;
-  let mut argv = [ptr::null_mut(); 6];
+  let mut argc = 5usize;
+  let mut argv = [ptr::null_mut(); 5];
+  let mut data = ptr::null_mut();
   // SAFETY: called by Node with a valid env and callback info; argv has room for `argc` values.
-  let s = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+  let s = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
   let result = (|| -> Result<u32> {
-    if s != sys::Status::napi_ok || argc < 6 {
-      return Err(Error::new(Status::InvalidArg, "expected (id, fd, buffer, offset, length, position)"));
+    if s != sys::Status::napi_ok || argc < 5 {
+      return Err(Error::new(Status::InvalidArg, "expected (fd, buffer, offset, length, position)"));
     }
-    let id = js::get_u32(env, argv[0], "id")?;
-    let fd = js::get_i32(env, argv[1], "fd")?;
-    let offset = js::get_u32(env, argv[3], "offset")?;
-    let length = js::get_u32(env, argv[4], "length")?;
-    let position = js::get_i64(env, argv[5], "position")?;
-    rw(&*lookup(id)?, WRITE, fd, argv[2], offset, length, position)
+    let fd = js::get_i32(env, argv[0], "fd")?;
+    let offset = js::get_u32(env, argv[2], "offset")?;
+    let length = js::get_u32(env, argv[3], "length")?;
+    let position = js::get_i64(env, argv[4], "position")?;
+    // SAFETY: `data` is the `Rc<Cell>` leaked into this function by `bound`, released only by
+    // the function's finalizer, which cannot run while the function is being called.
+    let cell = unsafe { &*(data as *const Cell) };
+    rw(cell, WRITE, fd, argv[1], offset, length, position)
   })();
   match result {
     Ok(token) => js::uint32(env, token),
@@ -359,12 +328,10 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::na
   }
 }
 
-/// Adds the raw hot-path functions to the module's exports (once per env).
-#[napi(module_exports)]
-pub fn exports(exports: Object, env: Env) -> Result<()> {
-  js::export_fn(env.raw(), exports.raw(), c"ringRead", raw_rw::<false>)?;
-  js::export_fn(env.raw(), exports.raw(), c"ringWrite", raw_rw::<true>)?;
-  Ok(())
+unsafe extern "C" fn drop_cell(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  // SAFETY: `data` is the `Rc<Cell>` leaked by `bound` for one function; its finalizer runs
+  // once, on the JS thread.
+  drop(unsafe { Rc::from_raw(data as *const Cell) });
 }
 
 fn position(pos: i64) -> u64 {
@@ -372,6 +339,25 @@ fn position(pos: i64) -> u64 {
     uring_core::CURRENT_POSITION
   } else {
     pos as u64
+  }
+}
+
+/// A native function whose data is a strong `Rc` of the ring's cell, dropped by its finalizer.
+fn bound<'a>(
+  env: sys::napi_env,
+  name: &std::ffi::CStr,
+  cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+  cell: &Rc<Cell>,
+) -> Result<Unknown<'a>> {
+  let data = Rc::into_raw(cell.clone()) as *mut c_void;
+  match js::function(env, name, cb, data, drop_cell) {
+    // SAFETY: a live value of this env, returned to JS before the call's handle scope closes.
+    Ok(f) => Ok(unsafe { Unknown::from_raw_unchecked(env, f) }),
+    Err(e) => {
+      // SAFETY: no finalizer was attached, so the Rc is still ours.
+      unsafe { drop(Rc::from_raw(data as *const Cell)) };
+      Err(e)
+    }
   }
 }
 
@@ -401,7 +387,6 @@ impl NativeRing {
     let supported = ring.supported_ops();
     let poll_fd = ring.poll_fd();
     let state = State {
-      id: u32::MAX,
       env,
       ring,
       pins: Pins::default(),
@@ -440,7 +425,6 @@ impl NativeRing {
       let mut b = cell.borrow_mut();
       let st = b.as_mut().expect("just made");
       st.handles = Some(handles);
-      st.id = register(&cell);
       st.cleanup = cleanup;
       st.hook_arg = hook_arg;
       st.handle_data = data;
@@ -471,10 +455,14 @@ impl NativeRing {
     self.with(|st| Ok(st.push(op, Keep::None)))
   }
 
-  /// This ring's id for the hot-path functions (`ringRead`, `ringWrite`).
-  #[napi(getter)]
-  pub fn id(&self) -> Result<u32> {
-    self.cell.borrow().as_ref().map(|st| st.id).ok_or_else(closed)
+  /// `[read, write]`: this ring's hot-path functions, `(fd, buffer, offset, length, position)
+  /// => token`, raw Node-API functions bound to the ring (cheaper per call than methods).
+  #[napi(
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number) => number, (fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number) => number]"
+  )]
+  pub fn hot(&self) -> Result<Vec<Unknown<'_>>> {
+    let env = self.with(|st| Ok(st.env))?;
+    Ok(vec![bound(env, c"read", raw_rw::<false>, &self.cell)?, bound(env, c"write", raw_rw::<true>, &self.cell)?])
   }
 
   /// An iovec per view, and holds on their ArrayBuffers.

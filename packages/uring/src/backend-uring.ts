@@ -27,6 +27,7 @@ export interface NativeOptions {
   sqpollCpu?: number
 }
 
+type HotFn = ReturnType<NativeRingT['hot']>[0]
 type Resolve = (v: any) => void
 type Reject = (e: unknown) => void
 
@@ -60,9 +61,9 @@ export class UringBackend implements Backend {
   private closing: Promise<void> | undefined
   private onIdle: (() => void) | undefined
 
-  private readonly id: number
-  private readonly ringRead: NativeBinding['ringRead']
-  private readonly ringWrite: NativeBinding['ringWrite']
+  /** `(fd, buffer, offset, length, position) => token`, bound to this ring. */
+  private readonly ringRead: HotFn
+  private readonly ringWrite: HotFn
   /** read/write are supported (checked per op, so kept out of the Set). */
   private readonly rw: boolean
 
@@ -73,9 +74,9 @@ export class UringBackend implements Backend {
     this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, this.onComplete, this.comp)
     this.mode = this.native.mode
     this.supported = new Set(this.native.supportedOps)
-    this.id = this.native.id
-    this.ringRead = binding.ringRead
-    this.ringWrite = binding.ringWrite
+    const [read, write] = this.native.hot()
+    this.ringRead = read
+    this.ringWrite = write
     this.rw = this.supported.has('read') && this.supported.has('write')
   }
 
@@ -141,7 +142,7 @@ export class UringBackend implements Backend {
     if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner)
     let t: number
     try {
-      t = this.ringRead(this.id, fd, buffer, offset, length, position)
+      t = this.ringRead(fd, buffer, offset, length, position)
     } catch (e) {
       return this.refused(e, owner)
     }
@@ -153,7 +154,7 @@ export class UringBackend implements Backend {
     if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner)
     let t: number
     try {
-      t = this.ringWrite(this.id, fd, buffer, offset, length, position)
+      t = this.ringWrite(fd, buffer, offset, length, position)
     } catch (e) {
       return this.refused(e, owner)
     }

@@ -1,15 +1,8 @@
 // Loads the native binding, once per thread, and says why when it cannot be used.
 import type * as Binding from '../binding'
 
-/**
- * The generated binding, plus the two raw hot-path functions the addon adds to its exports
- * itself (not through napi-rs, so they are not in the generated `.d.ts`): read/write on the ring
- * whose `NativeRing.id` is `id`. Return the op's token; throw on bad arguments.
- */
-export type NativeBinding = typeof Binding & {
-  ringRead(id: number, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number): number
-  ringWrite(id: number, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number): number
-}
+/** The generated binding (`NativeRing`; its `hot()` gives a ring's raw read/write functions). */
+export type NativeBinding = typeof Binding
 
 let loaded: { binding?: NativeBinding; reason?: string } | undefined
 
