@@ -22,8 +22,8 @@ use crate::js;
 pub enum Hold {
   /// A reference of the op's own (the rare case the shared one cannot be used).
   Ref(sys::napi_ref),
-  /// A count on the shared reference to the ArrayBuffer whose memory starts at this address.
-  Pin(usize),
+  /// A count on the shared reference in this slot of [`Pins`].
+  Pin(u32),
 }
 
 /// Everything one op keeps alive. Released on the JS thread right after the op's final CQE is
@@ -36,46 +36,61 @@ pub enum Keep {
 
 struct Pin {
   r: sys::napi_ref,
+  /// Where the ArrayBuffer's memory starts: its key in `by_base`.
+  base: usize,
   count: u32,
 }
 
-/// The shared references of one ring, by the address of the ArrayBuffer's memory.
+/// The shared references of one ring: a slab of pins, indexed by address.
 #[derive(Default)]
 pub struct Pins {
-  map: HashMap<usize, Pin, BuildHasherDefault<AddrHasher>>,
-  /// Addresses whose count reached zero since the last sweep.
-  idle: Vec<usize>,
+  pins: Vec<Pin>,
+  free: Vec<u32>,
+  by_base: HashMap<usize, u32, BuildHasherDefault<AddrHasher>>,
+  /// Pins whose count reached zero since the last sweep.
+  idle: Vec<u32>,
 }
 
 impl Pins {
   /// Keeps `view`'s ArrayBuffer alive for one op.
   ///
   /// A live ArrayBuffer is the only owner of its memory, and a referenced one stays live, so
-  /// while the map holds a reference for an address no other ArrayBuffer can have memory there
+  /// while a pin holds a reference for an address no other ArrayBuffer can have memory there
   /// — unless the referenced one was detached and its memory handed to another (transfer). That
   /// is why a hit is checked to be the very same object; on a mismatch the op gets a reference
   /// of its own.
   pub fn hold(&mut self, env: sys::napi_env, view: &js::View) -> Result<Hold> {
-    if let Some(pin) = self.map.get_mut(&view.base) {
+    if let Some(&i) = self.by_base.get(&view.base) {
+      let pin = &mut self.pins[i as usize];
       if js::same(env, js::get(env, pin.r), view.buffer) {
         pin.count += 1;
-        return Ok(Hold::Pin(view.base));
+        return Ok(Hold::Pin(i));
       }
       return Ok(Hold::Ref(js::strong(env, view.buffer)?));
     }
-    let r = js::strong(env, view.buffer)?;
-    self.map.insert(view.base, Pin { r, count: 1 });
-    Ok(Hold::Pin(view.base))
+    let pin = Pin { r: js::strong(env, view.buffer)?, base: view.base, count: 1 };
+    let i = match self.free.pop() {
+      Some(i) => {
+        self.pins[i as usize] = pin;
+        i
+      }
+      None => {
+        self.pins.push(pin);
+        (self.pins.len() - 1) as u32
+      }
+    };
+    self.by_base.insert(view.base, i);
+    Ok(Hold::Pin(i))
   }
 
   fn release(&mut self, env: sys::napi_env, hold: Hold) {
     match hold {
       Hold::Ref(r) => js::unref(env, r),
-      Hold::Pin(base) => {
-        let pin = self.map.get_mut(&base).expect("a counted pin is in the map");
+      Hold::Pin(i) => {
+        let pin = &mut self.pins[i as usize];
         pin.count -= 1;
         if pin.count == 0 {
-          self.idle.push(base);
+          self.idle.push(i);
         }
       }
     }
@@ -92,16 +107,17 @@ impl Pins {
 
   /// Deletes the shared references no op counts on any more.
   pub fn sweep(&mut self, env: sys::napi_env) {
-    for base in self.idle.drain(..) {
-      if let Some(pin) = self.map.get(&base) {
-        if pin.count == 0 {
-          js::unref(env, pin.r);
-          self.map.remove(&base);
-        }
+    for i in self.idle.drain(..) {
+      let pin = &mut self.pins[i as usize];
+      // Counted again since (the same buffer reused), or already swept (idle twice): keep.
+      if pin.count == 0 && !pin.r.is_null() {
+        js::unref(env, pin.r);
+        pin.r = std::ptr::null_mut();
+        self.by_base.remove(&pin.base);
+        self.free.push(i);
       }
     }
   }
-
 }
 
 /// Hashes an address: drop the alignment bits, spread with a multiply (Fibonacci hashing).
