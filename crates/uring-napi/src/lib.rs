@@ -33,9 +33,11 @@ use uring_core::{Completion, Op, Options, Ring, SqPoll, AT_FDCWD};
 /// leaks, rather than frees, whatever the kernel still holds.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most completion batches one loop turn delivers when each batch's reactions submit ops that
-/// complete at once; then the turn yields to the rest of the event loop.
+/// When each batch's reactions submit ops that complete at once, one loop turn goes on
+/// delivering them for at most this many batches and this many completions (about a millisecond
+/// of 4 KiB reads); then it yields to the rest of the event loop (timers, sockets).
 const TURN_ROUNDS: u32 = 16;
+const TURN_COMPLETIONS: usize = 1024;
 
 struct State {
   env: sys::napi_env,
@@ -145,7 +147,7 @@ fn turn(cell: &Cell, woken: bool) {
     }
     st.flush();
   }
-  let mut rounds = 0;
+  let (mut rounds, mut delivered) = (0, 0);
   loop {
     let call = {
       let mut b = cell.borrow_mut();
@@ -164,10 +166,12 @@ fn turn(cell: &Cell, woken: bool) {
     let Some(st) = b.as_mut() else { return };
     st.flush();
     rounds += 1;
-    // Go on while the batch was full, or while the ops just submitted have already completed
-    // (page-cache reads complete inside the submitting syscall), up to a budget so that the
-    // rest of the loop (timers, other I/O) still gets its turn.
-    if !call.4 && (rounds >= TURN_ROUNDS || !st.ring.ready()) {
+    delivered += call.3;
+    // Go on while the batch was full (completions already waiting), or while the ops just
+    // submitted have already completed (page-cache reads complete inside the submitting
+    // syscall), within the budget.
+    let budget_left = rounds < TURN_ROUNDS && delivered < TURN_COMPLETIONS;
+    if !call.4 && !(budget_left && st.ring.ready()) {
       st.end_turn();
       return;
     }
