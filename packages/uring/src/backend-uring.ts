@@ -140,25 +140,24 @@ export class UringBackend implements Backend {
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
     if (this.closed) return this.gone('read', owner)
     if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner)
-    let t: number
-    try {
-      t = this.ringRead(fd, buffer, offset, length, position)
-    } catch (e) {
-      return this.refused(e, owner)
-    }
-    return this.track(t, shape | K.read, buffer, owner)
+    return this.hot(this.ringRead, fd, buffer, offset, length, position, shape | K.read, owner)
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
     if (this.closed) return this.gone('write', owner)
     if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner)
+    return this.hot(this.ringWrite, fd, buffer, offset, length, position, shape | K.write, owner)
+  }
+
+  /** Starts a read or write through the ring's bound native function (no closure per op). */
+  private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined): Promise<any> {
     let t: number
     try {
-      t = this.ringWrite(fd, buffer, offset, length, position)
+      t = fn(fd, buffer, offset, length, position)
     } catch (e) {
       return this.refused(e, owner)
     }
-    return this.track(t, shape | K.write, buffer, owner)
+    return this.track(t, kind, buffer, owner)
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
