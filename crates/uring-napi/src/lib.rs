@@ -27,7 +27,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
 use keep::{Keep, Pins};
-use uring_core::{Completion, Op, Options, Ring, SqPoll, AT_FDCWD};
+use uring_core::{Completion, Mode, Op, Options, Ring, SqPoll, AT_FDCWD};
 
 /// How long closing a ring (or its thread exiting) waits for cancelled ops to complete before it
 /// leaks, rather than frees, whatever the kernel still holds.
@@ -59,8 +59,6 @@ struct State {
   hook_arg: *const Cell,
   /// `handle->data` of both uv handles: one `Rc` leaked into them, reclaimed on destroy.
   handle_data: *const Cell,
-  /// An SQPOLL ring: ops are published to the SQ as they come (see `push`).
-  sqpoll: bool,
 }
 
 type Cell = RefCell<Option<State>>;
@@ -85,12 +83,12 @@ impl State {
     // its backing store alive; the ring releases `keep` only after the op's final CQE (the
     // contract of `Ring::push`), and `Pins` deletes a reference only when no op counts on it.
     let token = unsafe { self.ring.push(op, keep) };
-    if self.sqpoll || self.ring.queued() >= self.ring.sq_entries() {
+    if self.ring.mode() == Mode::SqPoll || self.ring.queued() >= self.ring.sq_entries() {
       // A full SQ's worth is waiting: submit now instead of at the end of the turn. On an SQPOLL
       // ring, publish every op at once: that is a store to the SQ tail, not a syscall, and it lets
       // the kernel thread work on this op while JS is still settling the rest of the batch.
       // Published once per turn instead, the two threads took turns (the kernel thread posts a
-      // batch's CQEs only after the whole batch): 0.62-0.65M reads/s at qd32, against 1.06M now.
+      // batch's CQEs only after the whole batch): 0.62-0.65M reads/s at qd32, against 0.95-1.07M now.
       self.flush();
     }
     self.sync_busy();
@@ -394,7 +392,6 @@ impl NativeRing {
       return Err(Error::new(Status::InvalidArg, "completions array too small"));
     }
     let mode = ring.mode().name();
-    let is_sqpoll = ring.mode() == uring_core::Mode::SqPoll;
     let supported = ring.supported_ops();
     let poll_fd = ring.poll_fd();
     let state = State {
@@ -411,7 +408,6 @@ impl NativeRing {
       cleanup: ptr::null_mut(),
       hook_arg: ptr::null(),
       handle_data: ptr::null(),
-      sqpoll: is_sqpoll,
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
