@@ -1,7 +1,8 @@
 // The Ring itself: options, backend choice, low-level ops, stats, SQPOLL.
 import * as nodeFs from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { defaultRing, Ring } from 'uring'
 import * as ufs from 'uring/fs'
 import { BACKENDS, caught, each, pattern } from './helpers'
@@ -16,6 +17,8 @@ test('bad options throw errors with a code', (t) => {
     [{ sqpoll: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
     [{ sqpoll: { idleMs: 0 } }, 'ERR_OUT_OF_RANGE'],
     [{ sqpoll: { cpu: -1 } }, 'ERR_OUT_OF_RANGE'],
+    [{ submitThread: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+    [{ sqpoll: true, submitThread: true }, 'ERR_INVALID_ARG_VALUE'],
     [{ backend: 'uring' }, 'ERR_INVALID_ARG_VALUE'],
     [{ entires: 8 }, 'ERR_INVALID_ARG_VALUE'],
   ]
@@ -35,8 +38,12 @@ test('backend: node says why, and io_uring is used by default where it works', a
   const auto = new Ring()
   t.is(auto.backend, 'io_uring')
   t.is(auto.fallbackReason, undefined)
-  t.true(['defer_taskrun', 'coop_taskrun', 'plain'].includes(auto.mode))
+  // A submit thread by default wherever it can run beside this one.
+  t.is(auto.mode === 'submitter', availableParallelism() > 1, auto.mode)
   await auto.close()
+  const inline = new Ring({ submitThread: false })
+  t.true(['defer_taskrun', 'coop_taskrun', 'plain'].includes(inline.mode), inline.mode)
+  await inline.close()
   t.is(defaultRing(), defaultRing())
 })
 
@@ -75,6 +82,7 @@ each('low-level ops take and return plain numbers', async (t, { ring, dir }) => 
 })
 
 each('stats count submissions, completions and io_uring_enter calls', async (t, { ring, backend }) => {
+  if (backend === 'io_uring') t.not(ring.mode, 'submitter')
   const before = ring.stats()
   for (const k of ['submitted', 'completed', 'enterCalls', 'inFlight', 'queued', 'cqOverflows', 'sqWakeups', 'fallbackOps'] as const) {
     t.is(typeof before[k], 'number', k)
@@ -89,7 +97,7 @@ each('stats count submissions, completions and io_uring_enter calls', async (t, 
     // 100 ops issued in one turn go in with a handful of syscalls, not one each.
     t.true(after.enterCalls - before.enterCalls <= 10, String(after.enterCalls - before.enterCalls))
   } else t.is(after.enterCalls, 0)
-})
+}, { submitThread: false })
 
 each('more ops than ring entries wait in the queue and all complete', async (t, { ring, dir }) => {
   const f = join(dir, 'q')
@@ -125,8 +133,11 @@ each('a stream of reads that complete at once does not starve timers', async (t,
   t.true(ticks >= 3, `interval ran ${ticks} times during ${reads} reads`)
 })
 
-each('an SQPOLL ring reads and writes correctly', async (t, { ring, dir, backend }) => {
-  if (backend === 'io_uring') t.is(ring.mode, 'sqpoll')
+/**
+ * 20000 4 KiB reads at queue depth 32, each checked, then a whole-file read-back. Returns the
+ * `io_uring_enter` calls per read.
+ */
+async function readsAndWritesCorrectly(t: ExecutionContext, ring: Ring, dir: string): Promise<number> {
   const f = join(dir, 'sq')
   await ring.fs.writeFile(f, pattern(0, 1 << 20))
   const fh = await ring.fs.open(f)
@@ -145,13 +156,32 @@ each('an SQPOLL ring reads and writes correctly', async (t, { ring, dir, backend
   t.is(bad, 0)
   const after = ring.stats()
   t.is(after.completed - before.completed, N)
-  if (backend === 'io_uring') {
-    // Correctness, not speed, is tested here; the enter count under load is measured by the benchmark.
-    t.true((after.enterCalls - before.enterCalls) / N < 0.5, `${(after.enterCalls - before.enterCalls) / N} enters per read`)
-  }
   await fh.close()
   t.is(await ring.fs.readFile(f).then((d) => d.equals(pattern(0, 1 << 20))), true)
+  return (after.enterCalls - before.enterCalls) / N
+}
+
+each('an SQPOLL ring reads and writes correctly', async (t, { ring, dir, backend }) => {
+  const enters = await readsAndWritesCorrectly(t, ring, dir)
+  if (backend === 'io_uring') {
+    t.is(ring.mode, 'sqpoll')
+    // Correctness, not speed, is tested here; the enter count under load is measured by the benchmark.
+    t.true(enters < 0.5, `${enters} enters per read`)
+  }
 }, { sqpoll: { idleMs: 50 } })
+
+each('a ring with a submit thread reads and writes correctly', async (t, { ring, dir, backend }) => {
+  if (backend === 'io_uring') t.is(ring.mode, 'submitter')
+  await readsAndWritesCorrectly(t, ring, dir)
+  // One op at a time (queue depth 1) too: submitted inline while the thread sleeps.
+  const b = Buffer.alloc(100)
+  const fh = await ring.fs.open(join(dir, 'sq'))
+  for (let i = 0; i < 200; i++) {
+    t.is((await fh.read(b, 0, 100, i * 100)).bytesRead, 100)
+    if (!b.equals(pattern(i * 100, 100))) t.fail(`read ${i}`)
+  }
+  await fh.close()
+}, { submitThread: true })
 
 test('uring/fs is the default ring\'s fs, and works again after the default ring is closed', async (t) => {
   t.is(typeof ufs.readFile, 'function')

@@ -4,12 +4,15 @@
 //! - [`ring`]: a ring that owns every in-flight op (with whatever keeps its buffers alive) from
 //!   [`Ring::push`] until its final completion is reaped, queues what does not fit, flushes
 //!   submissions in batches and reaps completions in batches.
+//! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
+//!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
 //! its final completion.** It is written once, on [`Ring::push`], the only `unsafe` entry point.
 
 pub mod op;
 pub mod ring;
+mod submitter;
 
 pub use op::{Op, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
 pub use ring::{Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};

@@ -43,18 +43,39 @@ fn setup_prefers_defer_taskrun_and_probes() {
 
 #[test]
 fn rejects_bad_options() {
-  assert!(Ring::<()>::new(Options { entries: 0, sqpoll: None }).is_err());
-  assert!(Ring::<()>::new(Options { entries: 65536, sqpoll: None }).is_err());
-  let zero_idle = Options { entries: 8, sqpoll: Some(SqPoll { idle_ms: 0, cpu: None }) };
+  assert!(Ring::<()>::new(Options { entries: 0, ..Options::default() }).is_err());
+  assert!(Ring::<()>::new(Options { entries: 65536, ..Options::default() }).is_err());
+  let zero_idle = Options { entries: 8, sqpoll: Some(SqPoll { idle_ms: 0, cpu: None }), submitter: false };
   assert!(Ring::<()>::new(zero_idle).is_err());
 }
 
-#[test]
-fn reads_return_file_contents_and_buffers_come_back() {
+/// Declares `$name` as two tests: on a ring that submits inline, and on one with a submitter thread.
+macro_rules! both_modes {
+  ($name:ident, $body:ident) => {
+    mod $name {
+      #[test]
+      fn inline() {
+        super::$body(false);
+      }
+      #[test]
+      fn submitter_thread() {
+        super::$body(true);
+      }
+    }
+  };
+}
+
+fn opts(entries: u32, submitter: bool) -> Options {
+  Options { entries, sqpoll: None, submitter }
+}
+
+both_modes!(reads_return_file_contents_and_buffers_come_back, reads_return_file_contents);
+fn reads_return_file_contents(submitter: bool) {
   // Block k of the file holds the byte k, so each buffer says which block it read.
   let data: Vec<u8> = (0..64 * 1024).map(|i| (i / 1024) as u8).collect();
-  let (_p, f) = tmpfile("reads", &data);
-  let mut ring: Ring<Vec<u8>> = Ring::new(Options { entries: 8, sqpoll: None }).unwrap();
+  let (_p, f) = tmpfile(if submitter { "reads-submitter" } else { "reads-inline" }, &data);
+  let mut ring: Ring<Vec<u8>> = Ring::new(opts(8, submitter)).unwrap();
+  assert_eq!(ring.mode() == Mode::Submitter, submitter);
   // 64 reads through an 8-entry ring: most wait in the queue (backpressure, never loss).
   for i in 0..64u64 {
     let mut buf = vec![0xffu8; 1024];
@@ -140,12 +161,12 @@ fn pipe() -> (i32, i32) {
   (fds[0], fds[1])
 }
 
-#[test]
-fn cancel_all_completes_blocked_ops_and_returns_their_memory() {
+both_modes!(cancel_all_completes_blocked_ops_and_returns_their_memory, cancel_all_completes);
+fn cancel_all_completes(submitter: bool) {
   let (r, w) = pipe();
   // Counting owners proves the ring held `keep` until the cancelled op's CQE.
   let keep = Rc::new(());
-  let mut ring: Ring<(Vec<u8>, Rc<()>)> = Ring::new(Options { entries: 2, sqpoll: None }).unwrap();
+  let mut ring: Ring<(Vec<u8>, Rc<()>)> = Ring::new(opts(2, submitter)).unwrap();
   for _ in 0..5 {
     let mut buf = vec![0u8; 16];
     let op = read_op(r, &mut buf, u64::MAX);
@@ -168,12 +189,12 @@ fn cancel_all_completes_blocked_ops_and_returns_their_memory() {
   unsafe { libc::close(w) };
 }
 
-#[test]
-fn dropping_a_ring_with_ops_in_flight_leaks_rather_than_frees() {
+both_modes!(dropping_a_ring_with_ops_in_flight_leaks_rather_than_frees, dropping_leaks);
+fn dropping_leaks(submitter: bool) {
   let (r, w) = pipe();
   let keep = Rc::new(());
   {
-    let mut ring: Ring<(Vec<u8>, Rc<()>)> = Ring::new(Options::default()).unwrap();
+    let mut ring: Ring<(Vec<u8>, Rc<()>)> = Ring::new(opts(256, submitter)).unwrap();
     let mut buf = vec![0u8; 16];
     let op = read_op(r, &mut buf, u64::MAX);
     unsafe { ring.push(op, (buf, keep.clone())) };
@@ -184,10 +205,10 @@ fn dropping_a_ring_with_ops_in_flight_leaks_rather_than_frees() {
   unsafe { libc::close(w) };
 }
 
-#[test]
-fn completion_arrives_after_data_shows_up_on_a_pipe() {
+both_modes!(completion_arrives_after_data_shows_up_on_a_pipe, pipe_completion);
+fn pipe_completion(submitter: bool) {
   let (r, w) = pipe();
-  let mut ring: Ring<Vec<u8>> = Ring::new(Options::default()).unwrap();
+  let mut ring: Ring<Vec<u8>> = Ring::new(opts(256, submitter)).unwrap();
   let mut buf = vec![0u8; 5];
   let op = read_op(r, &mut buf, u64::MAX);
   unsafe { ring.push(op, buf) };
@@ -214,35 +235,3 @@ fn completion_arrives_after_data_shows_up_on_a_pipe() {
   unsafe { libc::close(r) };
   unsafe { libc::close(w) };
 }
-
-#[test]
-fn sqpoll_ring_submits_without_syscalls() {
-  let data = vec![7u8; 4096 * 64];
-  let (_p, f) = tmpfile("sqpoll", &data);
-  let opts = Options { entries: 64, sqpoll: Some(SqPoll { idle_ms: 1000, cpu: None }) };
-  let mut ring: Ring<Vec<u8>> = Ring::new(opts).unwrap();
-  assert_eq!(ring.mode(), Mode::SqPoll);
-  let total = 20_000;
-  let (mut pushed, mut done) = (0, 0);
-  while done < total {
-    while pushed < total && ring.stats().in_flight < 32 {
-      let mut buf = vec![0u8; 4096];
-      let op = read_op(f.as_raw_fd(), &mut buf, (pushed % 64) * 4096);
-      unsafe { ring.push(op, buf) };
-      pushed += 1;
-    }
-    ring.flush().unwrap();
-    ring.reap(usize::MAX, |c| {
-      assert_eq!(c.result, 4096);
-      assert!(c.done.unwrap().1.iter().all(|&b| b == 7));
-      done += 1;
-    });
-  }
-  let s = ring.stats();
-  assert!(
-    (s.enter_calls as f64) / (total as f64) <= 0.01,
-    "{} enters for {total} reads on an SQPOLL ring",
-    s.enter_calls
-  );
-}
-

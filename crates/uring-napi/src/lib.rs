@@ -3,11 +3,12 @@
 //! (the TypeScript API, the `node:fs` fallback, the docs).
 //!
 //! How a completion reaches JavaScript: ops are pushed into the engine from JS calls and return a
-//! token; a `uv_prepare` flushes them to the kernel once per loop turn; a `uv_poll` on the ring's
+//! token; each op is published at once where another thread submits (the engine's submit thread,
+//! or SQPOLL's), and a `uv_prepare` flushes the rest once per loop turn; a `uv_poll` on the ring's
 //! wake-up fd reaps completions; reaped `(token, result, flags)` triples are written into an
 //! `Int32Array` that JS allocated, and one JS function is called per batch through
-//! `napi_make_callback`, so that promise reactions run at once. No threads, no threadsafe
-//! functions, no external buffers.
+//! `napi_make_callback`, so that promise reactions run at once. Completions are only ever
+//! handled on the JS thread; no threadsafe functions, no external buffers.
 //!
 //! Who owns memory the kernel touches: the engine, through [`Keep`] — strong references to the
 //! ArrayBuffer of every view an op reads or writes (shared between ops, see [`keep`]) — held
@@ -27,7 +28,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
 use keep::{Keep, Pins};
-use uring_core::{Completion, Mode, Op, Options, Ring, SqPoll, AT_FDCWD};
+use uring_core::{Completion, Op, Options, Ring, SqPoll, AT_FDCWD};
 
 /// How long closing a ring (or its thread exiting) waits for cancelled ops to complete before it
 /// leaks, rather than frees, whatever the kernel still holds.
@@ -83,14 +84,8 @@ impl State {
     // its backing store alive; the ring releases `keep` only after the op's final CQE (the
     // contract of `Ring::push`), and `Pins` deletes a reference only when no op counts on it.
     let token = unsafe { self.ring.push(op, keep) };
-    if self.ring.mode() == Mode::SqPoll || self.ring.queued() >= self.ring.sq_entries() {
-      // A full SQ's worth is waiting: submit now instead of at the end of the turn. On an SQPOLL
-      // ring, publish every op at once: that is a store to the SQ tail, not a syscall, and it lets
-      // the kernel thread work on this op while JS is still settling the rest of the batch.
-      // Published once per turn instead, the two threads took turns (the kernel thread posts a
-      // batch's CQEs only after the whole batch): 0.62-0.65M reads/s at qd32, against 0.95-1.07M now.
-      self.flush();
-    }
+    // Errors leave the op queued: retried every turn, cancelled by close.
+    let _ = self.ring.publish();
     self.sync_busy();
     token
   }
@@ -371,7 +366,8 @@ fn bound<'a>(
 
 #[napi]
 impl NativeRing {
-  /// `entries`: SQ size. `sqpoll_idle_ms`: set for an SQPOLL ring. `on_complete(n)` is called with
+  /// `entries`: SQ size. `sqpoll_idle_ms`: set for an SQPOLL ring. `submitter`: a submit thread
+  /// (default: when more than one CPU is usable; ignored with SQPOLL). `on_complete(n)` is called with
   /// `n` triples written into `completions` (an Int32Array whose length is a multiple of 3).
   #[napi(constructor)]
   pub fn new(
@@ -379,12 +375,15 @@ impl NativeRing {
     entries: u32,
     sqpoll_idle_ms: Option<u32>,
     sqpoll_cpu: Option<u32>,
+    submitter: Option<bool>,
     on_complete: Unknown,
     completions: Unknown,
   ) -> Result<Self> {
     let env = env.raw();
     let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll { idle_ms, cpu: sqpoll_cpu });
-    let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll })
+    // By default a submitter thread only where it can run beside this one.
+    let submitter = submitter.unwrap_or_else(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll, submitter })
       .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0))))?;
     let view = js::view(env, completions.raw())?;
     let (slots, slot_count) = (view.data, view.len / 12);
@@ -441,7 +440,7 @@ impl NativeRing {
     Ok(NativeRing { cell, env, mode, supported })
   }
 
-  /// How the kernel accepted the ring: `defer_taskrun`, `coop_taskrun`, `plain` or `sqpoll`.
+  /// How the ring was set up: `submitter`, `defer_taskrun`, `coop_taskrun`, `plain` or `sqpoll`.
   #[napi(getter)]
   pub fn mode(&self) -> &'static str {
     self.mode

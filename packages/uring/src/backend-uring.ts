@@ -25,6 +25,7 @@ export interface NativeOptions {
   entries: number
   sqpollIdleMs?: number
   sqpollCpu?: number
+  submitThread?: boolean
 }
 
 type HotFn = ReturnType<NativeRingT['hot']>[0]
@@ -71,7 +72,7 @@ export class UringBackend implements Backend {
     const { NativeRing } = binding
     // The binding holds `onComplete` weakly while the ring is idle (so an unused ring can be
     // collected); this field is what keeps it alive as long as the backend is.
-    this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, this.onComplete, this.comp)
+    this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, opts.submitThread ?? null, this.onComplete, this.comp)
     this.mode = this.native.mode
     this.supported = new Set(this.native.supportedOps)
     const [read, write] = this.native.hot()

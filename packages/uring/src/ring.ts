@@ -24,6 +24,14 @@ export interface RingOptions {
   /** Use an SQPOLL ring (`true` for the defaults). */
   sqpoll?: boolean | SqpollOptions
   /**
+   * Without SQPOLL: make the `io_uring_enter` calls from a thread of the ring's own, which sleeps
+   * whenever it has nothing to submit, so that work the kernel does while submitting (a
+   * page-cache read and its copy) runs beside this thread instead of on it. Completions are still
+   * delivered on this thread. Default: `true` when the process may run on more than one CPU.
+   * Cannot be combined with `sqpoll`.
+   */
+  submitThread?: boolean
+  /**
    * `'auto'` (default): io_uring when available, else node:fs. `'io_uring'`: throw when it is not
    * available. `'node'`: node:fs. The `URING_BACKEND` environment variable sets the default.
    */
@@ -33,13 +41,14 @@ export interface RingOptions {
 export const DEFAULT_ENTRIES = 256
 export const MAX_ENTRIES = 32768
 export const DEFAULT_SQPOLL_IDLE_MS = 10
-const OPTION_KEYS = new Set(['entries', 'sqpoll', 'backend'])
+const OPTION_KEYS = new Set(['entries', 'sqpoll', 'submitThread', 'backend'])
 const BACKENDS = ['auto', 'io_uring', 'node']
 
 interface Resolved {
   entries: number
   sqpollIdleMs?: number
   sqpollCpu?: number
+  submitThread?: boolean
   backend: 'auto' | BackendKind
   forcedBy?: string
 }
@@ -48,7 +57,7 @@ function resolveOptions(options: unknown): Resolved {
   if (options === undefined || options === null) options = {}
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgType('options', 'Object', options)
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalidArgValue(`options.${key}`, (options as any)[key], 'is not a Ring option (entries, sqpoll, backend)')
+    if (!OPTION_KEYS.has(key)) throw invalidArgValue(`options.${key}`, (options as any)[key], 'is not a Ring option (entries, sqpoll, submitThread, backend)')
   }
   const o = options as RingOptions
   const entries = o.entries ?? DEFAULT_ENTRIES
@@ -66,6 +75,11 @@ function resolveOptions(options: unknown): Resolved {
         r.sqpollCpu = sq.cpu
       }
     } else throw invalidArgType('options.sqpoll', ['boolean', 'Object'], sq)
+  }
+  if (o.submitThread !== undefined) {
+    if (typeof o.submitThread !== 'boolean') throw invalidArgType('options.submitThread', 'boolean', o.submitThread)
+    if (o.submitThread && r.sqpollIdleMs !== undefined) throw invalidArgValue('options.submitThread', true, 'cannot be combined with sqpoll')
+    r.submitThread = o.submitThread
   }
   if (o.backend !== undefined) {
     if (!BACKENDS.includes(o.backend as string)) throw invalidArgValue('options.backend', o.backend, "must be 'auto', 'io_uring' or 'node'")
@@ -99,7 +113,10 @@ export class Ring {
   readonly backend: BackendKind
   /** Why io_uring is not used (undefined when it is). */
   readonly fallbackReason: string | undefined
-  /** How the kernel set the ring up: `defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`, or `node`. */
+  /**
+   * How the ring was set up: `submitter` (a plain ring with a submit thread), `defer_taskrun`,
+   * `coop_taskrun`, `plain`, `sqpoll`, or `node`.
+   */
   readonly mode: string
   /** The `node:fs/promises`-compatible API whose ops run on this ring. */
   readonly fs: FsApi
