@@ -81,12 +81,23 @@ for (const backend of BACKENDS) {
         if (target === file || target.includes('uring-fifo-')) fs.closeSync(fd)
       }
     }
+    // Each worker's ring has its own submit thread: it must end with the ring.
+    const submitThreads = () =>
+      fs.readdirSync('/proc/self/task').filter((id) => {
+        try {
+          return fs.readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trim() === 'uring-submit'
+        } catch {
+          return false
+        }
+      }).length
     await once()
     const before = fds()
+    const threadsBefore = submitThreads()
     for (let i = 0; i < 20; i++) await once()
     // Rings are freed by the env cleanup hook, before termination completes.
     const after = fds()
     t.is(after.length, before.length, `new: ${after.filter((x) => !before.includes(x)).join(', ')}`)
+    t.is(submitThreads(), threadsBefore)
   })
 }
 
