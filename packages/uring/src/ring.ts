@@ -25,7 +25,7 @@ export interface RingOptions {
   sqpoll?: boolean | SqpollOptions
   /**
    * Without SQPOLL: make the `io_uring_enter` calls from a thread of the ring's own, which sleeps
-   * whenever it has nothing to submit, so that work the kernel does while submitting (a
+   * 50 us after it runs out of work, so that work the kernel does while submitting (a
    * page-cache read and its copy) runs beside this thread instead of on it. Completions are still
    * delivered on this thread. Default: `true` when the process may run on more than one CPU.
    * Cannot be combined with `sqpoll`.
