@@ -324,18 +324,18 @@ impl<T> Ring<T> {
   /// Published once per loop turn instead, the two threads took turns: 0.62-0.65M reads/s at
   /// qd32 on an SQPOLL ring, against 0.95-1.07M published at once.
   pub fn publish(&mut self) -> io::Result<()> {
-    match &self.sq_thread {
-      Some(_) => {
-        self.fill_sq();
-        // A sleeping submitter is woken once a few SQEs wait, not for each: a lone op (queue
-        // depth 1) is cheaper submitted inline by the owner's flush than handed across threads.
-        if self.ring.submission().len() >= WAKE_AT && self.sq_thread.as_ref().is_some_and(|t| t.wake()) {
-          self.stats.sq_wakeups += 1;
-        }
-        Ok(())
+    if self.sq_thread.is_some() {
+      self.fill_sq();
+      // A sleeping submitter is woken once a few SQEs wait, not for each: a lone op (queue
+      // depth 1) is cheaper submitted inline by the owner's flush than handed across threads.
+      if self.ring.submission().len() >= WAKE_AT && self.sq_thread.as_ref().is_some_and(Submitter::wake) {
+        self.stats.sq_wakeups += 1;
       }
-      None if self.mode == Mode::SqPoll || self.queued() >= self.sq_entries() => self.flush(),
-      None => Ok(()),
+      Ok(())
+    } else if self.mode == Mode::SqPoll || self.queued() >= self.sq_entries() {
+      self.flush()
+    } else {
+      Ok(())
     }
   }
 
@@ -443,8 +443,7 @@ impl<T> Ring<T> {
       if self.unsubmitted == 0 {
         return Ok(());
       }
-      let flags = if self.mode == Mode::DeferTaskrun { IORING_ENTER_GETEVENTS } else { 0 };
-      match self.enter(self.unsubmitted, 0, flags) {
+      match self.enter(self.unsubmitted, 0, self.submit_flags()) {
         Ok(_) => {
           // What the kernel did not consume stays in the SQ for the next enter.
           self.unsubmitted = self.ring.submission().len() as u32;
@@ -458,6 +457,16 @@ impl<T> Ring<T> {
     }
   }
 
+  /// Flags of a submitting `io_uring_enter` from this thread: on a DEFER_TASKRUN ring it also
+  /// runs the completion work of what just completed, so reaping finds it.
+  fn submit_flags(&self) -> u32 {
+    if self.mode == Mode::DeferTaskrun {
+      IORING_ENTER_GETEVENTS
+    } else {
+      0
+    }
+  }
+
   /// Returns once the kernel has consumed the SQ's entries (or room appeared): submits them from
   /// this thread, even where a submitter thread would, or on an SQPOLL ring waits for its kernel
   /// thread (`IORING_ENTER_SQ_WAIT`).
@@ -466,8 +475,7 @@ impl<T> Ring<T> {
     let pending = self.ring.submission().len() as u32;
     let r = match self.mode {
       Mode::SqPoll => self.enter(0, 0, IORING_ENTER_SQ_WAKEUP | IORING_ENTER_SQ_WAIT),
-      Mode::DeferTaskrun => self.enter(pending, 0, IORING_ENTER_GETEVENTS),
-      _ => self.enter(pending, 0, 0),
+      _ => self.enter(pending, 0, self.submit_flags()),
     };
     self.unsubmitted = if self.mode == Mode::SqPoll { 0 } else { self.ring.submission().len() as u32 };
     r.map(|_| ())

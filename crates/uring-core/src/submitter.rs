@@ -78,8 +78,9 @@ impl Submitter {
 
   /// Wakes the thread if it is idle; returns whether a wake-up was sent (one `write`).
   pub(crate) fn wake(&self) -> bool {
-    fence(Ordering::SeqCst);
-    if !self.shared.idle.swap(false, Ordering::SeqCst) {
+    // Read first: while the thread is awake (most calls under load) nothing is written, so the
+    // owner does not take the flag's cache line away from the thread on every op.
+    if !self.idle() || !self.shared.idle.swap(false, Ordering::SeqCst) {
       return false;
     }
     kick(&self.shared.kick);
