@@ -207,12 +207,7 @@ impl<T> Ring<T> {
       }
     };
     let eventfd = if mode == Mode::DeferTaskrun {
-      // SAFETY: eventfd returns a new fd or -1; a new fd is owned by nobody else.
-      let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-      if fd < 0 {
-        return Err(io::Error::last_os_error());
-      }
-      let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+      let fd = eventfd(libc::EFD_NONBLOCK)?;
       ring.submitter().register_eventfd(fd.as_raw_fd())?;
       Some(fd)
     } else {
@@ -629,6 +624,17 @@ impl<T> Drop for Ring<T> {
       }
     }
   }
+}
+
+/// A new close-on-exec eventfd with these extra flags.
+pub(crate) fn eventfd(flags: i32) -> io::Result<OwnedFd> {
+  // SAFETY: eventfd returns a new fd or -1; a new fd is owned by nobody else.
+  let fd = unsafe { libc::eventfd(0, flags | libc::EFD_CLOEXEC) };
+  if fd < 0 {
+    return Err(io::Error::last_os_error());
+  }
+  // SAFETY: as above.
+  Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn transient(e: &io::Error) -> bool {

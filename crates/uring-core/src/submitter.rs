@@ -13,9 +13,9 @@
 //!
 //! Sleeping and waking, without a lost wake-up: after a short spin watching `published`, the
 //! thread stores `idle = true`, then submits once more, and only if that finds nothing sleeps on
-//! the eventfd `kick`. The owner stores the SQ tail, then reads `idle`; both sides put a SeqCst fence between their store and their load,
-//! so at least one of them sees the other's store: either the thread's last submit sees the new
-//! tail, or the owner sees `idle` and kicks.
+//! the eventfd `kick`. The owner stores the SQ tail, then reads `idle`; both sides put a SeqCst
+//! fence between their store and their load, so at least one of them sees the other's store:
+//! either the thread's last submit sees the new tail, or the owner sees `idle` and kicks.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
@@ -46,13 +46,8 @@ pub(crate) struct Submitter {
 impl Submitter {
   /// Starts the thread for the ring whose fd is `ring`.
   pub(crate) fn start(ring: BorrowedFd<'_>) -> io::Result<Submitter> {
-    // SAFETY: eventfd returns a new fd or -1; a new fd is owned by nobody else.
-    let kick = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
-    if kick < 0 {
-      return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    let kick = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(kick) };
+    // Blocking: the thread sleeps in `read` on it.
+    let kick = crate::ring::eventfd(0)?;
     let shared = Arc::new(Shared { idle: AtomicBool::new(true), stop: AtomicBool::new(false), enters: AtomicU64::new(0), published: AtomicU64::new(0), kick });
     let ring = ring.try_clone_to_owned()?;
     let theirs = shared.clone();
@@ -87,6 +82,12 @@ impl Submitter {
     true
   }
 
+  /// Tells the thread to exit, waking it if it sleeps.
+  fn signal_stop(&self) {
+    self.shared.stop.store(true, Ordering::SeqCst);
+    kick(&self.shared.kick);
+  }
+
   pub(crate) fn enter_calls(&self) -> u64 {
     self.shared.enters.load(Ordering::Relaxed)
   }
@@ -95,8 +96,7 @@ impl Submitter {
   /// flight, but a thread's exit waits for the ops it submitted (the kernel cancels them), so
   /// with ops still in flight the thread is left to finish on its own instead.
   pub(crate) fn stop(mut self, join: bool) {
-    self.shared.stop.store(true, Ordering::SeqCst);
-    kick(&self.shared.kick);
+    self.signal_stop();
     if let Some(t) = self.thread.take() {
       if join {
         let _ = t.join();
@@ -173,8 +173,7 @@ impl Drop for Submitter {
   /// Never blocks: a submitter not stopped by [`stop`](Submitter::stop) is told to stop and left.
   fn drop(&mut self) {
     if self.thread.is_some() {
-      self.shared.stop.store(true, Ordering::SeqCst);
-      kick(&self.shared.kick);
+      self.signal_stop();
     }
   }
 }
