@@ -42,6 +42,16 @@ pub enum Op {
   RenameAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: u32 },
   /// `mkdirat(dirfd, path, mode)`.
   MkdirAt { dirfd: i32, path: CString, mode: u32 },
+  /// `symlinkat(target, newdirfd, linkpath)`.
+  SymlinkAt { target: CString, newdirfd: i32, linkpath: CString },
+  /// `linkat(olddirfd, oldpath, newdirfd, newpath, flags)`.
+  LinkAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: i32 },
+  /// `ftruncate(fd, len)` (kernel 6.9).
+  Ftruncate { fd: i32, len: u64 },
+  /// `fallocate(fd, mode, offset, len)`.
+  Fallocate { fd: i32, mode: i32, offset: u64, len: u64 },
+  /// `posix_fadvise(fd, offset, len, advice)`.
+  Fadvise { fd: i32, offset: u64, len: i64, advice: i32 },
 }
 
 impl Op {
@@ -60,6 +70,11 @@ impl Op {
       Op::UnlinkAt { .. } => opcode::UnlinkAt::CODE,
       Op::RenameAt { .. } => opcode::RenameAt::CODE,
       Op::MkdirAt { .. } => opcode::MkDirAt::CODE,
+      Op::SymlinkAt { .. } => opcode::SymlinkAt::CODE,
+      Op::LinkAt { .. } => opcode::LinkAt::CODE,
+      Op::Ftruncate { .. } => opcode::Ftruncate::CODE,
+      Op::Fallocate { .. } => opcode::Fallocate::CODE,
+      Op::Fadvise { .. } => opcode::Fadvise::CODE,
     }
   }
 
@@ -108,6 +123,24 @@ impl Op {
       Op::MkdirAt { dirfd, path, mode } => {
         opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr()).mode(*mode).build()
       }
+      Op::SymlinkAt { target, newdirfd, linkpath } => {
+        opcode::SymlinkAt::new(types::Fd(*newdirfd), target.as_ptr(), linkpath.as_ptr()).build()
+      }
+      Op::LinkAt { olddirfd, oldpath, newdirfd, newpath, flags } => opcode::LinkAt::new(
+        types::Fd(*olddirfd),
+        oldpath.as_ptr(),
+        types::Fd(*newdirfd),
+        newpath.as_ptr(),
+      )
+      .flags(*flags)
+      .build(),
+      Op::Ftruncate { fd, len } => opcode::Ftruncate::new(types::Fd(*fd), *len).build(),
+      Op::Fallocate { fd, mode, offset, len } => {
+        opcode::Fallocate::new(types::Fd(*fd), *len).offset(*offset).mode(*mode).build()
+      }
+      Op::Fadvise { fd, offset, len, advice } => {
+        opcode::Fadvise::new(types::Fd(*fd), *len, *advice).offset(*offset).build()
+      }
     }
   }
 }
@@ -126,5 +159,10 @@ pub const OP_NAMES: &[(&str, u8)] = &[
   ("unlinkat", opcode::UnlinkAt::CODE),
   ("renameat", opcode::RenameAt::CODE),
   ("mkdirat", opcode::MkDirAt::CODE),
+  ("symlinkat", opcode::SymlinkAt::CODE),
+  ("linkat", opcode::LinkAt::CODE),
+  ("ftruncate", opcode::Ftruncate::CODE),
+  ("fallocate", opcode::Fallocate::CODE),
+  ("fadvise", opcode::Fadvise::CODE),
   ("async_cancel", opcode::AsyncCancel::CODE),
 ];

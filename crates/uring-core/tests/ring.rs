@@ -34,7 +34,7 @@ fn setup_prefers_defer_taskrun_and_probes() {
   let ring: Ring<()> = Ring::new(Options::default()).unwrap();
   assert_eq!(ring.mode(), Mode::DeferTaskrun, "Linux 6.1+ accepts DEFER_TASKRUN");
   let ops = ring.supported_ops();
-  for op in ["read", "write", "openat", "statx", "close", "fsync", "unlinkat", "renameat", "mkdirat"] {
+  for op in ["read", "write", "openat", "statx", "close", "fsync", "unlinkat", "renameat", "mkdirat", "symlinkat", "linkat", "ftruncate", "fallocate", "fadvise"] {
     assert!(ops.contains(&op), "{op} missing from {ops:?}");
   }
   assert_eq!(ring.sq_entries(), 256);
@@ -152,6 +152,45 @@ fn write_open_statx_rename_unlink_mkdir() {
     run(&mut ring);
   }
   assert!(!sub.exists());
+  std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn symlink_link_ftruncate_fallocate_fadvise() {
+  let dir = std::env::temp_dir().join(format!("uring-core-links-{}", std::process::id()));
+  let _ = std::fs::remove_dir_all(&dir);
+  std::fs::create_dir_all(&dir).unwrap();
+  let mut ring: Ring<()> = Ring::new(Options::default()).unwrap();
+  let c = |p: &std::path::Path| CString::new(p.to_str().unwrap()).unwrap();
+  let file = dir.join("f");
+  std::fs::write(&file, b"0123456789").unwrap();
+
+  let sym = dir.join("sym");
+  unsafe { ring.push(Op::SymlinkAt { target: c(std::path::Path::new("f")), newdirfd: AT_FDCWD, linkpath: c(&sym) }, ()) };
+  assert_eq!(run(&mut ring)[0].result, 0);
+  assert_eq!(std::fs::read_link(&sym).unwrap(), std::path::Path::new("f"));
+  let hard = dir.join("hard");
+  let op = Op::LinkAt { olddirfd: AT_FDCWD, oldpath: c(&file), newdirfd: AT_FDCWD, newpath: c(&hard), flags: 0 };
+  unsafe { ring.push(op, ()) };
+  assert_eq!(run(&mut ring)[0].result, 0);
+  assert_eq!(std::fs::read(&hard).unwrap(), b"0123456789");
+  let op = Op::LinkAt { olddirfd: AT_FDCWD, oldpath: c(&file), newdirfd: AT_FDCWD, newpath: c(&hard), flags: 0 };
+  unsafe { ring.push(op, ()) };
+  assert_eq!(run(&mut ring)[0].result, -libc::EEXIST);
+
+  let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+  let fd = f.as_raw_fd();
+  unsafe { ring.push(Op::Ftruncate { fd, len: 4 }, ()) };
+  assert_eq!(run(&mut ring)[0].result, 0);
+  assert_eq!(std::fs::read(&file).unwrap(), b"0123");
+  unsafe { ring.push(Op::Fallocate { fd, mode: 0, offset: 0, len: 4096 }, ()) };
+  assert_eq!(run(&mut ring)[0].result, 0);
+  assert_eq!(std::fs::metadata(&file).unwrap().len(), 4096);
+  unsafe { ring.push(Op::Fadvise { fd, offset: 0, len: 0, advice: libc::POSIX_FADV_SEQUENTIAL }, ()) };
+  assert_eq!(run(&mut ring)[0].result, 0);
+  unsafe { ring.push(Op::Fadvise { fd, offset: 0, len: 0, advice: 12345 }, ()) };
+  assert_eq!(run(&mut ring)[0].result, -libc::EINVAL);
+  drop(f);
   std::fs::remove_dir_all(&dir).unwrap();
 }
 

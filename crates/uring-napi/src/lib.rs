@@ -555,6 +555,39 @@ impl NativeRing {
     self.push(Op::MkdirAt { dirfd: AT_FDCWD, path, mode })
   }
 
+  /// `symlinkat(target, AT_FDCWD, path)`: `target` is stored as given (not resolved).
+  #[napi]
+  pub fn symlinkat(&self, target: Unknown, path: Unknown) -> Result<u32> {
+    let (target, linkpath) = (js::path(self.env, target.raw())?, js::path(self.env, path.raw())?);
+    self.push(Op::SymlinkAt { target, newdirfd: AT_FDCWD, linkpath })
+  }
+
+  #[napi]
+  pub fn linkat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
+    let (oldpath, newpath) = (js::path(self.env, oldpath.raw())?, js::path(self.env, newpath.raw())?);
+    self.push(Op::LinkAt { olddirfd: AT_FDCWD, oldpath, newdirfd: AT_FDCWD, newpath, flags: 0 })
+  }
+
+  /// `ftruncate(fd, len)`; `len` is a non-negative safe integer (checked by the caller).
+  #[napi]
+  pub fn ftruncate(&self, fd: i32, len: i64) -> Result<u32> {
+    let len = u64::try_from(len).map_err(|_| Error::new(Status::InvalidArg, "len must not be negative"))?;
+    self.push(Op::Ftruncate { fd, len })
+  }
+
+  #[napi]
+  pub fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> Result<u32> {
+    let bad = || Error::new(Status::InvalidArg, "offset and len must not be negative");
+    let (offset, len) = (u64::try_from(offset).map_err(|_| bad())?, u64::try_from(len).map_err(|_| bad())?);
+    self.push(Op::Fallocate { fd, mode, offset, len })
+  }
+
+  #[napi]
+  pub fn fadvise(&self, fd: i32, offset: i64, len: i64, advice: i32) -> Result<u32> {
+    let offset = u64::try_from(offset).map_err(|_| Error::new(Status::InvalidArg, "offset must not be negative"))?;
+    self.push(Op::Fadvise { fd, offset, len, advice })
+  }
+
   #[napi]
   pub fn nop(&self) -> Result<u32> {
     self.push(Op::Nop)
