@@ -98,6 +98,26 @@ export class NodeBackend implements Backend {
     return this.run<void, void>('rename', (cb) => fs.rename(oldPath, newPath, (e) => cb(e, undefined)), () => undefined)
   }
 
+  symlink(target: string | Buffer, path: string | Buffer): Promise<void> {
+    return this.run<void, void>('symlink', (cb) => fs.symlink(target, path, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  link(existingPath: string | Buffer, newPath: string | Buffer): Promise<void> {
+    return this.run<void, void>('link', (cb) => fs.link(existingPath, newPath, (e) => cb(e, undefined)), () => undefined)
+  }
+
+  /** node:fs has no posix_fadvise: the hint is dropped. */
+  fadvise(_fd: number, _offset: number, _length: number, _advice: number, owner?: Owner): Promise<void> {
+    owner?.release()
+    return Promise.resolve()
+  }
+
+  delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
+    return this.run<R, R>(syscall, (cb) => {
+      call().then((v) => cb(null, v), (e) => cb(e, undefined as R))
+    }, (v) => v, owner)
+  }
+
   nop(): Promise<number> {
     return this.run<number, number>('nop', (cb) => setImmediate(cb, null, 0), (n) => n)
   }

@@ -18,7 +18,7 @@ const STAT = 6
  * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
  * index of its syscall times 8: one small integer per op instead of two fields.
  */
-const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop'] as const
+const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate', 'fadvise'] as const
 const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<(typeof SYSCALLS)[number], number>
 
 export interface NativeOptions {
@@ -229,9 +229,33 @@ export class UringBackend implements Backend {
   }
 
   ftruncate(fd: number, length: number, owner?: Owner): Promise<void> {
-    // IORING_OP_FTRUNCATE (6.9) is not in the io-uring crate yet: always node:fs.
     if (this.closed) return this.gone('ftruncate', owner)
-    return this.node().ftruncate(fd, length, owner)
+    if (!this.supported.has('ftruncate')) return this.node().ftruncate(fd, length, owner)
+    return this.op(VOID | K.ftruncate, undefined, owner, undefined, undefined, () => this.native.ftruncate(fd, length))
+  }
+
+  symlink(target: string | Buffer, path: string | Buffer): Promise<void> {
+    if (this.closed) return this.gone('symlink')
+    if (!this.supported.has('symlinkat')) return this.node().symlink(target, path)
+    return this.op(VOID | K.symlink, undefined, undefined, target, path, () => this.native.symlinkat(target, path))
+  }
+
+  link(existingPath: string | Buffer, newPath: string | Buffer): Promise<void> {
+    if (this.closed) return this.gone('link')
+    if (!this.supported.has('linkat')) return this.node().link(existingPath, newPath)
+    return this.op(VOID | K.link, undefined, undefined, existingPath, newPath, () => this.native.linkat(existingPath, newPath))
+  }
+
+  fadvise(fd: number, offset: number, length: number, advice: number, owner?: Owner): Promise<void> {
+    if (this.closed) return this.gone('fadvise', owner)
+    if (!this.supported.has('fadvise')) return this.node().fadvise(fd, offset, length, advice, owner)
+    return this.op(VOID | K.fadvise, undefined, owner, undefined, undefined, () => this.native.fadvise(fd, offset, length, advice))
+  }
+
+  delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
+    // Not a fallback: no kernel has an opcode for these, so fallbackOps does not count them.
+    if (this.closed) return this.gone(syscall, owner)
+    return (this.fallback ??= new NodeBackend()).delegate(syscall, call, owner)
   }
 
   unlink(path: string | Buffer): Promise<void> {

@@ -143,6 +143,11 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
 }
 
 /** Errors of the `Ring` itself (bad options, closed ring). */
+/** `ERR_INVALID_STATE`, as Node words it. */
+export function invalidState(what: string): NodeStyleError {
+  return new NodeStyleError(Error, 'ERR_INVALID_STATE', `Invalid state: ${what}`)
+}
+
 export class RingError extends Error {
   code: string
   constructor(code: string, message: string) {

@@ -1,10 +1,15 @@
 // The node:fs/promises-compatible API, written once over the Backend interface so that the
 // io_uring and node:fs backends share every argument check, result shape and error.
-import { type BigIntStats, constants, fstat as fstatCb, type Stats } from 'node:fs'
+import { EventEmitter } from 'node:events'
+import * as nodeFs from 'node:fs'
+import { type BigIntStats, constants, type Stats } from 'node:fs'
 import * as nodeFsP from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { createInterface, type Interface } from 'node:readline'
+import { ReadableStream } from 'node:stream/web'
+import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type Owner, Shape } from './backend'
-import { invalidArgType, invalidArgValue, NodeStyleError, rejecting, type SystemError, UV, systemError } from './errors'
+import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting, type SystemError, UV, systemError } from './errors'
 import {
   checkAborted,
   getOptions,
@@ -132,7 +137,7 @@ function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
  * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
  * `close()` waits for the handle's ops in flight, then closes the fd; later ops reject with EBADF.
  */
-export class FileHandle implements Owner {
+export class FileHandle extends EventEmitter implements Owner {
   #fd: number
   #backend: Backend
   /** Ops of this handle not yet completed. */
@@ -142,6 +147,7 @@ export class FileHandle implements Owner {
 
   /** @internal */
   constructor(backend: Backend, fd: number) {
+    super()
     this.#backend = backend
     this.#fd = fd
   }
@@ -283,9 +289,83 @@ export class FileHandle implements Owner {
   async stat(options?: StatOptions): Promise<Stats | BigIntStats> {
     const bigint = statBigint(options)
     const fd = this.#use('fstat')
-    if (bigint) return this.#viaNode(() => nodeFstat(fd))
+    if (bigint) return this.#backend.delegate('fstat', () => callback<BigIntStats>((cb) => nodeFs.fstat(fd, { bigint: true }, cb)), this)
     return this.#backend.fstat(fd, this)
   }
+
+  /** `fchmod` (no io_uring opcode: runs on node:fs). */
+  chmod(mode: Mode): Promise<void> {
+    return rejecting(() => {
+      const fd = this.#use('fchmod')
+      return this.#backend.delegate('fchmod', () => callback<void>((cb) => nodeFs.fchmod(fd, mode, cb)), this)
+    })
+  }
+
+  /** `fchown` (no io_uring opcode: runs on node:fs). */
+  chown(uid: number, gid: number): Promise<void> {
+    return rejecting(() => {
+      const fd = this.#use('fchown')
+      return this.#backend.delegate('fchown', () => callback<void>((cb) => nodeFs.fchown(fd, uid, gid, cb)), this)
+    })
+  }
+
+  /** `futimes`: times as seconds, Date or numeric string (no io_uring opcode: runs on node:fs). */
+  utimes(atime: nodeFs.TimeLike, mtime: nodeFs.TimeLike): Promise<void> {
+    return rejecting(() => {
+      const fd = this.#use('futime')
+      return this.#backend.delegate('futime', () => callback<void>((cb) => nodeFs.futimes(fd, atime, mtime, cb)), this)
+    })
+  }
+
+  /**
+   * A Readable of the file's bytes read through this handle's ring (`fs.ReadStream` options:
+   * start, end, highWaterMark, encoding, autoClose, emitClose, signal).
+   */
+  createReadStream(options?: ReadStreamOptions | BufferEncoding): ReadStream {
+    return new ReadStream(this, options)
+  }
+
+  /** A Writable whose chunks are written through this handle's ring (`fs.WriteStream` options). */
+  createWriteStream(options?: WriteStreamOptions | BufferEncoding): WriteStream {
+    return new WriteStream(this, options)
+  }
+
+  /** The file's lines (`readline` over `createReadStream(options)`, any line ending). */
+  readLines(options?: ReadStreamOptions | BufferEncoding): Interface {
+    return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity })
+  }
+
+  /**
+   * A byte `ReadableStream` of the file from the current position, read in 16 KiB chunks through
+   * the ring. With `autoClose` (Node 23+), the handle is closed when the stream ends or is cancelled.
+   */
+  readableWebStream(options?: { type?: 'bytes'; autoClose?: boolean }): ReadableStream<Uint8Array> {
+    if (this.#fd === -1) throw invalidState('The FileHandle is closed')
+    if (this.#locked) throw invalidState('The FileHandle is locked')
+    if (options != null) validateObject(options, 'options')
+    this.#locked = true
+    const autoClose = Boolean(options?.autoClose)
+    const done = (): Promise<void> => {
+      this.#locked = false
+      return autoClose ? this.close() : Promise.resolve()
+    }
+    return new ReadableStream({
+      type: 'bytes',
+      autoAllocateChunkSize: 16384,
+      pull: async (controller) => {
+        const view = controller.byobRequest!.view!
+        const { bytesRead } = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 0, view.byteLength, null)
+        if (bytesRead === 0) {
+          await done()
+          controller.close()
+        }
+        controller.byobRequest!.respond(bytesRead)
+      },
+      cancel: () => done(),
+    })
+  }
+
+  #locked = false
 
   /** Flushes data and metadata to storage (`fsync`). */
   sync(): Promise<void> {
@@ -344,6 +424,7 @@ export class FileHandle implements Owner {
         throw e
       }
       this.#closing = undefined
+      this.emit('close')
     })()
     return this.#closing
   }
@@ -353,25 +434,15 @@ export class FileHandle implements Owner {
     return this.close()
   }
 
-  /** Runs a node:fs call for this handle, counted as one of its pending ops. */
-  async #viaNode<R>(f: () => Promise<R>): Promise<R> {
-    try {
-      return await f()
-    } finally {
-      this.release()
-    }
-  }
-
   /** @internal fd for an internal op of readFile/writeFile (counted as pending). */
   _use(syscall: string): number {
     return this.#use(syscall)
   }
 }
 
-function nodeFstat(fd: number): Promise<BigIntStats> {
-  return new Promise((resolve, reject) => {
-    fstatCb(fd, { bigint: true }, (err, s) => (err ? reject(err) : resolve(s)))
-  })
+/** A node:fs callback call as a promise (argument errors it throws become rejections). */
+function callback<T>(call: (cb: (err: NodeJS.ErrnoException | null, v?: any) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v))))
 }
 
 /** Node reads `options.bigint` without validating `options` (a truthy value selects BigIntStats). */
@@ -449,11 +520,67 @@ async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encodin
   throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView', 'Iterable', 'AsyncIterable'], data)
 }
 
+/**
+ * Functions the kernel has no io_uring opcode for: they run on node:fs (libuv's thread pool),
+ * with node:fs's own argument checks, results and errors, tracked as ops of the ring (a closed
+ * ring rejects them; closing the ring waits for them).
+ */
+const DELEGATED = [
+  'access', 'chmod', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir',
+  'readdir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable',
+] as const
+/** Functions that return an async iterator rather than a promise: handed to node:fs as they are. */
+const PASSED_THROUGH = ['watch', 'glob'] as const
+
+/** Node 22+ `glob` (undefined where node:fs/promises has none). */
+export type GlobFn = (pattern: string | readonly string[], options?: object) => AsyncIterableIterator<string | nodeFs.Dirent>
+/** Node 24 `mkdtempDisposable` (undefined where node:fs/promises has none). */
+export type MkdtempDisposableFn = (prefix: PathLike, options?: object | BufferEncoding) => Promise<{ path: string; remove(): Promise<void>; [Symbol.asyncDispose](): Promise<void> }>
+
 /** `node:fs/promises` functions, bound to one backend (one ring). */
 export class FsApi {
   readonly #backend: () => Backend
   /** `fs.constants` (O_RDONLY, S_IFMT, ...). */
   readonly constants = constants
+
+  /** node:fs `access` (no io_uring opcode). */
+  declare readonly access: typeof nodeFsP.access
+  /** node:fs `chmod` (no io_uring opcode). */
+  declare readonly chmod: typeof nodeFsP.chmod
+  /** node:fs `chown` (no io_uring opcode). */
+  declare readonly chown: typeof nodeFsP.chown
+  /** node:fs `copyFile`: copy_file_range / reflink in one syscall beats a read/write loop. */
+  declare readonly copyFile: typeof nodeFsP.copyFile
+  /** node:fs `cp` (recursive copy; composed of calls with no opcode). */
+  declare readonly cp: typeof nodeFsP.cp
+  /** node:fs `lchmod` (not implemented on Linux, as in Node). */
+  declare readonly lchmod: typeof nodeFsP.lchmod
+  /** node:fs `lchown` (no io_uring opcode). */
+  declare readonly lchown: typeof nodeFsP.lchown
+  /** node:fs `lutimes` (no io_uring opcode). */
+  declare readonly lutimes: typeof nodeFsP.lutimes
+  /** node:fs `mkdtemp` (the random name comes from mkdtemp(3)). */
+  declare readonly mkdtemp: typeof nodeFsP.mkdtemp
+  /** node:fs `opendir` (no getdents opcode). */
+  declare readonly opendir: typeof nodeFsP.opendir
+  /** node:fs `readdir`, incl. `withFileTypes` and `recursive` (no getdents opcode). */
+  declare readonly readdir: typeof nodeFsP.readdir
+  /** node:fs `readlink` (no io_uring opcode). */
+  declare readonly readlink: typeof nodeFsP.readlink
+  /** node:fs `realpath` (no io_uring opcode). */
+  declare readonly realpath: typeof nodeFsP.realpath
+  /** node:fs `rm` (recursive removal walks directories, which needs getdents). */
+  declare readonly rm: typeof nodeFsP.rm
+  /** node:fs `statfs` (no io_uring opcode). */
+  declare readonly statfs: typeof nodeFsP.statfs
+  /** node:fs `utimes` (no io_uring opcode). */
+  declare readonly utimes: typeof nodeFsP.utimes
+  /** node:fs `watch` (inotify; an async iterator). */
+  declare readonly watch: typeof nodeFsP.watch
+  /** node:fs `glob` on Node 22+; undefined on Node 20, as in node:fs/promises. */
+  declare readonly glob: GlobFn | undefined
+  /** node:fs `mkdtempDisposable` on Node 24+; undefined before, as in node:fs/promises. */
+  declare readonly mkdtempDisposable: MkdtempDisposableFn | undefined
 
   /** @internal */
   constructor(backend: () => Backend) {
@@ -463,6 +590,12 @@ export class FsApi {
       const v = (FsApi.prototype as any)[name]
       if (typeof v === 'function' && name !== 'constructor') (this as any)[name] = v.bind(this)
     }
+    const node = nodeFsP as Record<string, any>
+    for (const name of DELEGATED) {
+      const f = node[name]
+      ;(this as any)[name] = f === undefined ? undefined : (...args: unknown[]) => this.#backend().delegate(name, () => f(...args))
+    }
+    for (const name of PASSED_THROUGH) (this as any)[name] = node[name]
   }
 
   /** Opens a file; `flags` default 'r', `mode` default 0o666. */
@@ -521,7 +654,7 @@ export class FsApi {
   stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>
   async stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
     const p = getValidatedPath(path)
-    if (statBigint(options)) return nodeFsP.stat(p, { bigint: true })
+    if (statBigint(options)) return this.#backend().delegate('stat', () => nodeFsP.stat(p, { bigint: true }))
     return this.#backend().stat(p, true)
   }
 
@@ -531,7 +664,7 @@ export class FsApi {
   lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>
   async lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
     const p = getValidatedPath(path)
-    if (statBigint(options)) return nodeFsP.lstat(p, { bigint: true })
+    if (statBigint(options)) return this.#backend().delegate('lstat', () => nodeFsP.lstat(p, { bigint: true }))
     return this.#backend().stat(p, false)
   }
 
@@ -547,13 +680,35 @@ export class FsApi {
     return this.#backend().rename(a, b)
   }
 
+  /** Creates a symbolic link at `path` whose target is `target` (stored as given). */
+  async symlink(target: PathLike, path: PathLike, type?: 'dir' | 'file' | 'junction' | null): Promise<void> {
+    // `type` only matters on Windows; Node validates it as a string when given.
+    if (type != null && typeof type !== 'string') throw invalidArgType('type', 'string', type)
+    const t = getValidatedPath(target, 'target')
+    const p = getValidatedPath(path)
+    return this.#backend().symlink(t, p)
+  }
+
+  /** Creates a hard link `newPath` to `existingPath`. */
+  async link(existingPath: PathLike, newPath: PathLike): Promise<void> {
+    const a = getValidatedPath(existingPath, 'existingPath')
+    const b = getValidatedPath(newPath, 'newPath')
+    return this.#backend().link(a, b)
+  }
+
+  /** Truncates (or extends with zeros) the file at `path` to `len` bytes: open, ftruncate and close on the ring. */
+  async truncate(path: PathLike, len: number = 0): Promise<void> {
+    const fh = await this.open(path, 'r+')
+    return closeAfter(fh, () => fh.truncate(len))
+  }
+
   /** Removes an empty directory. (`recursive` is deprecated in Node and runs on node:fs.) */
   async rmdir(path: PathLike, options?: RmDirOptions): Promise<void> {
     const p = getValidatedPath(path)
     if (options != null) {
       validateObject(options, 'options')
       if (options.recursive !== undefined) validateBoolean(options.recursive, 'options.recursive')
-      if (options.recursive) return nodeFsP.rmdir(p, options)
+      if (options.recursive) return this.#backend().delegate('rmdir', () => nodeFsP.rmdir(p, options))
     }
     return this.#backend().rmdir(p)
   }

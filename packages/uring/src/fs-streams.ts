@@ -1,0 +1,234 @@
+// `FileHandle.createReadStream` / `createWriteStream`: real node:stream Readable and Writable
+// subclasses, shaped like fs.ReadStream / fs.WriteStream, whose I/O goes through the handle's
+// ring (its `read`/`write`/`writev`/`sync`/`close`), so both backends share them.
+import { finished, Readable, Writable } from 'node:stream'
+import { outOfRange } from './errors'
+import type { FileHandle } from './fs-api'
+import { validateAbortSignal, validateBoolean, validateInteger, validateObject } from './validate'
+
+/** Options of `FileHandle.createReadStream` (those of `fs.createReadStream` that apply to a handle). */
+export interface ReadStreamOptions {
+  encoding?: BufferEncoding | null
+  /** Close the handle when the stream ends or fails (default true). */
+  autoClose?: boolean
+  emitClose?: boolean
+  /** First byte to read (default: the handle's current position). */
+  start?: number
+  /** Last byte to read, inclusive (default Infinity). */
+  end?: number
+  /** Bytes per read (default 64 KiB). */
+  highWaterMark?: number
+  signal?: AbortSignal | null
+}
+
+/** Options of `FileHandle.createWriteStream`. */
+export interface WriteStreamOptions {
+  encoding?: BufferEncoding | null
+  autoClose?: boolean
+  emitClose?: boolean
+  /** Offset of the first write (default: the handle's current position). */
+  start?: number
+  highWaterMark?: number
+  /** `fsync` before the handle is closed (default false). */
+  flush?: boolean
+  signal?: AbortSignal | null
+}
+
+function streamOptions<T extends object>(options: unknown): T {
+  if (options === undefined || options === null) return {} as T
+  if (typeof options === 'string') return { encoding: options } as T
+  validateObject(options, 'options')
+  return options as T
+}
+
+/** A chunk read ahead: the buffer and the bytes in it, or null at end of range/file. */
+type Chunk = Buffer | null
+
+/**
+ * `fs.ReadStream` over a FileHandle. Each read asks the ring for `highWaterMark` bytes; as soon as
+ * one completes, the next is started (one read ahead of the consumer), and the Readable's own
+ * buffer, bounded by `highWaterMark`, gives backpressure.
+ */
+export class ReadStream extends Readable {
+  /** Bytes pushed so far. */
+  bytesRead = 0
+  /** Always false: the handle is open already. */
+  readonly pending = false
+  readonly path: undefined = undefined
+  readonly fd: number
+  readonly start: number | undefined
+  readonly end: number
+  #fh: FileHandle
+  /** Offset of the next read (counted from `start`, or from the first read when there is none). */
+  #next: number
+  #ahead: Promise<Chunk> | undefined
+  #autoClose: boolean
+
+  /** @internal */
+  constructor(fh: FileHandle, options?: ReadStreamOptions | BufferEncoding) {
+    const o = streamOptions<ReadStreamOptions>(options)
+    if (o.signal != null) validateAbortSignal(o.signal, 'options.signal')
+    const autoClose = o.autoClose === undefined ? true : Boolean(o.autoClose)
+    super({
+      highWaterMark: o.highWaterMark ?? 64 * 1024,
+      encoding: o.encoding ?? undefined,
+      emitClose: o.emitClose ?? true,
+      autoDestroy: autoClose,
+      signal: o.signal ?? undefined,
+    })
+    this.#fh = fh
+    this.fd = fh.fd
+    if (o.start !== undefined) validateInteger(o.start, 'start', 0)
+    let end = o.end ?? Infinity
+    if (end !== Infinity) validateInteger(end, 'end', 0)
+    if (o.start !== undefined && o.start > end) throw outOfRange('start', `<= "end" (here: ${end})`, o.start)
+    this.start = o.start
+    this.end = end
+    this.#next = o.start ?? 0
+    this.#autoClose = autoClose
+  }
+
+  /** Starts the read of the next chunk: positioned when `start` was given, else at the current position. */
+  #readChunk(): Promise<Chunk> {
+    const size = Math.min(this.readableHighWaterMark, this.end - this.#next + 1)
+    if (size <= 0) return Promise.resolve(null)
+    const buf = Buffer.allocUnsafeSlow(size)
+    const pos = this.start === undefined ? null : this.#next
+    return this.#fh.read(buf, 0, size, pos).then(({ bytesRead }) => {
+      if (bytesRead === 0) return null
+      this.#next += bytesRead
+      return bytesRead === size ? buf : buf.subarray(0, bytesRead)
+    })
+  }
+
+  override _read(): void {
+    const chunk = this.#ahead ?? this.#readChunk()
+    this.#ahead = undefined
+    chunk.then(
+      (buf) => {
+        if (this.destroyed) return
+        if (buf === null) {
+          this.push(null)
+          return
+        }
+        this.bytesRead += buf.length
+        // Read ahead while the consumer handles this chunk.
+        if (this.end - this.#next + 1 > 0) this.#ahead = this.#readChunk()
+        this.push(buf)
+      },
+      (err) => this.destroy(err),
+    )
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    // A read still in flight completes first (the handle waits for it before closing).
+    const ahead = this.#ahead
+    this.#ahead = undefined
+    ahead?.catch(() => {})
+    if (!this.#autoClose) return cb(err)
+    this.#fh.close().then(() => cb(err), (e) => cb(err ?? e))
+  }
+
+  /** Destroys the stream (closing the handle when `autoClose`); `cb` runs once it is finished. */
+  close(cb?: (err?: NodeJS.ErrnoException | null) => void): void {
+    if (typeof cb === 'function') finished(this, cb)
+    this.destroy()
+  }
+}
+
+/**
+ * `fs.WriteStream` over a FileHandle: each chunk is written completely (short writes continue)
+ * before the next; corked or queued chunks go out as one `writev`.
+ */
+export class WriteStream extends Writable {
+  /** Bytes written so far. */
+  bytesWritten = 0
+  readonly pending = false
+  readonly path: undefined = undefined
+  readonly fd: number
+  readonly start: number | undefined
+  #fh: FileHandle
+  #pos: number | undefined
+  #flush: boolean
+  #autoClose: boolean
+
+  /** @internal */
+  constructor(fh: FileHandle, options?: WriteStreamOptions | BufferEncoding) {
+    const o = streamOptions<WriteStreamOptions>(options)
+    if (o.signal != null) validateAbortSignal(o.signal, 'options.signal')
+    const autoClose = o.autoClose === undefined ? true : Boolean(o.autoClose)
+    super({
+      highWaterMark: o.highWaterMark ?? 16 * 1024,
+      decodeStrings: true,
+      defaultEncoding: o.encoding ?? 'utf8',
+      emitClose: o.emitClose ?? true,
+      autoDestroy: autoClose,
+      signal: o.signal ?? undefined,
+    })
+    if (o.start !== undefined) validateInteger(o.start, 'start', 0)
+    if (o.flush !== undefined) validateBoolean(o.flush, 'options.flush')
+    this.#fh = fh
+    this.fd = fh.fd
+    this.start = o.start
+    this.#pos = o.start
+    this.#flush = o.flush ?? false
+    this.#autoClose = autoClose
+  }
+
+  async #writeAll(buf: Buffer): Promise<void> {
+    let off = 0
+    while (off < buf.length) {
+      const { bytesWritten } = await this.#fh.write(buf, off, buf.length - off, this.#pos ?? null)
+      off += bytesWritten
+      this.bytesWritten += bytesWritten
+      if (this.#pos !== undefined) this.#pos += bytesWritten
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (error?: Error | null) => void): void {
+    this.#writeAll(chunk).then(() => cb(), cb)
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk)
+    const total = buffers.reduce((n, b) => n + b.length, 0)
+    this.#fh.writev(buffers, this.#pos ?? null).then(
+      ({ bytesWritten }) => {
+        this.bytesWritten += bytesWritten
+        if (this.#pos !== undefined) this.#pos += bytesWritten
+        if (bytesWritten === total) return cb()
+        // A short writev: the rest goes out as one buffer.
+        this.#writeAll(Buffer.concat(buffers).subarray(bytesWritten)).then(() => cb(), cb)
+      },
+      cb,
+    )
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    if (!this.#flush) return cb()
+    this.#fh.sync().then(() => cb(), cb)
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (!this.#autoClose) return cb(err)
+    this.#fh.close().then(() => cb(err), (e) => cb(err ?? e))
+  }
+
+  /** Ends the stream, then closes it (and the handle when `autoClose`); `cb` runs on 'close'. */
+  close(cb?: (err?: NodeJS.ErrnoException | null) => void): void {
+    if (cb) {
+      if (this.closed) {
+        process.nextTick(cb)
+        return
+      }
+      this.on('close', cb)
+    }
+    if (!this.#autoClose) this.on('finish', () => this.destroy())
+    this.end()
+  }
+
+  /** Node's alias of `end()`. */
+  destroySoon(): this {
+    return this.end()
+  }
+}
