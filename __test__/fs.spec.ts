@@ -390,3 +390,18 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   nodeFs.closeSync(wfd)
   nodeFs.closeSync(rfd)
 })
+
+each('stream options node:fs mishandles (a TypeError from a half-built stream) give argument errors', async (t, { ring, dir }) => {
+  const f = join(dir, 's')
+  await nfs.writeFile(f, 'abc')
+  const fh = await ring.fs.open(f, 'r+')
+  try {
+    t.is(errorShape(await caught(() => fh.createReadStream({ start: 10, end: 5 }))).code, 'ERR_OUT_OF_RANGE')
+    t.is(errorShape(await caught(() => fh.createReadStream({ start: -1 }))).code, 'ERR_OUT_OF_RANGE')
+    t.is(errorShape(await caught(() => fh.createReadStream({ end: 1.5 }))).code, 'ERR_OUT_OF_RANGE')
+    t.is(errorShape(await caught(() => fh.createWriteStream({ flush: 'yes' as any }))).code, 'ERR_INVALID_ARG_TYPE')
+    t.is(fh.fd > 0, true, 'a refused stream leaves the handle open')
+  } finally {
+    await fh.close()
+  }
+})

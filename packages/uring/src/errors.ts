@@ -142,12 +142,21 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
   return new NodeStyleError(TypeError, 'ERR_INVALID_ARG_VALUE', `The ${type} '${name}' ${reason}. Received ${shown}`)
 }
 
-/** Errors of the `Ring` itself (bad options, closed ring). */
+/** Node's AbortError: code ABORT_ERR, the signal's reason as `cause`. */
+export class AbortError extends Error {
+  code = 'ABORT_ERR'
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'AbortError'
+  }
+}
+
 /** `ERR_INVALID_STATE`, as Node words it. */
 export function invalidState(what: string): NodeStyleError {
   return new NodeStyleError(Error, 'ERR_INVALID_STATE', `Invalid state: ${what}`)
 }
 
+/** Errors of the `Ring` itself (bad options, closed ring). */
 export class RingError extends Error {
   code: string
   constructor(code: string, message: string) {

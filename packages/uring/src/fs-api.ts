@@ -14,6 +14,7 @@ import {
   checkAborted,
   getOptions,
   getValidatedPath,
+  NODE_MAJOR,
   parseFileMode,
   type PathLike,
   stringToFlags,
@@ -89,6 +90,8 @@ export type WriteData =
   | Iterable<string | NodeJS.ArrayBufferView>
   | AsyncIterable<string | NodeJS.ArrayBufferView>
 
+/** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
+const IOV_MAX = 1024
 /** Largest single read or write, as Node (2 GiB - 1). */
 const kIoMaxLength = 2 ** 31 - 1
 /** Read size when a file reports size 0 (procfs, pipes). */
@@ -101,7 +104,7 @@ const S_IFREG = constants.S_IFREG
 
 /** Node 20's FileHandle.read treats any position but a safe integer as "current position";
  * Node 22 validates it (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE) and accepts bigints. */
-const LENIENT_READ_POSITION = Number(process.versions.node.split('.')[0]) <= 20
+const LENIENT_READ_POSITION = NODE_MAJOR <= 20
 
 function readPosition(position: unknown, length: number): number {
   if (position == null) return -1
@@ -117,13 +120,6 @@ function fileClosed(syscall: string): Error {
   return err
 }
 
-function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted') as Error & { code: string; cause: unknown }
-  err.name = 'AbortError'
-  err.code = 'ABORT_ERR'
-  err.cause = signal.reason
-  return err
-}
 
 function isArrayBufferView(v: unknown): v is NodeJS.ArrayBufferView {
   return ArrayBuffer.isView(v)
@@ -267,7 +263,10 @@ export class FileHandle extends EventEmitter implements Owner {
       validateBufferArray(buffers)
       const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
       const fd = this.#use('read')
-      return this.#backend.readv(fd, buffers as unknown as NodeJS.ArrayBufferView[], pos, Shape.Readv, this)
+      const all = buffers as unknown as NodeJS.ArrayBufferView[]
+      if (all.length <= IOV_MAX) return this.#backend.readv(fd, all, pos, Shape.Readv, this)
+      // As libuv: one preadv of the first IOV_MAX buffers (a short read, which callers handle).
+      return this.#backend.readv(fd, all.slice(0, IOV_MAX), pos, Shape.Number, this).then((n: number) => ({ __proto__: null, bytesRead: n, buffers }) as any)
     })
   }
 
@@ -277,9 +276,23 @@ export class FileHandle extends EventEmitter implements Owner {
       validateBufferArray(buffers)
       const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
       if (buffers.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffers } as any)
-      const fd = this.#use('write')
-      return this.#backend.writev(fd, buffers as unknown as NodeJS.ArrayBufferView[], pos, Shape.Writev, this)
+      const all = buffers as unknown as NodeJS.ArrayBufferView[]
+      if (all.length <= IOV_MAX) return this.#backend.writev(this.#use('write'), all, pos, Shape.Writev, this)
+      return this.#writevAll(all, pos).then((n) => ({ __proto__: null, bytesWritten: n, buffers }) as any)
     })
+  }
+
+  /** More than IOV_MAX buffers: pwritev of IOV_MAX at a time, as libuv does, until one comes back short. */
+  async #writevAll(buffers: NodeJS.ArrayBufferView[], pos: number): Promise<number> {
+    let total = 0
+    for (let i = 0; i < buffers.length; i += IOV_MAX) {
+      const group = buffers.slice(i, i + IOV_MAX)
+      const want = group.reduce((n, b) => n + b.byteLength, 0)
+      const n = (await this.#backend.writev(this.#use('write'), group, pos < 0 ? -1 : pos + total, Shape.Number, this)) as number
+      total += n
+      if (n < want) break
+    }
+    return total
   }
 
   /** `fstat` of the file. `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */
@@ -336,18 +349,35 @@ export class FileHandle extends EventEmitter implements Owner {
   }
 
   /**
-   * A byte `ReadableStream` of the file from the current position, read in 16 KiB chunks through
-   * the ring. With `autoClose` (Node 23+), the handle is closed when the stream ends or is cancelled.
+   * A `ReadableStream` of the file from the current position, read through the ring. As in the
+   * running Node: a byte stream of Uint8Array chunks (Node 22+, or `type: 'bytes'`), else (Node 20)
+   * a stream of ArrayBuffer chunks; with `autoClose` (Node 22+), the handle is closed at the end.
    */
   readableWebStream(options?: { type?: 'bytes'; autoClose?: boolean }): ReadableStream<Uint8Array> {
     if (this.#fd === -1) throw invalidState('The FileHandle is closed')
     if (this.#locked) throw invalidState('The FileHandle is locked')
-    if (options != null) validateObject(options, 'options')
+    // Node 20 ignores options it cannot use; Node 22+ checks that they are an object.
+    if (NODE_MAJOR >= 22 && options !== undefined) validateObject(options, 'options')
     this.#locked = true
-    const autoClose = Boolean(options?.autoClose)
+    const bytes = NODE_MAJOR >= 22 || options?.type === 'bytes'
+    const autoClose = NODE_MAJOR >= 22 && Boolean(options?.autoClose)
     const done = (): Promise<void> => {
       this.#locked = false
       return autoClose ? this.close() : Promise.resolve()
+    }
+    if (!bytes) {
+      return new ReadableStream<ArrayBuffer>({
+        pull: async (controller) => {
+          const buf = Buffer.allocUnsafeSlow(65536)
+          const { bytesRead } = await this.read(buf, 0, buf.length, null)
+          if (bytesRead === 0) {
+            await done()
+            return controller.close()
+          }
+          controller.enqueue(buf.buffer.slice(0, bytesRead))
+        },
+        cancel: () => done(),
+      }) as unknown as ReadableStream<Uint8Array>
     }
     return new ReadableStream({
       type: 'bytes',
@@ -391,6 +421,7 @@ export class FileHandle extends EventEmitter implements Owner {
   async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
+    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed('readFile')
     checkAborted(o.signal)
     return readAll(this, this.#backend, o.encoding ?? null, o.signal)
   }
@@ -399,6 +430,7 @@ export class FileHandle extends EventEmitter implements Owner {
   async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
+    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed('writeFile')
     checkAborted(o.signal)
     return writeAll(this, this.#backend, data, o.encoding, o.signal)
   }
@@ -463,7 +495,7 @@ async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, sig
     // Known size: read into one buffer, then keep reading in case the file grew.
     const buf = Buffer.allocUnsafe(size)
     while (total < size) {
-      if (signal?.aborted) throw abortError(signal)
+      checkAborted(signal)
       const len = Math.min(size - total, kReadFileBufferLength)
       const n = (await backend.read(fh._use('read'), buf, total, len, -1, Shape.Number, fh)) as number
       if (n === 0) break
@@ -473,7 +505,7 @@ async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, sig
   }
   if (total === size) {
     for (;;) {
-      if (signal?.aborted) throw abortError(signal)
+      checkAborted(signal)
       const buf = Buffer.allocUnsafe(kReadFileUnknownBufferLength)
       const n = (await backend.read(fh._use('read'), buf, 0, buf.length, -1, Shape.Number, fh)) as number
       if (n === 0) break
@@ -485,14 +517,15 @@ async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, sig
     }
   }
   const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
-  return encoding !== null && encoding !== 'buffer' ? data.toString(encoding) : data
+  // As Node: 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING.
+  return encoding !== null ? data.toString(encoding as BufferEncoding) : data
 }
 
 async function writeBytes(fh: FileHandle, backend: Backend, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
   let off = 0
   // Write at the current position until everything is written (short writes continue).
   do {
-    if (signal?.aborted) throw abortError(signal)
+    checkAborted(signal)
     const len = Math.min(bytes.byteLength - off, kWriteFileMaxChunkSize)
     const n = (await backend.write(fh._use('write'), bytes, off, len, -1, Shape.Number, fh)) as number
     off += n
@@ -682,8 +715,10 @@ export class FsApi {
 
   /** Creates a symbolic link at `path` whose target is `target` (stored as given). */
   async symlink(target: PathLike, path: PathLike, type?: 'dir' | 'file' | 'junction' | null): Promise<void> {
-    // `type` only matters on Windows; Node validates it as a string when given.
-    if (type != null && typeof type !== 'string') throw invalidArgType('type', 'string', type)
+    // `type` only matters on Windows; Node 24 checks it, Node 20 and 22 ignore it.
+    if (NODE_MAJOR >= 24 && type != null && type !== 'dir' && type !== 'file' && type !== 'junction') {
+      throw invalidArgValue('type', type, "must be one of: 'dir', 'file', 'junction', null, undefined")
+    }
     const t = getValidatedPath(target, 'target')
     const p = getValidatedPath(path)
     return this.#backend().symlink(t, p)

@@ -9,6 +9,9 @@ export const STATX_MASK = 0xfff
 export const AT_SYMLINK_NOFOLLOW = 0x100
 export const AT_EMPTY_PATH = 0x1000
 
+/** Node 22+ computes `atime`... from `atimeMs`... on first use (getters on the prototype). */
+const LAZY_DATES = typeof Object.getOwnPropertyDescriptor(Stats.prototype, 'atime')?.get === 'function'
+
 function makedev(major: number, minor: number): number {
   // glibc's makedev, in doubles (exact below 2^53).
   return (major & 0xfff) * 256 + (minor & 0xff) + (minor & 0xffffff00) * 4096 + (major & 0xfffff000) * 2 ** 32
@@ -40,10 +43,12 @@ export function makeStats(
   s.mtimeMs = mtimeMs
   s.ctimeMs = ctimeMs
   s.birthtimeMs = birthtimeMs
-  s.atime = new Date(Math.round(atimeMs))
-  s.mtime = new Date(Math.round(mtimeMs))
-  s.ctime = new Date(Math.round(ctimeMs))
-  s.birthtime = new Date(Math.round(birthtimeMs))
+  if (!LAZY_DATES) {
+    s.atime = new Date(Math.round(atimeMs))
+    s.mtime = new Date(Math.round(mtimeMs))
+    s.ctime = new Date(Math.round(ctimeMs))
+    s.birthtime = new Date(Math.round(birthtimeMs))
+  }
   return s
 }
 

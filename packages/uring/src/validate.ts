@@ -1,9 +1,12 @@
 // Argument checks with node:fs/promises's rules and error codes.
 import { constants } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { invalidArgType, invalidArgValue, outOfRange } from './errors'
+import { AbortError, invalidArgType, invalidArgValue, outOfRange } from './errors'
 
 export type PathLike = string | Buffer | URL
+
+/** The running Node's major version: a few checks and result shapes changed between 20 and 24. */
+export const NODE_MAJOR = Number(process.versions.node.split('.')[0])
 
 export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): asserts value is number {
   if (typeof value !== 'number') throw invalidArgType(name, 'number', value)
@@ -153,13 +156,7 @@ export function getOptions<T extends object>(options: unknown, defaults: T): T &
 }
 
 export function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    const err = new Error('The operation was aborted') as Error & { code: string; cause: unknown }
-    err.name = 'AbortError'
-    err.code = 'ABORT_ERR'
-    err.cause = signal.reason
-    throw err
-  }
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason })
 }
 
 export function validateAbortSignal(signal: unknown, name: string): void {
