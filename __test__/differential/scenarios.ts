@@ -86,7 +86,7 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('read offset out of range', () => fh.read(Buffer.alloc(10), 11, 1, 0))
     await step('read length out of range', () => fh.read(Buffer.alloc(10), 0, 11, 0))
     await step('read negative offset', () => fh.read(Buffer.alloc(10), -1, 1, 0))
-    // (A fractional length is left out: Node 20's own FileHandle.read aborts the process on it.)
+    // (A fractional length is left out: Node 20's and 24's own FileHandle.read abort the process on it.)
     await step('read empty buffer', () => fh.read(Buffer.alloc(0), 0, 1, 0))
     await step('read bad buffer', () => fh.read('nope' as any, 0, 1, 0))
     await step('read into Float64Array', () => fh.read(new Float64Array(4), 0, 32, 8))
