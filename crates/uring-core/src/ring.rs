@@ -568,16 +568,40 @@ impl<T> Ring<T> {
       return Ok(());
     }
     let entry = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL);
+    self.push_internal(&entry)
+  }
+
+  /// Asks one op to finish early. A queued op completes with `-ECANCELED` without reaching the
+  /// kernel; for an op inside it, an `IORING_OP_ASYNC_CANCEL` targets its token, and the op then
+  /// completes with `-ECANCELED` (or `-EINTR`) if the kernel could stop it, normally if it had
+  /// finished or could not be stopped. Returns false when `token` is not an op in flight. As
+  /// always, the op's memory is released only when its final CQE is reaped.
+  pub fn cancel(&mut self, token: u32) -> io::Result<bool> {
+    let Some(Some(slot)) = self.slots.get(token as usize) else { return Ok(false) };
+    if !slot.in_kernel {
+      if let Some(i) = self.backlog.iter().position(|&t| t == token) {
+        self.backlog.remove(i);
+        self.local.push_back((token, -libc::ECANCELED));
+      }
+      return Ok(true);
+    }
+    let entry = opcode::AsyncCancel::new(token as u64).build().user_data(INTERNAL);
+    self.push_internal(&entry)?;
+    Ok(true)
+  }
+
+  /// Puts one of the engine's own SQEs (a cancellation: no pointers) into the SQ and submits it.
+  fn push_internal(&mut self, entry: &io_uring::squeue::Entry) -> io::Result<()> {
     {
       let mut sq = self.ring.submission();
-      // SAFETY: a cancel-any entry carries no pointers.
-      if unsafe { sq.push(&entry) }.is_err() {
+      // SAFETY: the engine's own entries (cancellations) carry no pointers.
+      if unsafe { sq.push(entry) }.is_err() {
         drop(sq);
         // The SQ is full of our own entries: have the kernel take them first, then retry once.
         self.make_room()?;
         let mut sq = self.ring.submission();
         // SAFETY: as above.
-        unsafe { sq.push(&entry) }.map_err(|_| io::Error::from_raw_os_error(libc::EBUSY))?;
+        unsafe { sq.push(entry) }.map_err(|_| io::Error::from_raw_os_error(libc::EBUSY))?;
       }
     }
     self.unsubmitted += 1;

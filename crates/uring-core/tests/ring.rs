@@ -228,6 +228,45 @@ fn cancel_all_completes(submitter: bool) {
   unsafe { libc::close(w) };
 }
 
+both_modes!(cancel_stops_one_op_and_leaves_the_others, cancel_one);
+fn cancel_one(submitter: bool) {
+  let (r, w) = pipe();
+  let keep = Rc::new(());
+  // Cap 2: tokens 0 and 1 go into the kernel, token 2 waits in the queue.
+  let mut ring: Ring<(Vec<u8>, Rc<()>)> = Ring::new(opts(2, submitter)).unwrap();
+  let mut tokens = Vec::new();
+  for _ in 0..3 {
+    let mut buf = vec![0u8; 4];
+    let op = read_op(r, &mut buf, u64::MAX);
+    tokens.push(unsafe { ring.push(op, (buf, keep.clone())) });
+  }
+  ring.flush().unwrap();
+  assert_eq!(ring.stats().queued, 1);
+  // One in the kernel and the queued one are cancelled; the other stays and still reads.
+  assert!(ring.cancel(tokens[0]).unwrap());
+  assert!(ring.cancel(tokens[2]).unwrap());
+  assert!(!ring.cancel(999).unwrap(), "not an op in flight");
+  let mut got = Vec::new();
+  let deadline = std::time::Instant::now() + Duration::from_secs(5);
+  while got.len() < 2 && std::time::Instant::now() < deadline {
+    let _ = ring.flush();
+    ring.reap(usize::MAX, |c| got.push((c.token, c.result)));
+  }
+  got.sort();
+  assert_eq!(got.len(), 2, "{got:?}");
+  assert_eq!(got[0].0, tokens[0]);
+  assert!(got[0].1 == -libc::ECANCELED || got[0].1 == -libc::EINTR, "{got:?}");
+  assert_eq!(got[1], (tokens[2], -libc::ECANCELED));
+  assert_eq!(ring.in_flight(), 1);
+  assert_eq!(unsafe { libc::write(w, b"data".as_ptr().cast(), 4) }, 4);
+  let done = run(&mut ring);
+  assert_eq!((done[0].token, done[0].result), (tokens[1], 4));
+  drop(done);
+  assert_eq!(Rc::strong_count(&keep), 1);
+  unsafe { libc::close(r) };
+  unsafe { libc::close(w) };
+}
+
 both_modes!(dropping_a_ring_with_ops_in_flight_leaks_rather_than_frees, dropping_leaks);
 fn dropping_leaks(submitter: bool) {
   let (r, w) = pipe();

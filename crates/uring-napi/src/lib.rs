@@ -593,6 +593,15 @@ impl NativeRing {
     self.push(Op::Nop)
   }
 
+  /// Asks the op `token` to finish early (`IORING_OP_ASYNC_CANCEL`); it still completes through
+  /// `on_complete`, with -ECANCELED if it was stopped. False if `token` is not in flight.
+  #[napi]
+  pub fn cancel(&self, token: u32) -> Result<bool> {
+    let mut b = self.cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?;
+    st.ring.cancel(token).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+  }
+
   /// Asks every in-flight op to finish early; each still completes through `on_complete`.
   #[napi]
   pub fn cancel_all(&self) -> Result<()> {
