@@ -405,3 +405,61 @@ each('stream options node:fs mishandles (a TypeError from a half-built stream) g
     await fh.close()
   }
 })
+
+/** fds of this process that are open on `path`. */
+function fdsOn(path: string): number {
+  let n = 0
+  for (const fd of nodeFs.readdirSync('/proc/self/fd')) {
+    try {
+      if (nodeFs.readlinkSync(`/proc/self/fd/${fd}`) === path) n++
+    } catch {}
+  }
+  return n
+}
+
+each('an aborted readFile stops a blocked open and a blocked read, and leaks no fd', async (t, { backend, ring, dir }) => {
+  const { execFileSync } = await import('node:child_process')
+  const p = join(dir, 'fifo')
+  execFileSync('mkfifo', [p])
+  // 1. open blocks: a FIFO with no writer.
+  let ac = new AbortController()
+  let settled = false
+  const opening = ring.fs.readFile(p, { signal: ac.signal }).finally(() => (settled = true))
+  await new Promise((r) => setTimeout(r, 30))
+  t.false(settled)
+  ac.abort(new Error('enough'))
+  await new Promise((r) => setTimeout(r, 30))
+  // io_uring cancels the open in the kernel; node:fs cannot, and settles once a writer comes.
+  t.is(settled, backend === 'io_uring')
+  let w = -1
+  try {
+    w = nodeFs.openSync(p, nodeFs.constants.O_WRONLY | nodeFs.constants.O_NONBLOCK)
+  } catch (e) {
+    t.is((e as NodeJS.ErrnoException).code, 'ENXIO', 'no reader left')
+  }
+  const e1 = await caught(() => opening)
+  t.is(e1?.name, 'AbortError')
+  t.is(e1?.cause?.message, 'enough')
+  if (w >= 0) nodeFs.closeSync(w)
+  await new Promise((r) => setTimeout(r, 20))
+  t.is(fdsOn(p), 0, 'the fd an aborted open returned was closed')
+
+  // 2. read blocks: the writer is there but silent.
+  ac = new AbortController()
+  settled = false
+  const r0 = nodeFs.openSync(p, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK)
+  w = nodeFs.openSync(p, 'w')
+  const reading = ring.fs.readFile(p, { signal: ac.signal }).finally(() => (settled = true))
+  await new Promise((r) => setTimeout(r, 30))
+  t.false(settled)
+  ac.abort()
+  await new Promise((r) => setTimeout(r, 30))
+  t.is(settled, backend === 'io_uring')
+  nodeFs.writeSync(w, 'late')
+  nodeFs.closeSync(w)
+  nodeFs.closeSync(r0)
+  t.is((await caught(() => reading))?.name, 'AbortError')
+  await new Promise((r) => setTimeout(r, 20))
+  t.is(fdsOn(p), 0)
+  t.is(ring.stats().inFlight, 0)
+})

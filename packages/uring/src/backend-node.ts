@@ -2,7 +2,7 @@
 // available, when asked for, and for single ops the kernel does not support.
 import * as fs from 'node:fs'
 import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
-import { ringClosed } from './errors'
+import { AbortError, ringClosed } from './errors'
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
 
@@ -15,8 +15,12 @@ export class NodeBackend implements Backend {
   private closed = false
   private onIdle: (() => void) | undefined
 
-  /** Runs one node:fs call, counting it, and settles with `map(result)`. */
-  private run<T, R>(syscall: string, call: (cb: Cb<T>) => void, map: (v: T) => R, owner?: Owner): Promise<R> {
+  /**
+   * Runs one node:fs call, counting it, and settles with `map(result)`. With a `signal` that has
+   * aborted by the time the call completes, it rejects with an AbortError instead (thread-pool
+   * work cannot be stopped), closing the fd an open returned.
+   */
+  private run<T, R>(syscall: string, call: (cb: Cb<T>) => void, map: (v: T) => R, owner?: Owner, signal?: AbortSignal): Promise<R> {
     if (this.closed) {
       owner?.release()
       return Promise.reject(ringClosed(syscall))
@@ -26,7 +30,10 @@ export class NodeBackend implements Backend {
         this.completed++
         this.inFlight--
         owner?.release()
-        if (err) reject(err)
+        if (signal?.aborted) {
+          if (syscall === 'open' && !err) fs.close(v as number, () => {})
+          reject(new AbortError(undefined, { cause: signal.reason }))
+        } else if (err) reject(err)
         else resolve(map(v))
         if (this.inFlight === 0 && this.onIdle) this.onIdle()
       }
@@ -42,12 +49,12 @@ export class NodeBackend implements Backend {
     })
   }
 
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
-    return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner)
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
+    return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
   }
 
-  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
-    return this.run<number, any>('write', (cb) => fs.write(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner)
+  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
+    return this.run<number, any>('write', (cb) => fs.write(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
@@ -58,8 +65,8 @@ export class NodeBackend implements Backend {
     return this.run<number, any>('write', (cb) => fs.writev(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner)
   }
 
-  open(path: string | Buffer, flags: number, mode: number): Promise<number> {
-    return this.run<number, number>('open', (cb) => fs.open(path, flags, mode, cb), (fd) => fd)
+  open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number> {
+    return this.run<number, number>('open', (cb) => fs.open(path, flags, mode, cb), (fd) => fd, undefined, signal)
   }
 
   close(fd: number): Promise<void> {
@@ -70,8 +77,8 @@ export class NodeBackend implements Backend {
     return this.run<fs.Stats, fs.Stats>(follow ? 'stat' : 'lstat', (cb) => (follow ? fs.stat : fs.lstat)(path, cb), (s) => s)
   }
 
-  fstat(fd: number, owner?: Owner): Promise<fs.Stats> {
-    return this.run<fs.Stats, fs.Stats>('fstat', (cb) => fs.fstat(fd, cb), (s) => s, owner)
+  fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<fs.Stats> {
+    return this.run<fs.Stats, fs.Stats>('fstat', (cb) => fs.fstat(fd, cb), (s) => s, owner, signal)
   }
 
   fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void> {

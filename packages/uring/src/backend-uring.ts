@@ -5,7 +5,7 @@ import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
 import { type Backend, type Owner, type RingStats, Shape, shaped } from './backend'
 import { NodeBackend } from './backend-node'
-import { ringClosed, systemError } from './errors'
+import { AbortError, ringClosed, systemError } from './errors'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, statsFromStatx } from './stats'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
@@ -47,6 +47,9 @@ export class UringBackend implements Backend {
   private readonly paths: Array<string | Buffer | undefined> = []
   private readonly dests: Array<string | Buffer | undefined> = []
   private readonly owners: Array<Owner | undefined> = []
+  /** The AbortSignal of an op started with one, and the listener that cancels it. */
+  private readonly signals: Array<AbortSignal | undefined> = []
+  private readonly aborters: Array<(() => void) | undefined> = []
   /** `new Promise(this.capture)` hands its resolving functions over here, with no closure per op. */
   private resolveNext: Resolve | undefined
   private rejectNext: Reject | undefined
@@ -107,6 +110,7 @@ export class UringBackend implements Backend {
         this.dests[t] = undefined
       }
       const shape = kind & 7
+      if (this.signals[t] !== undefined && this.unwatch(t, r, kind, reject)) continue
       if (r < 0) reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
       else if (shape === VOID) resolve(undefined)
       else if (shape === STAT) resolve(statsFromStatx(arg as Uint8Array))
@@ -116,7 +120,7 @@ export class UringBackend implements Backend {
   }
 
   /** The promise of the op the native ring just accepted as token `t`. */
-  private track(t: number, kind: number, arg: unknown, owner: Owner | undefined): Promise<any> {
+  private track(t: number, kind: number, arg: unknown, owner: Owner | undefined, signal?: AbortSignal): Promise<any> {
     const p = new Promise(this.capture)
     this.resolves[t] = this.resolveNext
     this.rejects[t] = this.rejectNext
@@ -124,7 +128,35 @@ export class UringBackend implements Backend {
     this.args[t] = arg
     if (owner !== undefined) this.owners[t] = owner
     this.inFlight++
+    if (signal !== undefined) this.watch(t, signal)
     return p
+  }
+
+  /** Cancels op `t` (ASYNC_CANCEL) when `signal` aborts. */
+  private watch(t: number, signal: AbortSignal): void {
+    const cancel = (): void => {
+      if (!this.closed) this.native.cancel(t)
+    }
+    this.signals[t] = signal
+    if (signal.aborted) return cancel()
+    this.aborters[t] = cancel
+    signal.addEventListener('abort', cancel, { once: true })
+  }
+
+  /**
+   * Op `t`, started with a signal, completed with `r`. Returns true (and rejects it with an
+   * AbortError) when the signal has aborted: an fd that an aborted open returned is closed.
+   */
+  private unwatch(t: number, r: number, kind: number, reject: Reject): boolean {
+    const signal = this.signals[t]!
+    const cancel = this.aborters[t]
+    this.signals[t] = undefined
+    this.aborters[t] = undefined
+    if (cancel !== undefined) signal.removeEventListener('abort', cancel)
+    if (!signal.aborted) return false
+    if (r >= 0 && kind >> 3 === K.open >> 3) this.close(r).catch(() => {})
+    reject(new AbortError(undefined, { cause: signal.reason }))
+    return true
   }
 
   /** An op the native ring refused synchronously (bad argument): it never started. */
@@ -138,27 +170,27 @@ export class UringBackend implements Backend {
     return (this.fallback ??= new NodeBackend())
   }
 
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('read', owner)
-    if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner)
-    return this.hot(this.ringRead, fd, buffer, offset, length, position, shape | K.read, owner)
+    if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner, signal)
+    return this.hot(this.ringRead, fd, buffer, offset, length, position, shape | K.read, owner, signal)
   }
 
-  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any> {
+  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('write', owner)
-    if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner)
-    return this.hot(this.ringWrite, fd, buffer, offset, length, position, shape | K.write, owner)
+    if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner, signal)
+    return this.hot(this.ringWrite, fd, buffer, offset, length, position, shape | K.write, owner, signal)
   }
 
   /** Starts a read or write through the ring's bound native function (no closure per op). */
-  private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined): Promise<any> {
+  private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined, signal: AbortSignal | undefined): Promise<any> {
     let t: number
     try {
       t = fn(fd, buffer, offset, length, position)
     } catch (e) {
       return this.refused(e, owner)
     }
-    return this.track(t, kind, buffer, owner)
+    return this.track(t, kind, buffer, owner, signal)
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
@@ -174,7 +206,7 @@ export class UringBackend implements Backend {
   }
 
   /** Starts an op that is not on the hot path. */
-  private op(kind: number, arg: unknown, owner: Owner | undefined, path: string | Buffer | undefined, dest: string | Buffer | undefined, start: () => number): Promise<any> {
+  private op(kind: number, arg: unknown, owner: Owner | undefined, path: string | Buffer | undefined, dest: string | Buffer | undefined, start: () => number, signal?: AbortSignal): Promise<any> {
     let t: number
     try {
       t = start()
@@ -185,7 +217,7 @@ export class UringBackend implements Backend {
       this.paths[t] = path
       if (dest !== undefined) this.dests[t] = dest
     }
-    return this.track(t, kind, arg, owner)
+    return this.track(t, kind, arg, owner, signal)
   }
 
   /** A closed ring rejects new ops, whichever engine would have run them. */
@@ -193,10 +225,10 @@ export class UringBackend implements Backend {
     return this.refused(ringClosed(syscall), owner)
   }
 
-  open(path: string | Buffer, flags: number, mode: number): Promise<number> {
+  open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number> {
     if (this.closed) return this.gone('open')
-    if (!this.supported.has('openat')) return this.node().open(path, flags, mode)
-    return this.op(Shape.Number | K.open, undefined, undefined, path, undefined, () => this.native.openat(path, flags, mode))
+    if (!this.supported.has('openat')) return this.node().open(path, flags, mode, signal)
+    return this.op(Shape.Number | K.open, undefined, undefined, path, undefined, () => this.native.openat(path, flags, mode), signal)
   }
 
   close(fd: number): Promise<void> {
@@ -214,11 +246,11 @@ export class UringBackend implements Backend {
     return this.op(STAT | K[syscall], out, undefined, path, undefined, () => this.native.statx(-1, path, flags, STATX_MASK, out))
   }
 
-  fstat(fd: number, owner?: Owner): Promise<Stats> {
+  fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats> {
     if (this.closed) return this.gone('fstat', owner)
-    if (!this.supported.has('statx')) return this.node().fstat(fd, owner)
+    if (!this.supported.has('statx')) return this.node().fstat(fd, owner, signal)
     const out = new Uint8Array(STATX_SIZE)
-    return this.op(STAT | K.fstat, out, owner, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out))
+    return this.op(STAT | K.fstat, out, owner, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out), signal)
   }
 
   fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void> {

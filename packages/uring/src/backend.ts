@@ -51,14 +51,19 @@ export interface Backend {
   readonly kind: BackendKind
   /** io_uring setup mode (`defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`), or `node`. */
   readonly mode: string
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any>
-  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner): Promise<any>
+  /**
+   * Ops that take a `signal`: once it aborts, the op is asked to stop (io_uring: ASYNC_CANCEL;
+   * node:fs cannot stop thread-pool work), and whatever its outcome it rejects with an AbortError;
+   * an fd an aborted open returned anyway is closed, never leaked.
+   */
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
+  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any>
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any>
-  open(path: string | Buffer, flags: number, mode: number): Promise<number>
+  open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number>
   close(fd: number): Promise<void>
   stat(path: string | Buffer, follow: boolean): Promise<Stats>
-  fstat(fd: number, owner?: Owner): Promise<Stats>
+  fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats>
   fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void>
   ftruncate(fd: number, length: number, owner?: Owner): Promise<void>
   unlink(path: string | Buffer): Promise<void>

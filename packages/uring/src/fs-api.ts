@@ -483,7 +483,7 @@ function statBigint(options: unknown): boolean {
 }
 
 async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  const st = await backend.fstat(fh._use('fstat'), fh)
+  const st = await backend.fstat(fh._use('fstat'), fh, signal)
   const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0
   if (size > kIoMaxLength) {
     const err = new NodeStyleError(RangeError as unknown as ErrorConstructor, 'ERR_FS_FILE_TOO_LARGE', `File size (${size}) is greater than 2 GiB`)
@@ -497,7 +497,7 @@ async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, sig
     while (total < size) {
       checkAborted(signal)
       const len = Math.min(size - total, kReadFileBufferLength)
-      const n = (await backend.read(fh._use('read'), buf, total, len, -1, Shape.Number, fh)) as number
+      const n = (await backend.read(fh._use('read'), buf, total, len, -1, Shape.Number, fh, signal)) as number
       if (n === 0) break
       total += n
     }
@@ -507,7 +507,7 @@ async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, sig
     for (;;) {
       checkAborted(signal)
       const buf = Buffer.allocUnsafe(kReadFileUnknownBufferLength)
-      const n = (await backend.read(fh._use('read'), buf, 0, buf.length, -1, Shape.Number, fh)) as number
+      const n = (await backend.read(fh._use('read'), buf, 0, buf.length, -1, Shape.Number, fh, signal)) as number
       if (n === 0) break
       chunks.push(n === buf.length ? buf : buf.subarray(0, n))
       total += n
@@ -527,7 +527,7 @@ async function writeBytes(fh: FileHandle, backend: Backend, bytes: Uint8Array, s
   do {
     checkAborted(signal)
     const len = Math.min(bytes.byteLength - off, kWriteFileMaxChunkSize)
-    const n = (await backend.write(fh._use('write'), bytes, off, len, -1, Shape.Number, fh)) as number
+    const n = (await backend.write(fh._use('write'), bytes, off, len, -1, Shape.Number, fh, signal)) as number
     off += n
   } while (off < bytes.byteLength)
 }
@@ -636,8 +636,13 @@ export class FsApi {
     const p = getValidatedPath(path)
     const f = stringToFlags(flags, 'r')
     const m = parseFileMode(mode, 'mode', 0o666)
+    return this.#open(p, f, m)
+  }
+
+  /** Opens with checked arguments; a `signal` that aborts cancels the open (see Backend). */
+  async #open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<FileHandle> {
     const backend = this.#backend()
-    return new FileHandle(backend, await backend.open(p, f, m))
+    return new FileHandle(backend, await backend.open(path, flags, mode, signal))
   }
 
   /** Reads a whole file (path or FileHandle). */
@@ -651,7 +656,7 @@ export class FsApi {
     const p = getValidatedPath(path)
     checkAborted(o.signal)
     const flags = stringToFlags(o.flag, 'r')
-    const fh = await this.open(p, flags, 0o666)
+    const fh = await this.#open(p, flags, 0o666, o.signal)
     return closeAfter(fh, () => fh.readFile({ encoding: o.encoding, signal: o.signal }))
   }
 
@@ -677,7 +682,7 @@ export class FsApi {
     checkAborted(o.signal)
     const flags = stringToFlags(o.flag, 'w')
     const mode = parseFileMode(o.mode, 'mode', 0o666)
-    const fh = await this.open(p, flags, mode)
+    const fh = await this.#open(p, flags, mode, o.signal)
     return closeAfter(fh, () => fh.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal }))
   }
 
