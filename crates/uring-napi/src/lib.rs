@@ -576,19 +576,6 @@ impl NativeRing {
   }
 
   #[napi]
-  pub fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> Result<u32> {
-    let bad = || Error::new(Status::InvalidArg, "offset and len must not be negative");
-    let (offset, len) = (u64::try_from(offset).map_err(|_| bad())?, u64::try_from(len).map_err(|_| bad())?);
-    self.push(Op::Fallocate { fd, mode, offset, len })
-  }
-
-  #[napi]
-  pub fn fadvise(&self, fd: i32, offset: i64, len: i64, advice: i32) -> Result<u32> {
-    let offset = u64::try_from(offset).map_err(|_| Error::new(Status::InvalidArg, "offset must not be negative"))?;
-    self.push(Op::Fadvise { fd, offset, len, advice })
-  }
-
-  #[napi]
   pub fn nop(&self) -> Result<u32> {
     self.push(Op::Nop)
   }

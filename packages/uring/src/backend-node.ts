@@ -113,12 +113,6 @@ export class NodeBackend implements Backend {
     return this.run<void, void>('link', (cb) => fs.link(existingPath, newPath, (e) => cb(e, undefined)), () => undefined)
   }
 
-  /** node:fs has no posix_fadvise: the hint is dropped. */
-  fadvise(_fd: number, _offset: number, _length: number, _advice: number, owner?: Owner): Promise<void> {
-    owner?.release()
-    return Promise.resolve()
-  }
-
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
     return this.run<R, R>(syscall, (cb) => {
       call().then((v) => cb(null, v), (e) => cb(e, undefined as R))

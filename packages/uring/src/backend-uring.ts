@@ -18,7 +18,7 @@ const STAT = 6
  * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
  * index of its syscall times 8: one small integer per op instead of two fields.
  */
-const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate', 'fadvise'] as const
+const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate'] as const
 const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<(typeof SYSCALLS)[number], number>
 
 export interface NativeOptions {
@@ -165,8 +165,13 @@ export class UringBackend implements Backend {
     return Promise.reject(e)
   }
 
+  /** node:fs for an op the kernel lacks (counted in fallbackOps). */
   private node(): NodeBackend {
     this.fallbackOps++
+    return this.nodeFs()
+  }
+
+  private nodeFs(): NodeBackend {
     return (this.fallback ??= new NodeBackend())
   }
 
@@ -278,16 +283,10 @@ export class UringBackend implements Backend {
     return this.op(VOID | K.link, undefined, undefined, existingPath, newPath, () => this.native.linkat(existingPath, newPath))
   }
 
-  fadvise(fd: number, offset: number, length: number, advice: number, owner?: Owner): Promise<void> {
-    if (this.closed) return this.gone('fadvise', owner)
-    if (!this.supported.has('fadvise')) return this.node().fadvise(fd, offset, length, advice, owner)
-    return this.op(VOID | K.fadvise, undefined, owner, undefined, undefined, () => this.native.fadvise(fd, offset, length, advice))
-  }
-
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
     // Not a fallback: no kernel has an opcode for these, so fallbackOps does not count them.
     if (this.closed) return this.gone(syscall, owner)
-    return (this.fallback ??= new NodeBackend()).delegate(syscall, call, owner)
+    return this.nodeFs().delegate(syscall, call, owner)
   }
 
   unlink(path: string | Buffer): Promise<void> {

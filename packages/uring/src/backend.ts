@@ -72,8 +72,6 @@ export interface Backend {
   rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void>
   symlink(target: string | Buffer, path: string | Buffer): Promise<void>
   link(existingPath: string | Buffer, newPath: string | Buffer): Promise<void>
-  /** `posix_fadvise`; a hint, so callers may ignore its result. */
-  fadvise(fd: number, offset: number, length: number, advice: number, owner?: Owner): Promise<void>
   /**
    * Runs a node:fs call for an operation the kernel has no io_uring opcode for (readdir, chmod,
    * ...), tracked like the ring's own ops: a closed ring rejects it, and closing waits for it.

@@ -34,11 +34,17 @@ export interface WriteStreamOptions {
   signal?: AbortSignal | null
 }
 
-function streamOptions<T extends object>(options: unknown): T {
-  if (options === undefined || options === null) return {} as T
-  if (typeof options === 'string') return { encoding: options } as T
-  validateObject(options, 'options')
-  return options as T
+/** The options object (a string is the encoding), and the parts both streams hand to node:stream. */
+function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options: unknown): { o: T; autoClose: boolean; base: { emitClose: boolean; autoDestroy: boolean; signal: AbortSignal | undefined } } {
+  let o = {} as T
+  if (typeof options === 'string') o = { encoding: options } as T
+  else if (options !== undefined && options !== null) {
+    validateObject(options, 'options')
+    o = options as T
+  }
+  if (o.signal != null) validateAbortSignal(o.signal, 'options.signal')
+  const autoClose = o.autoClose === undefined ? true : Boolean(o.autoClose)
+  return { o, autoClose, base: { emitClose: o.emitClose ?? true, autoDestroy: autoClose, signal: o.signal ?? undefined } }
 }
 
 /** A chunk read ahead: the buffer and the bytes in it, or null at end of range/file. */
@@ -66,16 +72,8 @@ export class ReadStream extends Readable {
 
   /** @internal */
   constructor(fh: FileHandle, options?: ReadStreamOptions | BufferEncoding) {
-    const o = streamOptions<ReadStreamOptions>(options)
-    if (o.signal != null) validateAbortSignal(o.signal, 'options.signal')
-    const autoClose = o.autoClose === undefined ? true : Boolean(o.autoClose)
-    super({
-      highWaterMark: o.highWaterMark ?? 64 * 1024,
-      encoding: o.encoding ?? undefined,
-      emitClose: o.emitClose ?? true,
-      autoDestroy: autoClose,
-      signal: o.signal ?? undefined,
-    })
+    const { o, autoClose, base } = streamOptions<ReadStreamOptions>(options)
+    super({ ...base, highWaterMark: o.highWaterMark ?? 64 * 1024, encoding: o.encoding ?? undefined })
     this.#fh = fh
     this.fd = fh.fd
     if (o.start !== undefined) validateInteger(o.start, 'start', 0)
@@ -154,17 +152,8 @@ export class WriteStream extends Writable {
 
   /** @internal */
   constructor(fh: FileHandle, options?: WriteStreamOptions | BufferEncoding) {
-    const o = streamOptions<WriteStreamOptions>(options)
-    if (o.signal != null) validateAbortSignal(o.signal, 'options.signal')
-    const autoClose = o.autoClose === undefined ? true : Boolean(o.autoClose)
-    super({
-      highWaterMark: o.highWaterMark ?? 16 * 1024,
-      decodeStrings: true,
-      defaultEncoding: o.encoding ?? 'utf8',
-      emitClose: o.emitClose ?? true,
-      autoDestroy: autoClose,
-      signal: o.signal ?? undefined,
-    })
+    const { o, autoClose, base } = streamOptions<WriteStreamOptions>(options)
+    super({ ...base, highWaterMark: o.highWaterMark ?? 16 * 1024, decodeStrings: true, defaultEncoding: o.encoding ?? 'utf8' })
     if (o.start !== undefined) validateInteger(o.start, 'start', 0)
     if (o.flush !== undefined) validateBoolean(o.flush, 'options.flush')
     this.#fh = fh
