@@ -158,9 +158,14 @@ export class FileHandle extends EventEmitter implements Owner {
     if (--this.#pending === 0 && this.#drained !== undefined) this.#drained()
   }
 
+  /** Throws Node's "file closed" (EBADF, `syscall`) once the handle is closed or closing. */
+  #checkOpen(syscall: string): void {
+    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed(syscall)
+  }
+
   /** The fd for a new op, counted as pending; throws Node's "file closed" when closed. */
   #use(syscall: string): number {
-    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed(syscall)
+    this.#checkOpen(syscall)
     this.#pending++
     return this.#fd
   }
@@ -421,7 +426,7 @@ export class FileHandle extends EventEmitter implements Owner {
   async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
-    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed('readFile')
+    this.#checkOpen('readFile')
     checkAborted(o.signal)
     return readAll(this, this.#backend, o.encoding ?? null, o.signal)
   }
@@ -430,7 +435,7 @@ export class FileHandle extends EventEmitter implements Owner {
   async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
-    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed('writeFile')
+    this.#checkOpen('writeFile')
     checkAborted(o.signal)
     return writeAll(this, this.#backend, data, o.encoding, o.signal)
   }

@@ -47,6 +47,12 @@ function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options
   return { o, autoClose, base: { emitClose: o.emitClose ?? true, autoDestroy: autoClose, signal: o.signal ?? undefined } }
 }
 
+/** A stream's `_destroy`: closes the handle when `autoClose`; the stream's own error wins over close's. */
+function closeIf(autoClose: boolean, fh: FileHandle, err: Error | null, cb: (error?: Error | null) => void): void {
+  if (!autoClose) return cb(err)
+  fh.close().then(() => cb(err), (e) => cb(err ?? e))
+}
+
 /** A chunk read ahead: the buffer and the bytes in it, or null at end of range/file. */
 type Chunk = Buffer | null
 
@@ -123,8 +129,7 @@ export class ReadStream extends Readable {
     const ahead = this.#ahead
     this.#ahead = undefined
     ahead?.catch(() => {})
-    if (!this.#autoClose) return cb(err)
-    this.#fh.close().then(() => cb(err), (e) => cb(err ?? e))
+    closeIf(this.#autoClose, this.#fh, err, cb)
   }
 
   /** Destroys the stream (closing the handle when `autoClose`); `cb` runs once it is finished. */
@@ -199,8 +204,7 @@ export class WriteStream extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    if (!this.#autoClose) return cb(err)
-    this.#fh.close().then(() => cb(err), (e) => cb(err ?? e))
+    closeIf(this.#autoClose, this.#fh, err, cb)
   }
 
   /** Ends the stream, then closes it (and the handle when `autoClose`); `cb` runs on 'close'. */
