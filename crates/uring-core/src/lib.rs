@@ -14,5 +14,5 @@ pub mod op;
 pub mod ring;
 mod submitter;
 
-pub use op::{Op, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
+pub use op::{File, Op, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
 pub use ring::{Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};

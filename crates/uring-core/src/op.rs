@@ -15,23 +15,32 @@ pub const AT_FDCWD: i32 = libc::AT_FDCWD;
 /// Offset meaning "the file's current position" for reads and writes.
 pub const CURRENT_POSITION: u64 = u64::MAX;
 
+/// The file an op works on: an fd of the process, or a slot of the ring's registered file table
+/// (a "direct descriptor": not in the process's fd table, and cheaper per op).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum File {
+  Fd(i32),
+  Fixed(u32),
+}
+
 /// One I/O request. Fields named like the syscall's arguments.
 #[derive(Debug)]
 pub enum Op {
   /// Does nothing; completes with 0. Used to test the engine and to wake a ring.
   Nop,
   /// `pread(fd, buf, len, offset)`; `offset == CURRENT_POSITION` reads at the file position.
-  Read { fd: i32, buf: *mut u8, len: u32, offset: u64 },
+  Read { fd: File, buf: *mut u8, len: u32, offset: u64 },
   /// `pwrite(fd, buf, len, offset)`; `offset == CURRENT_POSITION` writes at the file position.
-  Write { fd: i32, buf: *const u8, len: u32, offset: u64 },
+  Write { fd: File, buf: *const u8, len: u32, offset: u64 },
   /// `preadv(fd, iov, offset)`: the iovec array is owned here, the memory it points to by the caller.
   Readv { fd: i32, iov: Box<[libc::iovec]>, offset: u64 },
   /// `pwritev(fd, iov, offset)`.
   Writev { fd: i32, iov: Box<[libc::iovec]>, offset: u64 },
-  /// `openat(dirfd, path, flags, mode)`; completes with the new fd.
-  OpenAt { dirfd: i32, path: CString, flags: i32, mode: u32 },
-  /// `close(fd)`.
-  Close { fd: i32 },
+  /// `openat(dirfd, path, flags, mode)`; completes with the new fd, or, with `slot`, installs the
+  /// file into that slot of the registered file table and completes with 0.
+  OpenAt { dirfd: i32, path: CString, flags: i32, mode: u32, slot: Option<u32> },
+  /// `close(fd)`, or empties a slot of the registered file table.
+  Close { fd: File },
   /// `statx(dirfd, path, flags, mask, buf)`; `buf` points at `size_of::<libc::statx>()` bytes.
   Statx { dirfd: i32, path: CString, flags: i32, mask: u32, buf: *mut u8 },
   /// `fsync(fd)` or, with `datasync`, `fdatasync(fd)`.
@@ -51,7 +60,7 @@ pub enum Op {
   /// `fallocate(fd, mode, offset, len)`.
   Fallocate { fd: i32, mode: i32, offset: u64, len: u64 },
   /// `posix_fadvise(fd, offset, len, advice)`.
-  Fadvise { fd: i32, offset: u64, len: i64, advice: i32 },
+  Fadvise { fd: File, offset: u64, len: i64, advice: i32 },
 }
 
 impl Op {
@@ -82,11 +91,17 @@ impl Op {
   pub(crate) fn entry(&self) -> squeue::Entry {
     match self {
       Op::Nop => opcode::Nop::new().build(),
-      Op::Read { fd, buf, len, offset } => {
+      Op::Read { fd: File::Fd(fd), buf, len, offset } => {
         opcode::Read::new(types::Fd(*fd), *buf, *len).offset(*offset).build()
       }
-      Op::Write { fd, buf, len, offset } => {
+      Op::Read { fd: File::Fixed(slot), buf, len, offset } => {
+        opcode::Read::new(types::Fixed(*slot), *buf, *len).offset(*offset).build()
+      }
+      Op::Write { fd: File::Fd(fd), buf, len, offset } => {
         opcode::Write::new(types::Fd(*fd), *buf, *len).offset(*offset).build()
+      }
+      Op::Write { fd: File::Fixed(slot), buf, len, offset } => {
+        opcode::Write::new(types::Fixed(*slot), *buf, *len).offset(*offset).build()
       }
       Op::Readv { fd, iov, offset } => {
         opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
@@ -94,11 +109,18 @@ impl Op {
       Op::Writev { fd, iov, offset } => {
         opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
       }
-      Op::OpenAt { dirfd, path, flags, mode } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+      // A slot is never inherited by exec, and the kernel refuses O_CLOEXEC with one (EINVAL).
+      Op::OpenAt { dirfd, path, flags, mode, slot: None } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
         .flags(*flags | libc::O_CLOEXEC)
         .mode(*mode)
         .build(),
-      Op::Close { fd } => opcode::Close::new(types::Fd(*fd)).build(),
+      Op::OpenAt { dirfd, path, flags, mode, slot: Some(slot) } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+        .flags(*flags & !libc::O_CLOEXEC)
+        .mode(*mode)
+        .file_index(types::DestinationSlot::try_from_slot_target(*slot).ok())
+        .build(),
+      Op::Close { fd: File::Fd(fd) } => opcode::Close::new(types::Fd(*fd)).build(),
+      Op::Close { fd: File::Fixed(slot) } => opcode::Close::new(types::Fixed(*slot)).build(),
       Op::Statx { dirfd, path, flags, mask, buf } => {
         opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), (*buf).cast::<types::statx>())
           .flags(*flags)
@@ -138,8 +160,11 @@ impl Op {
       Op::Fallocate { fd, mode, offset, len } => {
         opcode::Fallocate::new(types::Fd(*fd), *len).offset(*offset).mode(*mode).build()
       }
-      Op::Fadvise { fd, offset, len, advice } => {
+      Op::Fadvise { fd: File::Fd(fd), offset, len, advice } => {
         opcode::Fadvise::new(types::Fd(*fd), *len, *advice).offset(*offset).build()
+      }
+      Op::Fadvise { fd: File::Fixed(slot), offset, len, advice } => {
+        opcode::Fadvise::new(types::Fixed(*slot), *len, *advice).offset(*offset).build()
       }
     }
   }

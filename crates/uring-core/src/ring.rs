@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant};
 
-use io_uring::{cqueue, opcode, types, IoUring, Probe};
+use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
 
 use crate::op::{Op, OP_NAMES};
 use crate::submitter::Submitter;
@@ -75,11 +75,15 @@ pub struct Options {
   /// owner's thread instead of on it. The thread sleeps 50 us after the SQ empties. If the thread
   /// cannot be started the ring falls back to the other modes.
   pub submitter: bool,
+  /// Slots of the registered file table (sparse, 5.19+) that ops can open into and use instead
+  /// of fds ([`File::Fixed`](crate::op::File::Fixed)). 0: none. A kernel that refuses the table
+  /// leaves the ring without one ([`Ring::files`] is 0) rather than failing.
+  pub files: u32,
 }
 
 impl Default for Options {
   fn default() -> Self {
-    Options { entries: 256, sqpoll: None, submitter: false }
+    Options { entries: 256, sqpoll: None, submitter: false, files: 0 }
   }
 }
 
@@ -119,6 +123,11 @@ struct Slot<T> {
   keep: T,
   /// The SQE has been written into the SQ (the kernel may now touch the op's memory).
   in_kernel: bool,
+  /// Linked to the op pushed after it (`IOSQE_IO_LINK`): that one starts only if this one
+  /// succeeds (a short read or write counts as failure), and is cancelled otherwise.
+  link: bool,
+  /// The link holds whatever this op's result (`IOSQE_IO_HARDLINK`); see [`Ring::harden_link`].
+  hard: bool,
 }
 
 /// An io_uring instance plus ownership of everything its in-flight ops point at.
@@ -145,6 +154,10 @@ pub struct Ring<T> {
   /// Ops whose SQE is in the SQ or the kernel, not yet completed.
   in_kernel: u32,
   cap: u32,
+  /// Slots in the registered file table (0: no table).
+  files: u32,
+  /// Ops pushed now are linked to the next ([`begin_chain`](Ring::begin_chain)).
+  chaining: bool,
   stats: Stats,
 }
 
@@ -172,7 +185,7 @@ impl<T> Ring<T> {
         let ring = IoUring::builder().setup_cqsize(cq).build(entries)?;
         // SAFETY: the ring's fd stays open for this call (`ring` is alive); the thread dups it.
         match Submitter::start(unsafe { BorrowedFd::borrow_raw(ring.as_raw_fd()) }) {
-          Ok(s) => return Ok(Self::made(ring, Mode::Submitter, None, Some(s))),
+          Ok(s) => return Ok(Self::made(ring, Mode::Submitter, None, Some(s), options.files)),
           // No thread (resource limits): submit from the owner's thread instead.
           Err(_) => return Self::new(Options { submitter: false, ..options }),
         }
@@ -213,10 +226,12 @@ impl<T> Ring<T> {
     } else {
       None
     };
-    Ok(Self::made(ring, mode, eventfd, None))
+    Ok(Self::made(ring, mode, eventfd, None, options.files))
   }
 
-  fn made(ring: IoUring, mode: Mode, eventfd: Option<OwnedFd>, submitter: Option<Submitter>) -> Ring<T> {
+  fn made(ring: IoUring, mode: Mode, eventfd: Option<OwnedFd>, submitter: Option<Submitter>, files: u32) -> Ring<T> {
+    // A sparse table (5.19+): every slot empty until an op opens into it.
+    let files = if files > 0 && ring.submitter().register_files_sparse(files).is_ok() { files } else { 0 };
     let mut probe = Probe::new();
     let probe = ring.submitter().register_probe(&mut probe).ok().map(|_| probe);
     let cap = ring.params().sq_entries().min(ring.params().cq_entries() / 2);
@@ -233,8 +248,15 @@ impl<T> Ring<T> {
       unsubmitted: 0,
       in_kernel: 0,
       cap,
+      files,
+      chaining: false,
       stats: Stats::default(),
     }
+  }
+
+  /// Slots in the ring's registered file table (0: none; see [`Options::files`]).
+  pub fn files(&self) -> u32 {
+    self.files
   }
 
   pub fn mode(&self) -> Mode {
@@ -348,7 +370,7 @@ impl<T> Ring<T> {
   /// only asks the kernel to finish early, and dropping the ring with ops still inside the kernel
   /// leaks them.
   pub unsafe fn push(&mut self, op: Op, keep: T) -> u32 {
-    let slot = Slot { op, keep, in_kernel: false };
+    let slot = Slot { op, keep, in_kernel: false, link: self.chaining, hard: false };
     let token = match self.free.pop() {
       Some(t) => {
         self.slots[t as usize] = Some(slot);
@@ -363,22 +385,115 @@ impl<T> Ring<T> {
     token
   }
 
+  /// Links the ops pushed from now on, each to the next, until [`end_chain`](Ring::end_chain):
+  /// the kernel runs them in order, each only after the previous succeeded, and completes the
+  /// rest with `-ECANCELED` once one fails. A chain enters the SQ whole, never in parts, and not
+  /// before it is ended.
+  pub fn begin_chain(&mut self) {
+    self.chaining = true;
+  }
+
+  /// Ends the chain begun by [`begin_chain`](Ring::begin_chain): its last op is linked to nothing.
+  /// A chain longer than the SQ could never be submitted: its ops complete with `-ECANCELED`
+  /// and this returns `EINVAL`.
+  pub fn end_chain(&mut self) -> io::Result<()> {
+    self.chaining = false;
+    let Some(&last) = self.backlog.back() else { return Ok(()) };
+    let slot = self.slots[last as usize].as_mut().expect("queued token has a slot");
+    if !slot.link {
+      return Ok(()); // nothing was pushed since begin_chain
+    }
+    slot.link = false;
+    let start = self.chain_start(self.backlog.len() - 1);
+    if (self.backlog.len() - start) as u32 > self.sq_entries() {
+      self.cancel_queued(start, self.backlog.len());
+      return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    Ok(())
+  }
+
+  /// Ends the chain begun by [`begin_chain`](Ring::begin_chain) without running it: its ops
+  /// complete with `-ECANCELED` (for a caller that could not push all of them).
+  pub fn abort_chain(&mut self) {
+    if !std::mem::replace(&mut self.chaining, false) {
+      return;
+    }
+    let len = self.backlog.len();
+    if len > 0 && self.slots[self.backlog[len - 1] as usize].as_ref().is_some_and(|s| s.link) {
+      let start = self.chain_start(len - 1);
+      self.cancel_queued(start, len);
+    }
+  }
+
+  /// Makes the link from the op pushed last to the next one hold whatever that op's result
+  /// (`IOSQE_IO_HARDLINK`): the next starts even if it fails or is short. A chain still ends
+  /// at an op that was cancelled because an earlier one failed. No effect outside a chain.
+  pub fn harden_link(&mut self) {
+    if !self.chaining {
+      return;
+    }
+    if let Some(&last) = self.backlog.back() {
+      let slot = self.slots[last as usize].as_mut().expect("queued token has a slot");
+      slot.hard = slot.link;
+    }
+  }
+
+  /// Index in the backlog of the first op of the chain that the op at `i` belongs to.
+  fn chain_start(&self, mut i: usize) -> usize {
+    while i > 0 && self.slots[self.backlog[i - 1] as usize].as_ref().is_some_and(|s| s.link) {
+      i -= 1;
+    }
+    i
+  }
+
+  /// Length of the chain that starts at the head of the backlog (1 for an unlinked op), or
+  /// `None` while that chain is still open (its last op pushed so far is linked onward).
+  fn head_chain_len(&self) -> Option<usize> {
+    let mut i = 0;
+    loop {
+      let token = *self.backlog.get(i)?;
+      if !self.slots[token as usize].as_ref().expect("queued token has a slot").link {
+        return Some(i + 1);
+      }
+      i += 1;
+    }
+  }
+
+  /// Completes the queued ops at backlog indices `start..end` with `-ECANCELED`.
+  fn cancel_queued(&mut self, start: usize, end: usize) {
+    for token in self.backlog.drain(start..end) {
+      self.local.push_back((token, -libc::ECANCELED));
+    }
+  }
+
   /// Writes queued ops into the SQ while it has room and the cap allows; returns how many.
   fn fill_sq(&mut self) -> u32 {
     let mut n = 0;
-    let mut sq = self.ring.submission();
-    while self.in_kernel < self.cap && !sq.is_full() {
-      let Some(token) = self.backlog.pop_front() else { break };
-      let slot = self.slots[token as usize].as_mut().expect("queued token has a slot");
-      let entry = slot.op.entry().user_data(token as u64);
-      // SAFETY: the entry's pointers point into `slot.op` (heap-owned paths and iovecs) or at the
-      // caller's memory kept valid by `slot.keep` (the contract of `push`). The slot stays
-      // occupied, and so both stay alive, until this token's final CQE is reaped in `reap`.
-      unsafe { sq.push(&entry).expect("SQ checked not full") };
-      slot.in_kernel = true;
-      self.in_kernel += 1;
-      n += 1;
+    loop {
+      let Some(len) = self.head_chain_len() else { break };
+      let mut sq = self.ring.submission();
+      // A chain goes in whole. Over the cap only into an empty kernel, so that a chain longer
+      // than the cap still runs (end_chain keeps chains within the SQ's size).
+      if sq.capacity() - sq.len() < len || (self.in_kernel > 0 && self.in_kernel as usize + len > self.cap as usize) {
+        break;
+      }
+      for _ in 0..len {
+        let token = self.backlog.pop_front().expect("chain counted in the backlog");
+        let slot = self.slots[token as usize].as_mut().expect("queued token has a slot");
+        let mut entry = slot.op.entry().user_data(token as u64);
+        if slot.link {
+          entry = entry.flags(if slot.hard { squeue::Flags::IO_HARDLINK } else { squeue::Flags::IO_LINK });
+        }
+        // SAFETY: the entry's pointers point into `slot.op` (heap-owned paths and iovecs) or at
+        // the caller's memory kept valid by `slot.keep` (the contract of `push`). The slot stays
+        // occupied, and so both stay alive, until this token's final CQE is reaped in `reap`.
+        unsafe { sq.push(&entry).expect("SQ room checked") };
+        slot.in_kernel = true;
+        self.in_kernel += 1;
+        n += 1;
+      }
     }
+    let mut sq = self.ring.submission();
     sq.sync();
     self.stats.submitted += n as u64;
     if let Some(t) = &self.sq_thread {
@@ -561,9 +676,8 @@ impl<T> Ring<T> {
   /// kernel; ops inside it get an `IORING_OP_ASYNC_CANCEL` matching all. Their memory is still
   /// released only when their CQEs are reaped. Ops that already finished complete normally.
   pub fn cancel_all(&mut self) -> io::Result<()> {
-    while let Some(token) = self.backlog.pop_front() {
-      self.local.push_back((token, -libc::ECANCELED));
-    }
+    self.chaining = false;
+    self.cancel_queued(0, self.backlog.len());
     if self.in_kernel == 0 {
       return Ok(());
     }
@@ -579,9 +693,14 @@ impl<T> Ring<T> {
   pub fn cancel(&mut self, token: u32) -> io::Result<bool> {
     let Some(Some(slot)) = self.slots.get(token as usize) else { return Ok(false) };
     if !slot.in_kernel {
+      // A queued op of a chain takes its whole chain with it (the kernel would cancel the rest).
       if let Some(i) = self.backlog.iter().position(|&t| t == token) {
-        self.backlog.remove(i);
-        self.local.push_back((token, -libc::ECANCELED));
+        let start = self.chain_start(i);
+        let mut end = i + 1;
+        while self.slots[self.backlog[end - 1] as usize].as_ref().is_some_and(|s| s.link) && end < self.backlog.len() {
+          end += 1;
+        }
+        self.cancel_queued(start, end);
       }
       return Ok(true);
     }

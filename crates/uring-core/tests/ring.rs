@@ -4,7 +4,7 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::Duration;
 
-use uring_core::{Completion, Mode, Op, Options, Ring, SqPoll, AT_FDCWD};
+use uring_core::{Completion, File, Mode, Op, Options, Ring, SqPoll, AT_FDCWD};
 
 fn tmpfile(name: &str, data: &[u8]) -> (std::path::PathBuf, std::fs::File) {
   let dir = std::env::temp_dir().join(format!("uring-core-test-{}", std::process::id()));
@@ -17,6 +17,10 @@ fn tmpfile(name: &str, data: &[u8]) -> (std::path::PathBuf, std::fs::File) {
   (path, f)
 }
 
+fn c(p: &std::path::Path) -> CString {
+  CString::new(p.to_str().unwrap()).unwrap()
+}
+
 /// Runs the ring until every op completed, collecting completions.
 fn run<T>(ring: &mut Ring<T>) -> Vec<Completion<T>> {
   let mut out = Vec::new();
@@ -26,7 +30,7 @@ fn run<T>(ring: &mut Ring<T>) -> Vec<Completion<T>> {
 }
 
 fn read_op(fd: i32, buf: &mut Vec<u8>, offset: u64) -> Op {
-  Op::Read { fd, buf: buf.as_mut_ptr(), len: buf.len() as u32, offset }
+  Op::Read { fd: File::Fd(fd), buf: buf.as_mut_ptr(), len: buf.len() as u32, offset }
 }
 
 #[test]
@@ -45,7 +49,7 @@ fn setup_prefers_defer_taskrun_and_probes() {
 fn rejects_bad_options() {
   assert!(Ring::<()>::new(Options { entries: 0, ..Options::default() }).is_err());
   assert!(Ring::<()>::new(Options { entries: 65536, ..Options::default() }).is_err());
-  let zero_idle = Options { entries: 8, sqpoll: Some(SqPoll { idle_ms: 0, cpu: None }), submitter: false };
+  let zero_idle = Options { entries: 8, sqpoll: Some(SqPoll { idle_ms: 0, cpu: None }), submitter: false, files: 0 };
   assert!(Ring::<()>::new(zero_idle).is_err());
 }
 
@@ -66,7 +70,7 @@ macro_rules! both_modes {
 }
 
 fn opts(entries: u32, submitter: bool) -> Options {
-  Options { entries, sqpoll: None, submitter }
+  Options { entries, sqpoll: None, submitter, files: 0 }
 }
 
 both_modes!(reads_return_file_contents_and_buffers_come_back, reads_return_file_contents);
@@ -106,7 +110,6 @@ fn write_open_statx_rename_unlink_mkdir() {
   let _ = std::fs::remove_dir_all(&dir);
   std::fs::create_dir_all(&dir).unwrap();
   let mut ring: Ring<Vec<u8>> = Ring::new(Options::default()).unwrap();
-  let c = |p: &std::path::Path| CString::new(p.to_str().unwrap()).unwrap();
 
   let sub = dir.join("sub");
   unsafe { ring.push(Op::MkdirAt { dirfd: AT_FDCWD, path: c(&sub), mode: 0o755 }, vec![]) };
@@ -115,14 +118,14 @@ fn write_open_statx_rename_unlink_mkdir() {
 
   let file = sub.join("f");
   let flags = libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC;
-  unsafe { ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&file), flags, mode: 0o644 }, vec![]) };
+  unsafe { ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&file), flags, mode: 0o644, slot: None }, vec![]) };
   let fd = run(&mut ring)[0].result;
   assert!(fd >= 0);
   let buf = b"hello uring".to_vec();
-  let op = Op::Write { fd, buf: buf.as_ptr(), len: buf.len() as u32, offset: 0 };
+  let op = Op::Write { fd: File::Fd(fd), buf: buf.as_ptr(), len: buf.len() as u32, offset: 0 };
   unsafe { ring.push(op, buf) };
   assert_eq!(run(&mut ring)[0].result, 11);
-  unsafe { ring.push(Op::Close { fd }, vec![]) };
+  unsafe { ring.push(Op::Close { fd: File::Fd(fd) }, vec![]) };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert_eq!(std::fs::read(&file).unwrap(), b"hello uring");
 
@@ -161,7 +164,6 @@ fn symlink_link_ftruncate_fallocate_fadvise() {
   let _ = std::fs::remove_dir_all(&dir);
   std::fs::create_dir_all(&dir).unwrap();
   let mut ring: Ring<()> = Ring::new(Options::default()).unwrap();
-  let c = |p: &std::path::Path| CString::new(p.to_str().unwrap()).unwrap();
   let file = dir.join("f");
   std::fs::write(&file, b"0123456789").unwrap();
 
@@ -186,9 +188,9 @@ fn symlink_link_ftruncate_fallocate_fadvise() {
   unsafe { ring.push(Op::Fallocate { fd, mode: 0, offset: 0, len: 4096 }, ()) };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert_eq!(std::fs::metadata(&file).unwrap().len(), 4096);
-  unsafe { ring.push(Op::Fadvise { fd, offset: 0, len: 0, advice: libc::POSIX_FADV_SEQUENTIAL }, ()) };
+  unsafe { ring.push(Op::Fadvise { fd: File::Fd(fd), offset: 0, len: 0, advice: libc::POSIX_FADV_SEQUENTIAL }, ()) };
   assert_eq!(run(&mut ring)[0].result, 0);
-  unsafe { ring.push(Op::Fadvise { fd, offset: 0, len: 0, advice: 12345 }, ()) };
+  unsafe { ring.push(Op::Fadvise { fd: File::Fd(fd), offset: 0, len: 0, advice: 12345 }, ()) };
   assert_eq!(run(&mut ring)[0].result, -libc::EINVAL);
   drop(f);
   std::fs::remove_dir_all(&dir).unwrap();
@@ -312,4 +314,167 @@ fn pipe_completion(submitter: bool) {
   assert_eq!(&got[0].done.as_ref().unwrap().1[..], b"hello");
   unsafe { libc::close(r) };
   unsafe { libc::close(w) };
+}
+
+/// Runs the ring until every op completed; returns the results of `tokens`, in that order.
+fn results<T>(ring: &mut Ring<T>, tokens: &[u32]) -> Vec<i32> {
+  let done: Vec<(u32, i32)> = run(ring).iter().map(|c| (c.token, c.result)).collect();
+  tokens.iter().map(|t| done.iter().find(|d| d.0 == *t).expect("token completed").1).collect()
+}
+
+both_modes!(a_chain_runs_in_order_and_a_failure_cancels_the_rest, chains);
+fn chains(submitter: bool) {
+  let (path, f) = tmpfile(&format!("chain-{submitter}"), b"");
+  drop(f);
+  let fd = unsafe { libc::open(c(&path).as_ptr(), libc::O_RDWR) };
+  assert!(fd >= 0);
+  let mut ring: Ring<Vec<u8>> = Ring::new(opts(8, submitter)).unwrap();
+
+  // write -> fsync -> read of what was written: in order, each after the previous.
+  let data = b"linked".to_vec();
+  let mut back = vec![0u8; 6];
+  let (w, r) = (data.as_ptr(), back.as_mut_ptr());
+  ring.begin_chain();
+  let t = unsafe {
+    [
+      ring.push(Op::Write { fd: File::Fd(fd), buf: w, len: 6, offset: 0 }, data),
+      ring.push(Op::Fsync { fd, datasync: true }, vec![]),
+      ring.push(Op::Read { fd: File::Fd(fd), buf: r, len: 6, offset: 0 }, back),
+    ]
+  };
+  // An open chain is not submitted, however often the ring is flushed.
+  ring.flush().unwrap();
+  assert_eq!((ring.stats().queued, ring.stats().submitted), (3, 0));
+  ring.end_chain().unwrap();
+  let done = run(&mut ring);
+  let step = |i: usize| done.iter().find(|c| c.token == t[i]).unwrap();
+  assert_eq!([step(0).result, step(1).result, step(2).result], [6, 0, 6]);
+  assert_eq!(&step(2).done.as_ref().unwrap().1[..], b"linked");
+
+  // A failed op cancels the ops linked after it; an op pushed after the chain still runs.
+  ring.begin_chain();
+  let mut t = unsafe { vec![ring.push(Op::Fsync { fd: -1, datasync: false }, vec![]), ring.push(Op::Nop, vec![]), ring.push(Op::Nop, vec![])] };
+  ring.end_chain().unwrap();
+  t.push(unsafe { ring.push(Op::Nop, vec![]) });
+  assert_eq!(results(&mut ring, &t), vec![-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED, 0]);
+
+  // A short read counts as a failure for the link.
+  let mut big = vec![0u8; 64];
+  let p = big.as_mut_ptr();
+  ring.begin_chain();
+  let t = unsafe { [ring.push(Op::Read { fd: File::Fd(fd), buf: p, len: 64, offset: 0 }, big), ring.push(Op::Nop, vec![])] };
+  ring.end_chain().unwrap();
+  assert_eq!(results(&mut ring, &t), vec![6, -libc::ECANCELED]);
+
+  // A hard link goes on past a short read or a failure, but not past an op cancelled because
+  // an earlier link broke.
+  let mut big = vec![0u8; 64];
+  let p = big.as_mut_ptr();
+  ring.begin_chain();
+  let mut t = vec![unsafe { ring.push(Op::Read { fd: File::Fd(fd), buf: p, len: 64, offset: 0 }, big) }];
+  ring.harden_link();
+  t.push(unsafe { ring.push(Op::Fsync { fd: -1, datasync: false }, vec![]) });
+  ring.harden_link();
+  t.push(unsafe { ring.push(Op::Nop, vec![]) });
+  ring.end_chain().unwrap();
+  assert_eq!(results(&mut ring, &t), vec![6, -libc::EBADF, 0]);
+  ring.begin_chain();
+  let mut t = vec![unsafe { ring.push(Op::Fsync { fd: -1, datasync: false }, vec![]) }];
+  t.push(unsafe { ring.push(Op::Nop, vec![]) });
+  ring.harden_link();
+  t.push(unsafe { ring.push(Op::Nop, vec![]) });
+  ring.end_chain().unwrap();
+  assert_eq!(results(&mut ring, &t), vec![-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED]);
+
+  // Cancelling a queued op of a chain cancels the whole chain, and nothing else.
+  let (pr, pw) = pipe();
+  let mut blocked = Vec::new();
+  for _ in 0..8 {
+    let mut b = vec![0u8; 1];
+    let op = read_op(pr, &mut b, u64::MAX);
+    blocked.push(unsafe { ring.push(op, b) });
+  }
+  ring.flush().unwrap();
+  ring.begin_chain();
+  let chain: Vec<u32> = (0..3).map(|_| unsafe { ring.push(Op::Nop, vec![]) }).collect();
+  ring.end_chain().unwrap();
+  let after = unsafe { ring.push(Op::Nop, vec![]) };
+  ring.flush().unwrap();
+  assert_eq!(ring.stats().queued, 4, "the cap of 8 is taken by the blocked reads");
+  assert!(ring.cancel(chain[1]).unwrap());
+  let mut got = Vec::new();
+  ring.reap(usize::MAX, |c| got.push((c.token, c.result)));
+  got.sort();
+  assert_eq!(got, chain.iter().map(|&t| (t, -libc::ECANCELED)).collect::<Vec<_>>());
+  assert_eq!(ring.stats().queued, 1);
+  ring.cancel_all().unwrap();
+  let rest = run(&mut ring);
+  assert_eq!(rest.len(), 9);
+  assert!(rest.iter().any(|c| c.token == after));
+  assert!(blocked.iter().all(|t| rest.iter().any(|c| c.token == *t)));
+  unsafe {
+    libc::close(pr);
+    libc::close(pw);
+    libc::close(fd);
+  }
+
+  // An aborted chain never runs; what was pushed before it does.
+  let before = unsafe { ring.push(Op::Nop, vec![]) };
+  ring.begin_chain();
+  let mut t: Vec<u32> = (0..2).map(|_| unsafe { ring.push(Op::Nop, vec![]) }).collect();
+  ring.abort_chain();
+  t.insert(0, before);
+  assert_eq!(results(&mut ring, &t), vec![0, -libc::ECANCELED, -libc::ECANCELED]);
+
+  // A chain longer than the SQ can never run: refused, its ops cancelled.
+  ring.begin_chain();
+  let t: Vec<u32> = (0..=ring.sq_entries()).map(|_| unsafe { ring.push(Op::Nop, vec![]) }).collect();
+  assert_eq!(ring.end_chain().unwrap_err().raw_os_error(), Some(libc::EINVAL));
+  assert!(results(&mut ring, &t).iter().all(|&r| r == -libc::ECANCELED));
+}
+
+both_modes!(open_into_a_file_slot_read_and_close_as_one_chain, fixed_files);
+fn fixed_files(submitter: bool) {
+  let (path, f) = tmpfile(&format!("fixed-{submitter}"), b"direct descriptor");
+  drop(f);
+  let mut ring: Ring<Vec<u8>> = Ring::new(Options { files: 4, ..opts(16, submitter) }).unwrap();
+  assert_eq!(ring.files(), 4);
+  let mut buf = vec![0u8; 64];
+  let p = buf.as_mut_ptr();
+  ring.begin_chain();
+  let t = unsafe {
+    [
+      ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&path), flags: libc::O_RDONLY, mode: 0, slot: Some(2) }, vec![]),
+      ring.push(Op::Read { fd: File::Fixed(2), buf: p, len: 64, offset: u64::MAX }, buf),
+    ]
+  };
+  ring.end_chain().unwrap();
+  let done = run(&mut ring);
+  let step = |i: usize| done.iter().find(|c| c.token == t[i]).unwrap();
+  assert_eq!((step(0).result, step(1).result), (0, 17), "open into a slot completes with 0");
+  assert_eq!(&step(1).done.as_ref().unwrap().1[..17], b"direct descriptor");
+  let fds_on_file = std::fs::read_dir("/proc/self/fd").unwrap().flatten().filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path));
+  assert_eq!(fds_on_file.count(), 0, "a slot is not an fd");
+  // The slot keeps its file position until it is closed; then it is empty.
+  let mut more = vec![0u8; 8];
+  let p = more.as_mut_ptr();
+  let t = unsafe { [ring.push(Op::Read { fd: File::Fixed(2), buf: p, len: 8, offset: u64::MAX }, more), ring.push(Op::Close { fd: File::Fixed(2) }, vec![])] };
+  assert_eq!(results(&mut ring, &t), vec![0, 0], "read at EOF, then close");
+  let mut again = vec![0u8; 8];
+  let p = again.as_mut_ptr();
+  let t = unsafe { [ring.push(Op::Read { fd: File::Fixed(2), buf: p, len: 8, offset: 0 }, again), ring.push(Op::Close { fd: File::Fixed(3) }, vec![])] };
+  assert_eq!(results(&mut ring, &t), vec![-libc::EBADF, -libc::EBADF], "empty slots");
+  // Opening a missing file into a slot fails like open, and cancels what is linked after it.
+  let mut b = vec![0u8; 8];
+  let p = b.as_mut_ptr();
+  ring.begin_chain();
+  let t = unsafe {
+    [
+      ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&path.with_extension("missing")), flags: libc::O_RDONLY, mode: 0, slot: Some(0) }, vec![]),
+      ring.push(Op::Read { fd: File::Fixed(0), buf: p, len: 8, offset: u64::MAX }, b),
+      ring.push(Op::Close { fd: File::Fixed(0) }, vec![]),
+    ]
+  };
+  ring.end_chain().unwrap();
+  assert_eq!(results(&mut ring, &t), vec![-libc::ENOENT, -libc::ECANCELED, -libc::ECANCELED]);
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::os::fd::AsRawFd;
 
-use uring_core::{Mode, Op, Options, Ring, SqPoll};
+use uring_core::{File, Mode, Op, Options, Ring, SqPoll};
 
 #[test]
 fn sqpoll_ring_submits_without_syscalls() {
@@ -12,7 +12,7 @@ fn sqpoll_ring_submits_without_syscalls() {
   let path = std::env::temp_dir().join(format!("uring-core-sqpoll-{}", std::process::id()));
   std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
   let f = std::fs::File::open(&path).unwrap();
-  let opts = Options { entries: 64, sqpoll: Some(SqPoll { idle_ms: 1000, cpu: None }), submitter: false };
+  let opts = Options { entries: 64, sqpoll: Some(SqPoll { idle_ms: 1000, cpu: None }), submitter: false, files: 0 };
   let mut ring: Ring<Vec<u8>> = Ring::new(opts).unwrap();
   assert_eq!(ring.mode(), Mode::SqPoll);
   // Three windows of 20000 reads; one within the bound passes. On this VM a window very rarely
@@ -26,7 +26,7 @@ fn sqpoll_ring_submits_without_syscalls() {
     while done < total {
       while pushed < total && ring.stats().in_flight < 32 {
         let mut buf = vec![0u8; 4096];
-        let op = Op::Read { fd: f.as_raw_fd(), buf: buf.as_mut_ptr(), len: 4096, offset: (pushed % 64) * 4096 };
+        let op = Op::Read { fd: File::Fd(f.as_raw_fd()), buf: buf.as_mut_ptr(), len: 4096, offset: (pushed % 64) * 4096 };
         unsafe { ring.push(op, buf) };
         pushed += 1;
       }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use uring_core::{Mode, Op, Options, Ring};
+use uring_core::{File, Mode, Op, Options, Ring};
 
 fn submit_threads() -> usize {
   std::fs::read_dir("/proc/self/task")
@@ -27,7 +27,7 @@ fn the_thread_submits_published_ops_and_is_joined_on_drop() {
   let f = std::fs::File::open(&path).unwrap();
 
   assert_eq!(submit_threads(), 0);
-  let mut ring: Ring<Vec<u8>> = Ring::new(Options { entries: 64, sqpoll: None, submitter: true }).unwrap();
+  let mut ring: Ring<Vec<u8>> = Ring::new(Options { entries: 64, sqpoll: None, submitter: true, files: 0 }).unwrap();
   assert_eq!(ring.mode(), Mode::Submitter);
   // The thread names itself once it runs.
   let deadline = Instant::now() + Duration::from_secs(2);
@@ -40,7 +40,7 @@ fn the_thread_submits_published_ops_and_is_joined_on_drop() {
   for round in 0..20 {
     for k in 0..64u64 {
       let mut buf = vec![0u8; 4096];
-      let op = Op::Read { fd: f.as_raw_fd(), buf: buf.as_mut_ptr(), len: 4096, offset: k * 4096 };
+      let op = Op::Read { fd: File::Fd(f.as_raw_fd()), buf: buf.as_mut_ptr(), len: 4096, offset: k * 4096 };
       unsafe { ring.push(op, buf) };
       ring.publish().unwrap();
     }
