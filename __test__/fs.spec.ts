@@ -463,3 +463,75 @@ each('an aborted readFile stops a blocked open and a blocked read, and leaks no 
   t.is(fdsOn(p), 0)
   t.is(ring.stats().inFlight, 0)
 })
+
+each('readFile and writeFile of a path: one chain of ops on io_uring, no fd, same results', async (t, { backend, ring, dir }) => {
+  const f = join(dir, 'small')
+  const before = ring.stats().completed
+  await ring.fs.writeFile(f, 'chained')
+  // open → write → close; then open → read → read (0: the end) → close. The step-by-step path
+  // takes 3 and 5 ops.
+  if (backend === 'io_uring') t.is(ring.stats().completed - before, 3)
+  const read = ring.fs.readFile(f, 'utf8')
+  t.is(await read, 'chained')
+  await new Promise((r) => setImmediate(r)) // the close of the file-table slot completes
+  if (backend === 'io_uring') t.is(ring.stats().completed - before, 7)
+  t.is(fdsOn(f), 0)
+
+  // Sizes around the two 64 KiB reads of the chain, and a file read on after them.
+  for (const size of [0, 1, 65535, 65536, 65537, 131072, 131073, 300_000]) {
+    const data = pattern(size, size)
+    await ring.fs.writeFile(f, data)
+    t.deepEqual(await nfs.readFile(f), data, `written ${size}`)
+    t.deepEqual(await ring.fs.readFile(f), data, `read ${size}`)
+  }
+  // Flags: 'a+' creates and appends; 'wx' fails on an existing file as open does.
+  await ring.fs.writeFile(f, 'x', { flag: 'a' })
+  t.is((await ring.fs.readFile(f)).length, 300_001)
+  t.deepEqual(errorShape(await caught(() => ring.fs.writeFile(f, 'y', { flag: 'wx' }))), errorShape(await caught(() => nfs.writeFile(f, 'y', { flag: 'wx' }))))
+  t.deepEqual(errorShape(await caught(() => ring.fs.readFile(dir))), errorShape(await caught(() => nfs.readFile(dir))))
+  t.deepEqual(errorShape(await caught(() => ring.fs.writeFile(dir, 'z'))), errorShape(await caught(() => nfs.writeFile(dir, 'z'))))
+  t.deepEqual(errorShape(await caught(() => ring.fs.readFile(join(dir, 'none')))), errorShape(await caught(() => nfs.readFile(join(dir, 'none')))))
+  // readFile with a write-only flag opens (and truncates), then fails to read, as Node.
+  t.deepEqual(errorShape(await caught(() => ring.fs.readFile(f, { flag: 'w' }))), errorShape(await caught(() => nfs.readFile(f, { flag: 'w' }))))
+  t.is(nodeFs.statSync(f).size, 0)
+  // flush: fsync before close (Node 20.10+); validated as Node does.
+  await ring.fs.writeFile(f, 'flushed', { flush: true })
+  t.is(nodeFs.readFileSync(f, 'utf8'), 'flushed')
+  t.deepEqual(errorShape(await caught(() => ring.fs.writeFile(f, 'y', { flush: 'yes' as any }))), errorShape(await caught(() => nfs.writeFile(f, 'y', { flush: 'yes' as any }))))
+  t.is(fdsOn(f), 0)
+  t.is(ring.stats().inFlight, 0)
+})
+
+each('more readFiles at once than file-table slots: the rest take the step-by-step path', async (t, { ring, dir }) => {
+  const names = Array.from({ length: 40 }, (_, i) => join(dir, `f${i}`))
+  names.forEach((n, i) => nodeFs.writeFileSync(n, `file ${i}`))
+  const got = await Promise.all(names.map((n) => ring.fs.readFile(n, 'utf8')))
+  t.deepEqual(got, names.map((_, i) => `file ${i}`))
+  await Promise.all(names.map((n, i) => ring.fs.writeFile(n, `again ${i}`)))
+  t.deepEqual(names.map((n) => nodeFs.readFileSync(n, 'utf8')), names.map((_, i) => `again ${i}`))
+}, { entries: 4 })
+
+each('readFile of a FIFO reads until the writer closes, across short reads', async (t, { ring, dir }) => {
+  const { execFileSync } = await import('node:child_process')
+  const p = join(dir, 'fifo')
+  execFileSync('mkfifo', [p])
+  const reading = ring.fs.readFile(p, 'utf8')
+  // The open completes once a writer is there; each write is its own short read.
+  const w = await new Promise<number>((resolve) => {
+    const tryOpen = (): void => {
+      try {
+        resolve(nodeFs.openSync(p, nodeFs.constants.O_WRONLY | nodeFs.constants.O_NONBLOCK))
+      } catch {
+        setTimeout(tryOpen, 5)
+      }
+    }
+    tryOpen()
+  })
+  for (const part of ['one ', 'two ', 'three']) {
+    nodeFs.writeSync(w, part)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  nodeFs.closeSync(w)
+  t.is(await reading, 'one two three')
+  t.is(fdsOn(p), 0)
+})

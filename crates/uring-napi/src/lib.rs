@@ -28,7 +28,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
 use keep::{Keep, Pins};
-use uring_core::{Completion, Op, Options, Ring, SqPoll, AT_FDCWD};
+use uring_core::{Completion, File, Op, Options, Ring, SqPoll, AT_FDCWD};
 
 /// How long closing a ring (or its thread exiting) waits for cancelled ops to complete before it
 /// leaks, rather than frees, whatever the kernel still holds.
@@ -99,6 +99,14 @@ impl State {
     let hold = self.pins.hold(self.env, &v)?;
     // SAFETY: in bounds of the view, checked above (`add(0)` on an empty view is allowed).
     Ok((unsafe { v.data.add(offset as usize) }, hold))
+  }
+
+  /// All of the view `value` (at most 4 GiB - 1 bytes), and a hold on its ArrayBuffer.
+  fn hold_all(&mut self, value: sys::napi_value) -> Result<(*mut u8, u32, keep::Hold)> {
+    let v = js::view(self.env, value)?;
+    let len = u32::try_from(v.len).map_err(|_| Error::new(Status::InvalidArg, "buffer too large"))?;
+    let hold = self.pins.hold(self.env, &v)?;
+    Ok((v.data, len, hold))
   }
 
   /// End of a loop turn: drop references no op needs any more, and ref or unref the loop.
@@ -283,6 +291,7 @@ pub struct NativeRing {
   env: sys::napi_env,
   mode: &'static str,
   supported: Vec<&'static str>,
+  files: u32,
 }
 
 fn closed() -> Error {
@@ -290,9 +299,13 @@ fn closed() -> Error {
 }
 
 /// `read`/`write` of `length` bytes at `offset` of a JS view, at file `position` (< 0: current).
-fn rw(cell: &Cell, write: bool, fd: i32, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
+fn rw(cell: &Cell, write: bool, fd: File, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
   let mut b = cell.borrow_mut();
   let st = b.as_mut().ok_or_else(closed)?;
+  rw_op(st, write, fd, buffer, offset, length, position)
+}
+
+fn rw_op(st: &mut State, write: bool, fd: File, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
   let (buf, hold) = st.hold_range(buffer, offset, length)?;
   let offset = self::position(position);
   let op = if write { Op::Write { fd, buf, len: length, offset } } else { Op::Read { fd, buf, len: length, offset } };
@@ -320,7 +333,7 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::na
     // SAFETY: `data` is the `Rc<Cell>` leaked into this function by `bound`, released only by
     // the function's finalizer, which cannot run while the function is being called.
     let cell = unsafe { &*(data as *const Cell) };
-    rw(cell, WRITE, fd, argv[1], offset, length, position)
+    rw(cell, WRITE, File::Fd(fd), argv[1], offset, length, position)
   })();
   match result {
     Ok(token) => js::uint32(env, token),
@@ -367,15 +380,18 @@ fn bound<'a>(
 #[napi]
 impl NativeRing {
   /// `entries`: SQ size. `sqpoll_idle_ms`: set for an SQPOLL ring. `submitter`: a submit thread
-  /// (default: when more than one CPU is usable; ignored with SQPOLL). `on_complete(n)` is called with
-  /// `n` triples written into `completions` (an Int32Array whose length is a multiple of 3).
+  /// (default: when more than one CPU is usable; ignored with SQPOLL). `files`: slots of the
+  /// registered file table (0 or none: no table). `on_complete(n)` is called with `n` triples
+  /// written into `completions` (an Int32Array whose length is a multiple of 3).
   #[napi(constructor)]
+  #[allow(clippy::too_many_arguments)]
   pub fn new(
     env: Env,
     entries: u32,
     sqpoll_idle_ms: Option<u32>,
     sqpoll_cpu: Option<u32>,
     submitter: Option<bool>,
+    files: Option<u32>,
     on_complete: Unknown,
     completions: Unknown,
   ) -> Result<Self> {
@@ -383,7 +399,7 @@ impl NativeRing {
     let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll { idle_ms, cpu: sqpoll_cpu });
     // By default a submitter thread only where it can run beside this one.
     let submitter = submitter.unwrap_or_else(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
-    let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll, submitter })
+    let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll, submitter, files: files.unwrap_or(0) })
       .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0))))?;
     let view = js::view(env, completions.raw())?;
     let (slots, slot_count) = (view.data, view.len / 12);
@@ -392,6 +408,7 @@ impl NativeRing {
     }
     let mode = ring.mode().name();
     let supported = ring.supported_ops();
+    let files = ring.files();
     let poll_fd = ring.poll_fd();
     let state = State {
       env,
@@ -437,7 +454,7 @@ impl NativeRing {
       st.handle_data = data;
       st.sync_busy();
     }
-    Ok(NativeRing { cell, env, mode, supported })
+    Ok(NativeRing { cell, env, mode, supported, files })
   }
 
   /// How the ring was set up: `submitter`, `defer_taskrun`, `coop_taskrun`, `plain` or `sqpoll`.
@@ -450,6 +467,111 @@ impl NativeRing {
   #[napi(getter)]
   pub fn supported_ops(&self) -> Vec<&'static str> {
     self.supported.clone()
+  }
+
+  /// Slots in the ring's registered file table (0: none), numbered from 0.
+  #[napi(getter)]
+  pub fn files(&self) -> u32 {
+    self.files
+  }
+
+  /// Links the ops pushed from now on, each to the next, until `endChain()` (see
+  /// `Ring::begin_chain`): none is submitted before the chain is ended.
+  #[napi]
+  pub fn begin_chain(&self) -> Result<()> {
+    self.with(|st| {
+      st.ring.begin_chain();
+      Ok(())
+    })
+  }
+
+  /// Ends the chain: its ops go to the kernel together. Throws (and cancels them) if the chain
+  /// is longer than the submission queue.
+  #[napi]
+  pub fn end_chain(&self) -> Result<()> {
+    self.with(Self::end)
+  }
+
+  /// Ends the chain without running it: the ops pushed since `beginChain()` complete with
+  /// -ECANCELED.
+  #[napi]
+  pub fn abort_chain(&self) -> Result<()> {
+    self.with(|st| {
+      st.ring.abort_chain();
+      Ok(())
+    })
+  }
+
+  /// `read` of a file-table slot (see `files`); `position < 0`: the slot's file position.
+  #[napi]
+  pub fn read_slot(&self, slot: u32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
+    self.with(|st| rw_op(st, false, File::Fixed(slot), buffer.raw(), offset, length, position))
+  }
+
+  /// `write` to a file-table slot.
+  #[napi]
+  pub fn write_slot(&self, slot: u32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
+    self.with(|st| rw_op(st, true, File::Fixed(slot), buffer.raw(), offset, length, position))
+  }
+
+  /// Empties a file-table slot (closes its file).
+  #[napi]
+  pub fn close_slot(&self, slot: u32) -> Result<u32> {
+    self.push(Op::Close { fd: File::Fixed(slot) })
+  }
+
+  /// The chain of `readFile`: open `path` into `slot` → read into `first` → read into `second`,
+  /// both at the file position. The second read is hard-linked (it runs even though the first
+  /// came back short): a 0 from it proves the end of any kind of file (a pipe or a terminal
+  /// can return short reads long before their end) without a statx, which the kernel always
+  /// hands to a worker thread. Returns the three tokens. The slot stays open: the caller closes it.
+  #[napi]
+  pub fn read_file_chain(&self, path: Unknown, flags: i32, slot: u32, first: Unknown, second: Unknown) -> Result<Vec<u32>> {
+    let path = js::path(self.env, path.raw())?;
+    self.with(|st| {
+      let (a, a_len, a_hold) = st.hold_all(first.raw())?;
+      let (b, b_len, b_hold) = match st.hold_all(second.raw()) {
+        Ok(h) => h,
+        Err(e) => {
+          st.pins.release_all(st.env, Keep::One(a_hold));
+          return Err(e);
+        }
+      };
+      let at = uring_core::CURRENT_POSITION;
+      st.ring.begin_chain();
+      let mut tokens = vec![
+        st.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode: 0, slot: Some(slot) }, Keep::None),
+        st.push(Op::Read { fd: File::Fixed(slot), buf: a, len: a_len, offset: at }, Keep::One(a_hold)),
+      ];
+      st.ring.harden_link();
+      tokens.push(st.push(Op::Read { fd: File::Fixed(slot), buf: b, len: b_len, offset: at }, Keep::One(b_hold)));
+      Self::end(st)?;
+      Ok(tokens)
+    })
+  }
+
+  /// The chain of `writeFile`: open `path` (`flags`, `mode`) into `slot` → write `length` bytes
+  /// of `buffer` from `offset` at the file position → close the slot. Returns the three tokens.
+  /// A short write stops the chain before the close: the caller writes the rest and closes.
+  #[napi]
+  pub fn write_file_chain(&self, path: Unknown, flags: i32, mode: u32, slot: u32, buffer: Unknown, offset: u32, length: u32) -> Result<Vec<u32>> {
+    let path = js::path(self.env, path.raw())?;
+    self.with(|st| {
+      let (buf, hold) = st.hold_range(buffer.raw(), offset, length)?;
+      let open = Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode, slot: Some(slot) };
+      let write = Op::Write { fd: File::Fixed(slot), buf, len: length, offset: uring_core::CURRENT_POSITION };
+      st.ring.begin_chain();
+      let tokens = vec![st.push(open, Keep::None), st.push(write, Keep::One(hold)), st.push(Op::Close { fd: File::Fixed(slot) }, Keep::None)];
+      Self::end(st)?;
+      Ok(tokens)
+    })
+  }
+
+  fn end(st: &mut State) -> Result<()> {
+    let r = st.ring.end_chain();
+    let _ = st.ring.publish();
+    st.sync_busy();
+    r.map_err(|_| Error::new(Status::InvalidArg, "a chain may not be longer than the submission queue"))
   }
 
   /// Runs `f` on the ring's state; "ring is closed" once destroyed.
@@ -512,12 +634,12 @@ impl NativeRing {
   #[napi]
   pub fn openat(&self, path: Unknown, flags: i32, mode: u32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
-    self.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode })
+    self.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode, slot: None })
   }
 
   #[napi]
   pub fn close(&self, fd: i32) -> Result<u32> {
-    self.push(Op::Close { fd })
+    self.push(Op::Close { fd: File::Fd(fd) })
   }
 
   /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats

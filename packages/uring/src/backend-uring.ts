@@ -3,9 +3,9 @@
 import type { Stats } from 'node:fs'
 import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
-import { type Backend, type Owner, type RingStats, Shape, shaped } from './backend'
+import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped } from './backend'
 import { NodeBackend } from './backend-node'
-import { AbortError, ringClosed, systemError } from './errors'
+import { AbortError, ringClosed, systemError, UV } from './errors'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, statsFromStatx } from './stats'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
@@ -14,6 +14,12 @@ const AT_REMOVEDIR = 0x200
 /** Result shapes beyond the public ones (`Shape` uses 0..4); a shape fits in 3 bits. */
 const VOID = 5
 const STAT = 6
+/** A file-table slot closed without anyone waiting: its completion only frees the slot. */
+const SLOT_CLOSED = 7
+/** Size of each of a chained readFile's two reads, into pooled buffers (larger files read on). */
+const FIRST_READ = 64 * 1024
+/** Pooled first-read buffers kept for reuse. */
+const POOLED_READS = 64
 /**
  * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
  * index of its syscall times 8: one small integer per op instead of two fields.
@@ -26,6 +32,15 @@ export interface NativeOptions {
   sqpollIdleMs?: number
   sqpollCpu?: number
   submitThread?: boolean
+  /** Slots of the ring's registered file table (chained readFile/writeFile open into them). */
+  files?: number
+}
+
+/** Ops settled together (a readFile/writeFile chain): `settle` runs once all have completed. */
+interface Group {
+  results: number[]
+  left: number
+  settle(): void
 }
 
 type HotFn = ReturnType<NativeRingT['hot']>[0]
@@ -50,6 +65,13 @@ export class UringBackend implements Backend {
   /** The AbortSignal of an op started with one, and the listener that cancels it. */
   private readonly signals: Array<AbortSignal | undefined> = []
   private readonly aborters: Array<(() => void) | undefined> = []
+  /** The group of an op that is part of one, and its index in the group. */
+  private readonly groups: Array<Group | undefined> = []
+  private readonly steps: number[] = []
+  /** File-table slots no op uses. */
+  private readonly freeSlots: number[] = []
+  /** First-read buffers of chained readFiles, for reuse. */
+  private readonly readBuffers: Buffer[] = []
   /** `new Promise(this.capture)` hands its resolving functions over here, with no closure per op. */
   private resolveNext: Resolve | undefined
   private rejectNext: Reject | undefined
@@ -75,13 +97,16 @@ export class UringBackend implements Backend {
     const { NativeRing } = binding
     // The binding holds `onComplete` weakly while the ring is idle (so an unused ring can be
     // collected); this field is what keeps it alive as long as the backend is.
-    this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, opts.submitThread ?? null, this.onComplete, this.comp)
+    this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, opts.submitThread ?? null, opts.files ?? null, this.onComplete, this.comp)
     this.mode = this.native.mode
     this.supported = new Set(this.native.supportedOps)
     const [read, write] = this.native.hot()
     this.ringRead = read
     this.ringWrite = write
     this.rw = this.supported.has('read') && this.supported.has('write')
+    if (['openat', 'statx', 'read', 'write', 'close'].every((op) => this.supported.has(op))) {
+      for (let i = this.native.files - 1; i >= 0; i--) this.freeSlots.push(i)
+    }
   }
 
   private complete(n: number): void {
@@ -109,15 +134,32 @@ export class UringBackend implements Backend {
         this.paths[t] = undefined
         this.dests[t] = undefined
       }
+      const group = this.groups[t]
+      if (group !== undefined) {
+        this.groups[t] = undefined
+        group.results[this.steps[t]] = r
+        if (--group.left === 0) this.later.push(group.settle)
+        continue
+      }
       const shape = kind & 7
+      if (shape === SLOT_CLOSED) {
+        this.freeSlots.push(arg as number)
+        continue
+      }
       if (this.signals[t] !== undefined && this.unwatch(t, r, kind, reject)) continue
       if (r < 0) reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
       else if (shape === VOID) resolve(undefined)
       else if (shape === STAT) resolve(statsFromStatx(arg as Uint8Array))
       else resolve(shaped(shape, r, arg))
     }
+    // Work that may push ops runs only now: a token of this batch can be reused by a new op.
+    for (let i = 0; i < this.later.length; i++) this.later[i]()
+    this.later.length = 0
     if (this.inFlight === 0 && this.onIdle) this.onIdle()
   }
+
+  /** What `complete` runs after its loop (see there). */
+  private readonly later: Array<() => void> = []
 
   /** The promise of the op the native ring just accepted as token `t`. */
   private track(t: number, kind: number, arg: unknown, owner: Owner | undefined, signal?: AbortSignal): Promise<any> {
@@ -154,7 +196,7 @@ export class UringBackend implements Backend {
     this.aborters[t] = undefined
     if (cancel !== undefined) signal.removeEventListener('abort', cancel)
     if (!signal.aborted) return false
-    if (r >= 0 && kind >> 3 === K.open >> 3) this.close(r).catch(() => {})
+    if (r >= 0 && kind >> 3 === K.open >> 3) this.later.push(() => void this.close(r).catch(() => {}))
     reject(new AbortError(undefined, { cause: signal.reason }))
     return true
   }
@@ -311,6 +353,174 @@ export class UringBackend implements Backend {
     if (this.closed) return this.gone('rename')
     if (!this.supported.has('renameat')) return this.node().rename(oldPath, newPath)
     return this.op(VOID | K.rename, undefined, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath))
+  }
+
+  /** One promise for the ops `tokens` (just pushed), settled with `settle(results)`. */
+  private group<R>(tokens: number[], settle: (results: number[]) => R | Promise<R>): Promise<R> {
+    const p = new Promise<R>(this.capture)
+    const resolve = this.resolveNext!
+    const reject = this.rejectNext!
+    const g: Group = {
+      results: new Array<number>(tokens.length).fill(0),
+      left: tokens.length,
+      settle: () => {
+        try {
+          resolve(settle(g.results))
+        } catch (e) {
+          reject(e)
+        }
+      },
+    }
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]
+      this.groups[t] = g
+      this.steps[t] = i
+      this.kinds[t] = 0
+      this.inFlight++
+    }
+    return p
+  }
+
+  /** Closes a file-table slot, with no promise: the slot is reused once the close completed. */
+  private dropSlot(slot: number): void {
+    let t: number
+    try {
+      t = this.native.closeSlot(slot)
+    } catch {
+      return // the ring is gone, and its file table with it
+    }
+    this.kinds[t] = SLOT_CLOSED
+    this.args[t] = slot
+    this.inFlight++
+  }
+
+  /** Closes a file-table slot; the slot is reused once the close has completed. */
+  private closeSlot(slot: number): Promise<void> {
+    let t: number
+    try {
+      t = this.native.closeSlot(slot)
+    } catch {
+      return Promise.resolve() // the ring is gone, and its file table with it
+    }
+    return this.group([t], ([r]) => {
+      this.freeSlots.push(slot)
+      if (r < 0) throw systemError(r, 'close')
+    })
+  }
+
+  /** A read or write of a file-table slot, at its file position. */
+  private slotIo(write: boolean, slot: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
+    if (this.closed) return this.gone(write ? 'write' : 'read')
+    let t: number
+    try {
+      t = write ? this.native.writeSlot(slot, buffer, offset, length, -1) : this.native.readSlot(slot, buffer, offset, length, -1)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.group([t], ([r]) => {
+      if (r < 0) throw systemError(r, write ? 'write' : 'read')
+      return r
+    })
+  }
+
+  readFile(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined {
+    if (this.closed) return undefined
+    const slot = this.freeSlots.pop()
+    if (slot === undefined) return undefined
+    const a = this.readBuffer()
+    const b = this.readBuffer()
+    let tokens: number[]
+    try {
+      tokens = this.native.readFileChain(path, flags, slot, a, b)
+    } catch (e) {
+      this.freeSlots.push(slot)
+      this.readBuffers.push(a, b)
+      return Promise.reject(e)
+    }
+    return this.group<Buffer | OpenedRead>(tokens, ([opened, first, second]) => {
+      if (opened < 0) {
+        this.freeSlots.push(slot)
+        this.readBuffers.push(a, b)
+        throw systemError(opened, 'open', path)
+      }
+      const bytes = Buffer.allocUnsafe(Math.max(first, 0))
+      a.copy(bytes, 0, 0, bytes.length)
+      let more: Buffer | undefined
+      if (second > 0) {
+        more = Buffer.allocUnsafe(second)
+        b.copy(more, 0, 0, second)
+      }
+      this.poolReadBuffers(a, b)
+      const failed = first < 0 ? first : second
+      if (failed < 0 || second === 0) {
+        // A read that returns 0 has reached the end, whatever kind of file this is.
+        this.dropSlot(slot)
+        if (failed < 0) throw systemError(failed, 'read')
+        return bytes
+      }
+      return this.openedRead(path, slot, more === undefined ? bytes : Buffer.concat([bytes, more]))
+    })
+  }
+
+  /** A chained readFile's file, left open in `slot` with more to read. */
+  private async openedRead(path: string | Buffer, slot: number, bytes: Buffer): Promise<OpenedRead> {
+    // The size only lets the reader allocate once: it reads on to the end regardless.
+    const size = await this.stat(path, true).then((st) => (st.isFile() ? st.size : 0), () => 0)
+    return {
+      bytes,
+      size,
+      read: (buf: Buffer, offset: number, length: number) => this.slotIo(false, slot, buf, offset, length),
+      close: () => this.closeSlot(slot),
+    }
+  }
+
+  private readBuffer(): Buffer {
+    return this.readBuffers.pop() ?? Buffer.allocUnsafeSlow(FIRST_READ)
+  }
+
+  private poolReadBuffers(a: Buffer, b: Buffer): void {
+    if (this.readBuffers.length < POOLED_READS) this.readBuffers.push(a, b)
+  }
+
+  writeFile(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined {
+    if (this.closed) return undefined
+    const slot = this.freeSlots.pop()
+    if (slot === undefined) return undefined
+    let tokens: number[]
+    try {
+      tokens = this.native.writeFileChain(path, flags, mode, slot, data, 0, data.byteLength)
+    } catch (e) {
+      this.freeSlots.push(slot)
+      return Promise.reject(e)
+    }
+    return this.group(tokens, ([opened, wrote, closed]) => {
+      if (opened < 0) {
+        this.freeSlots.push(slot)
+        throw systemError(opened, 'open', path)
+      }
+      if (closed !== UV.ECANCELED) {
+        this.freeSlots.push(slot)
+        if (closed < 0) throw systemError(closed, 'close')
+        return
+      }
+      // The write failed or was short, which stops the chain before its close.
+      if (wrote < 0) {
+        this.dropSlot(slot)
+        throw systemError(wrote, 'write')
+      }
+      return this.writeSlotRest(slot, data, wrote)
+    })
+  }
+
+  /** Writes `data` from `offset` on to a slot (after a short write), then closes the slot. */
+  private async writeSlotRest(slot: number, data: Uint8Array, offset: number): Promise<void> {
+    try {
+      while (offset < data.byteLength) offset += await this.slotIo(true, slot, data, offset, data.byteLength - offset)
+    } catch (e) {
+      this.dropSlot(slot)
+      throw e
+    }
+    await this.closeSlot(slot)
   }
 
   nop(): Promise<number> {

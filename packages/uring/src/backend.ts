@@ -47,6 +47,18 @@ export interface Owner {
   release(): void
 }
 
+/**
+ * What a chained `readFile` leaves when its first read may not have reached the end of the file
+ * (a large file, a pipe): the bytes read so far, the size statx reported for a regular file (0
+ * otherwise), and the still-open file to go on reading from (at its position) and then close.
+ */
+export interface OpenedRead {
+  bytes: Buffer
+  size: number
+  read(buffer: Buffer, offset: number, length: number): Promise<number>
+  close(): Promise<void>
+}
+
 export interface Backend {
   readonly kind: BackendKind
   /** io_uring setup mode (`defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`), or `node`. */
@@ -77,6 +89,18 @@ export interface Backend {
    * ...), tracked like the ring's own ops: a closed ring rejects it, and closing waits for it.
    */
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R>
+  /**
+   * `readFile`'s open, statx and first read as one linked submission, the file opened into a
+   * slot of the ring's file table; a whole small regular file comes back as a Buffer, its slot
+   * closed without the caller waiting. Undefined where the backend cannot (no file table, every
+   * slot in use): the caller takes the step-by-step path. Rejects with open's or read's error.
+   */
+  readFile?(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined
+  /**
+   * `writeFile` of bytes as one linked submission: open into a slot → write → close. Undefined
+   * where the backend cannot (as readFile).
+   */
+  writeFile?(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined
   nop(): Promise<number>
   stats(): RingStats
   /** Settles every in-flight op (cancelling what can be), then frees the backend. */

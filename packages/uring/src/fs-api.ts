@@ -8,7 +8,7 @@ import { dirname } from 'node:path'
 import { createInterface, type Interface } from 'node:readline'
 import { ReadableStream } from 'node:stream/web'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
-import { type Backend, type Owner, Shape } from './backend'
+import { type Backend, type OpenedRead, type Owner, Shape } from './backend'
 import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting, type SystemError, UV, systemError } from './errors'
 import {
   checkAborted,
@@ -72,6 +72,8 @@ export interface WriteFileOptions {
   mode?: Mode
   flag?: OpenMode
   signal?: AbortSignal
+  /** fsync the file before closing it (path form only, as in Node). */
+  flush?: boolean
 }
 export interface MakeDirectoryOptions {
   recursive?: boolean
@@ -490,40 +492,63 @@ function statBigint(options: unknown): boolean {
 async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const st = await backend.fstat(fh._use('fstat'), fh, signal)
   const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0
-  if (size > kIoMaxLength) {
-    const err = new NodeStyleError(RangeError as unknown as ErrorConstructor, 'ERR_FS_FILE_TOO_LARGE', `File size (${size}) is greater than 2 GiB`)
-    throw err
-  }
-  const chunks: Buffer[] = []
-  let total = 0
-  if (size > 0) {
-    // Known size: read into one buffer, then keep reading in case the file grew.
-    const buf = Buffer.allocUnsafe(size)
-    while (total < size) {
-      checkAborted(signal)
-      const len = Math.min(size - total, kReadFileBufferLength)
-      const n = (await backend.read(fh._use('read'), buf, total, len, -1, Shape.Number, fh, signal)) as number
-      if (n === 0) break
-      total += n
-    }
-    chunks.push(total === size ? buf : buf.subarray(0, total))
-  }
-  if (total === size) {
-    for (;;) {
-      checkAborted(signal)
-      const buf = Buffer.allocUnsafe(kReadFileUnknownBufferLength)
-      const n = (await backend.read(fh._use('read'), buf, 0, buf.length, -1, Shape.Number, fh, signal)) as number
-      if (n === 0) break
-      chunks.push(n === buf.length ? buf : buf.subarray(0, n))
-      total += n
-      if (total > kIoMaxLength) {
-        throw new NodeStyleError(RangeError as unknown as ErrorConstructor, 'ERR_FS_FILE_TOO_LARGE', `File size (${total}) is greater than 2 GiB`)
-      }
-    }
-  }
-  const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
-  // As Node: 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING.
+  const read = (buf: Buffer, offset: number, length: number) => backend.read(fh._use('read'), buf, offset, length, -1, Shape.Number, fh, signal) as Promise<number>
+  return decoded(await readRest(read, size, [], 0, signal), encoding)
+}
+
+/** As Node: 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING. */
+function decoded(data: Buffer, encoding: Encoding): string | Buffer {
   return encoding !== null ? data.toString(encoding as BufferEncoding) : data
+}
+
+function fileTooLarge(size: number): NodeStyleError {
+  return new NodeStyleError(RangeError as unknown as ErrorConstructor, 'ERR_FS_FILE_TOO_LARGE', `File size (${size}) is greater than 2 GiB`)
+}
+
+/**
+ * readFile's read loop, after `total` bytes (in `chunks`) were read: with a known `size` (a
+ * regular file) into one buffer up to that size, then on in chunks until a read returns 0, in
+ * case the file grew.
+ */
+async function readRest(read: (buf: Buffer, offset: number, length: number) => Promise<number>, size: number, chunks: Buffer[], total: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  if (size > kIoMaxLength) throw fileTooLarge(size)
+  let complete = true
+  if (size > total) {
+    const buf = Buffer.allocUnsafe(size - total)
+    let got = 0
+    while (got < buf.length) {
+      checkAborted(signal)
+      const n = await read(buf, got, Math.min(buf.length - got, kReadFileBufferLength))
+      if (n === 0) break
+      got += n
+    }
+    chunks.push(got === buf.length ? buf : buf.subarray(0, got))
+    total += got
+    complete = got === buf.length
+  }
+  while (complete) {
+    checkAborted(signal)
+    const buf = Buffer.allocUnsafe(kReadFileUnknownBufferLength)
+    const n = await read(buf, 0, buf.length)
+    if (n === 0) break
+    chunks.push(n === buf.length ? buf : buf.subarray(0, n))
+    total += n
+    if (total > kIoMaxLength) throw fileTooLarge(total)
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
+}
+
+/** The rest of a chained readFile whose first read may not have reached the end. */
+async function readOpened(f: OpenedRead): Promise<Buffer> {
+  let data: Buffer
+  try {
+    data = await readRest((b, o, l) => f.read(b, o, l), f.size, [f.bytes], f.bytes.length, undefined)
+  } catch (e) {
+    await f.close().catch(() => {})
+    throw e
+  }
+  await f.close()
+  return data
 }
 
 async function writeBytes(fh: FileHandle, backend: Backend, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
@@ -537,8 +562,13 @@ async function writeBytes(fh: FileHandle, backend: Backend, bytes: Uint8Array, s
   } while (off < bytes.byteLength)
 }
 
+/** The encoding writeFile converts strings with ('buffer' and null mean utf8, as in Node). */
+function writeEncoding(encoding: Encoding | undefined): BufferEncoding {
+  return encoding && encoding !== 'buffer' ? encoding : 'utf8'
+}
+
 async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encoding: BufferEncoding | 'buffer' | null | undefined, signal: AbortSignal | undefined): Promise<void> {
-  const enc: BufferEncoding = encoding && encoding !== 'buffer' ? encoding : 'utf8'
+  const enc = writeEncoding(encoding)
   if (typeof data === 'string') data = Buffer.from(data, enc)
   if (isArrayBufferView(data)) {
     if (data.byteLength > 0) await writeBytes(fh, backend, toBytes(data), signal)
@@ -661,6 +691,14 @@ export class FsApi {
     const p = getValidatedPath(path)
     checkAborted(o.signal)
     const flags = stringToFlags(o.flag, 'r')
+    if (o.signal === undefined) {
+      // One linked submission where the ring can (open → statx → read, no round trip through JS).
+      const chained = this.#backend().readFile?.(p, flags)
+      if (chained !== undefined) {
+        const r = await chained
+        return decoded(Buffer.isBuffer(r) ? r : await readOpened(r), o.encoding ?? null)
+      }
+    }
     const fh = await this.#open(p, flags, 0o666, o.signal)
     return closeAfter(fh, () => fh.readFile({ encoding: o.encoding, signal: o.signal }))
   }
@@ -678,6 +716,8 @@ export class FsApi {
   }
 
   async #writeFile(path: PathLike | FileHandle, data: WriteData, o: WriteFileOptions & { encoding?: Encoding }): Promise<void> {
+    const flush = o.flush ?? false
+    validateBoolean(flush, 'options.flush')
     validateAbortSignal(o.signal, 'options.signal')
     if (!isArrayBufferView(data) && typeof data !== 'string' && !(data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data))) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
@@ -687,8 +727,17 @@ export class FsApi {
     checkAborted(o.signal)
     const flags = stringToFlags(o.flag, 'w')
     const mode = parseFileMode(o.mode, 'mode', 0o666)
+    if (o.signal === undefined && !flush && (typeof data === 'string' || isArrayBufferView(data))) {
+      // One linked submission where the ring can (open → write → close).
+      const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(o.encoding)) : toBytes(data)
+      const chained = this.#backend().writeFile?.(p, flags, mode, bytes)
+      if (chained !== undefined) return chained
+    }
     const fh = await this.#open(p, flags, mode, o.signal)
-    return closeAfter(fh, () => fh.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal }))
+    return closeAfter(fh, async () => {
+      await fh.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
+      if (flush) await fh.sync()
+    })
   }
 
   /** `stat` (follows symlinks). `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */

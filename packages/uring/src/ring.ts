@@ -49,6 +49,8 @@ interface Resolved {
   sqpollIdleMs?: number
   sqpollCpu?: number
   submitThread?: boolean
+  /** File-table slots: one per SQ entry, so chained readFile/writeFile never run short first. */
+  files: number
   backend: 'auto' | BackendKind
   forcedBy?: string
 }
@@ -62,7 +64,7 @@ function resolveOptions(options: unknown): Resolved {
   const o = options as RingOptions
   const entries = o.entries ?? DEFAULT_ENTRIES
   validateInteger(entries, 'options.entries', 1, MAX_ENTRIES)
-  const r: Resolved = { entries, backend: 'auto' }
+  const r: Resolved = { entries, files: entries, backend: 'auto' }
   const sq = o.sqpoll
   if (sq !== undefined && sq !== false) {
     if (sq === true) r.sqpollIdleMs = DEFAULT_SQPOLL_IDLE_MS
