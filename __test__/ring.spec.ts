@@ -114,16 +114,18 @@ each('a stream of reads that complete at once does not starve timers', async (t,
   const fh = await ring.fs.open(f)
   // Page-cache reads complete inside the syscall that submits them, so each batch's reactions
   // could feed the next batch for ever; the loop turn must still yield to timers.
+  // At least 100 ms and 4000 reads (a slow, shared machine takes longer, not fewer turns).
   let stop = false
   let ticks = 0
   const timer = setInterval(() => ticks++, 1)
-  setTimeout(() => (stop = true), 100)
+  const t0 = performance.now()
   let reads = 0
   const worker = async (w: number): Promise<void> => {
     const b = Buffer.alloc(4096)
     for (let i = 0; !stop; i++) {
       await fh.read(b, 0, 4096, ((w * 31 + i) % 256) * 4096)
       reads++
+      if (reads >= 4000 && performance.now() - t0 >= 100) stop = true
     }
   }
   await Promise.all(Array.from({ length: 32 }, (_, w) => worker(w)))
