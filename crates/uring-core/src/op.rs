@@ -109,15 +109,11 @@ impl Op {
       Op::Writev { fd, iov, offset } => {
         opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
       }
-      // A slot is never inherited by exec, and the kernel refuses O_CLOEXEC with one (EINVAL).
-      Op::OpenAt { dirfd, path, flags, mode, slot: None } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
-        .flags(*flags | libc::O_CLOEXEC)
+      Op::OpenAt { dirfd, path, flags, mode, slot } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+        // A slot is never inherited by exec, and the kernel refuses O_CLOEXEC with one (EINVAL).
+        .flags(if slot.is_some() { *flags & !libc::O_CLOEXEC } else { *flags | libc::O_CLOEXEC })
         .mode(*mode)
-        .build(),
-      Op::OpenAt { dirfd, path, flags, mode, slot: Some(slot) } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
-        .flags(*flags & !libc::O_CLOEXEC)
-        .mode(*mode)
-        .file_index(types::DestinationSlot::try_from_slot_target(*slot).ok())
+        .file_index(slot.and_then(|s| types::DestinationSlot::try_from_slot_target(s).ok()))
         .build(),
       Op::Close { fd: File::Fd(fd) } => opcode::Close::new(types::Fd(*fd)).build(),
       Op::Close { fd: File::Fixed(slot) } => opcode::Close::new(types::Fixed(*slot)).build(),

@@ -434,13 +434,13 @@ export class UringBackend implements Backend {
       tokens = this.native.readFileChain(path, flags, slot, a, b)
     } catch (e) {
       this.freeSlots.push(slot)
-      this.readBuffers.push(a, b)
+      this.poolReadBuffers(a, b)
       return Promise.reject(e)
     }
     return this.group<Buffer | OpenedRead>(tokens, ([opened, first, second]) => {
       if (opened < 0) {
         this.freeSlots.push(slot)
-        this.readBuffers.push(a, b)
+        this.poolReadBuffers(a, b)
         throw systemError(opened, 'open', path)
       }
       const bytes = Buffer.allocUnsafe(Math.max(first, 0))
