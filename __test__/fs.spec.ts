@@ -511,6 +511,13 @@ each('more readFiles at once than file-table slots: the rest take the step-by-st
   t.deepEqual(names.map((n) => nodeFs.readFileSync(n, 'utf8')), names.map((_, i) => `again ${i}`))
 }, { entries: 4 })
 
+each('a ring too small for a chain reads and writes files step by step', async (t, { ring, dir }) => {
+  const f = join(dir, 'tiny')
+  await ring.fs.writeFile(f, 'small ring')
+  t.is(await ring.fs.readFile(f, 'utf8'), 'small ring')
+  t.is(ring.stats().inFlight, 0)
+}, { entries: 2 })
+
 each('readFile of a FIFO reads until the writer closes, across short reads', async (t, { ring, dir }) => {
   const { execFileSync } = await import('node:child_process')
   const p = join(dir, 'fifo')

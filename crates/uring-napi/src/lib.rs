@@ -529,6 +529,7 @@ impl NativeRing {
   pub fn read_file_chain(&self, path: Unknown, flags: i32, slot: u32, first: Unknown, second: Unknown) -> Result<Vec<u32>> {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
+      Self::chain_fits(st, 3)?;
       let (a, a_len, a_hold) = st.hold_all(first.raw())?;
       let (b, b_len, b_hold) = match st.hold_all(second.raw()) {
         Ok(h) => h,
@@ -557,6 +558,7 @@ impl NativeRing {
   pub fn write_file_chain(&self, path: Unknown, flags: i32, mode: u32, slot: u32, buffer: Unknown, offset: u32, length: u32) -> Result<Vec<u32>> {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
+      Self::chain_fits(st, 3)?;
       let (buf, hold) = st.hold_range(buffer.raw(), offset, length)?;
       let open = Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode, slot: Some(slot) };
       let write = Op::Write { fd: File::Fixed(slot), buf, len: length, offset: uring_core::CURRENT_POSITION };
@@ -565,6 +567,14 @@ impl NativeRing {
       Self::end(st)?;
       Ok(tokens)
     })
+  }
+
+  /// Refuses, before anything is pushed, a chain of `n` ops that the SQ cannot hold.
+  fn chain_fits(st: &State, n: u32) -> Result<()> {
+    if n > st.ring.sq_entries() {
+      return Err(Error::new(Status::InvalidArg, "a chain may not be longer than the submission queue"));
+    }
+    Ok(())
   }
 
   fn end(st: &mut State) -> Result<()> {

@@ -18,6 +18,8 @@ const STAT = 6
 const SLOT_CLOSED = 7
 /** Size of each of a chained readFile's two reads, into pooled buffers (larger files read on). */
 const FIRST_READ = 64 * 1024
+/** Ops in a readFile or writeFile chain. */
+const CHAIN_OPS = 3
 /** Pooled first-read buffers kept for reuse. */
 const POOLED_READS = 64
 /**
@@ -104,7 +106,8 @@ export class UringBackend implements Backend {
     this.ringRead = read
     this.ringWrite = write
     this.rw = this.supported.has('read') && this.supported.has('write')
-    if (['openat', 'statx', 'read', 'write', 'close'].every((op) => this.supported.has(op))) {
+    // Chains of readFile/writeFile are 3 ops: they need an SQ that holds them together.
+    if (opts.entries >= CHAIN_OPS && ['openat', 'read', 'write', 'close'].every((op) => this.supported.has(op))) {
       for (let i = this.native.files - 1; i >= 0; i--) this.freeSlots.push(i)
     }
   }
