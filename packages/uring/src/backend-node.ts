@@ -57,60 +57,60 @@ export class NodeBackend implements Backend {
     return this.run<number, any>('write', (cb) => fs.write(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
   }
 
-  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
-    return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner)
+  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
+    return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner, signal)
   }
 
-  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
-    return this.run<number, any>('write', (cb) => fs.writev(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner)
+  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
+    return this.run<number, any>('write', (cb) => fs.writev(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner, signal)
   }
 
   open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number> {
     return this.run<number, number>('open', (cb) => fs.open(path, flags, mode, cb), (fd) => fd, undefined, signal)
   }
 
-  close(fd: number): Promise<void> {
-    return this.run<void, void>('close', (cb) => fs.close(fd, (e) => cb(e, undefined)), () => undefined)
+  close(fd: number, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('close', (cb) => fs.close(fd, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
-  stat(path: string | Buffer, follow: boolean): Promise<fs.Stats> {
-    return this.run<fs.Stats, fs.Stats>(follow ? 'stat' : 'lstat', (cb) => (follow ? fs.stat : fs.lstat)(path, cb), (s) => s)
+  stat(path: string | Buffer, follow: boolean, signal?: AbortSignal): Promise<fs.Stats> {
+    return this.run<fs.Stats, fs.Stats>(follow ? 'stat' : 'lstat', (cb) => (follow ? fs.stat : fs.lstat)(path, cb), (s) => s, undefined, signal)
   }
 
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<fs.Stats> {
     return this.run<fs.Stats, fs.Stats>('fstat', (cb) => fs.fstat(fd, cb), (s) => s, owner, signal)
   }
 
-  fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void> {
-    return this.run<void, void>(datasync ? 'fdatasync' : 'fsync', (cb) => (datasync ? fs.fdatasync : fs.fsync)(fd, (e) => cb(e, undefined)), () => undefined, owner)
+  fsync(fd: number, datasync: boolean, owner?: Owner, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>(datasync ? 'fdatasync' : 'fsync', (cb) => (datasync ? fs.fdatasync : fs.fsync)(fd, (e) => cb(e, undefined)), () => undefined, owner, signal)
   }
 
-  ftruncate(fd: number, length: number, owner?: Owner): Promise<void> {
-    return this.run<void, void>('ftruncate', (cb) => fs.ftruncate(fd, length, (e) => cb(e, undefined)), () => undefined, owner)
+  ftruncate(fd: number, length: number, owner?: Owner, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('ftruncate', (cb) => fs.ftruncate(fd, length, (e) => cb(e, undefined)), () => undefined, owner, signal)
   }
 
-  unlink(path: string | Buffer): Promise<void> {
-    return this.run<void, void>('unlink', (cb) => fs.unlink(path, (e) => cb(e, undefined)), () => undefined)
+  unlink(path: string | Buffer, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('unlink', (cb) => fs.unlink(path, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
-  rmdir(path: string | Buffer): Promise<void> {
-    return this.run<void, void>('rmdir', (cb) => fs.rmdir(path, (e) => cb(e, undefined)), () => undefined)
+  rmdir(path: string | Buffer, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('rmdir', (cb) => fs.rmdir(path, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
-  mkdir(path: string | Buffer, mode: number): Promise<void> {
-    return this.run<void, void>('mkdir', (cb) => fs.mkdir(path, { mode }, (e) => cb(e, undefined)), () => undefined)
+  mkdir(path: string | Buffer, mode: number, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('mkdir', (cb) => fs.mkdir(path, { mode }, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
-  rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void> {
-    return this.run<void, void>('rename', (cb) => fs.rename(oldPath, newPath, (e) => cb(e, undefined)), () => undefined)
+  rename(oldPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('rename', (cb) => fs.rename(oldPath, newPath, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
-  symlink(target: string | Buffer, path: string | Buffer): Promise<void> {
-    return this.run<void, void>('symlink', (cb) => fs.symlink(target, path, (e) => cb(e, undefined)), () => undefined)
+  symlink(target: string | Buffer, path: string | Buffer, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('symlink', (cb) => fs.symlink(target, path, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
-  link(existingPath: string | Buffer, newPath: string | Buffer): Promise<void> {
-    return this.run<void, void>('link', (cb) => fs.link(existingPath, newPath, (e) => cb(e, undefined)), () => undefined)
+  link(existingPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>('link', (cb) => fs.link(existingPath, newPath, (e) => cb(e, undefined)), () => undefined, undefined, signal)
   }
 
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
@@ -119,8 +119,8 @@ export class NodeBackend implements Backend {
     }, (v) => v, owner)
   }
 
-  nop(): Promise<number> {
-    return this.run<number, number>('nop', (cb) => setImmediate(cb, null, 0), (n) => n)
+  nop(signal?: AbortSignal): Promise<number> {
+    return this.run<number, number>('nop', (cb) => setImmediate(cb, null, 0), (n) => n, undefined, signal)
   }
 
   stats(): RingStats {

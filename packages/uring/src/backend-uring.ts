@@ -94,6 +94,8 @@ export class UringBackend implements Backend {
   private readonly ringWrite: HotFn
   /** read/write are supported (checked per op, so kept out of the Set). */
   private readonly rw: boolean
+  /** SQ size asked for: the longest chain that can enter the SQ whole. */
+  private readonly entries: number
 
   constructor(binding: NativeBinding, opts: NativeOptions) {
     const { NativeRing } = binding
@@ -101,6 +103,7 @@ export class UringBackend implements Backend {
     // collected); this field is what keeps it alive as long as the backend is.
     this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, opts.submitThread ?? null, opts.files ?? null, this.onComplete, this.comp)
     this.mode = this.native.mode
+    this.entries = opts.entries
     this.supported = new Set(this.native.supportedOps)
     const [read, write] = this.native.hot()
     this.ringRead = read
@@ -243,16 +246,16 @@ export class UringBackend implements Backend {
     return this.track(t, kind, buffer, owner, signal)
   }
 
-  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
+  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('read', owner)
-    if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner)
-    return this.op(shape | K.read, buffers, owner, undefined, undefined, () => this.native.readv(fd, buffers, position))
+    if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner, signal)
+    return this.op(shape | K.read, buffers, owner, undefined, undefined, () => this.native.readv(fd, buffers, position), signal)
   }
 
-  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any> {
+  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('write', owner)
-    if (!this.supported.has('writev')) return this.node().writev(fd, buffers, position, shape, owner)
-    return this.op(shape | K.write, buffers, owner, undefined, undefined, () => this.native.writev(fd, buffers, position))
+    if (!this.supported.has('writev')) return this.node().writev(fd, buffers, position, shape, owner, signal)
+    return this.op(shape | K.write, buffers, owner, undefined, undefined, () => this.native.writev(fd, buffers, position), signal)
   }
 
   /** Starts an op that is not on the hot path. */
@@ -281,19 +284,19 @@ export class UringBackend implements Backend {
     return this.op(Shape.Number | K.open, undefined, undefined, path, undefined, () => this.native.openat(path, flags, mode), signal)
   }
 
-  close(fd: number): Promise<void> {
+  close(fd: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('close')
-    if (!this.supported.has('close')) return this.node().close(fd)
-    return this.op(VOID | K.close, undefined, undefined, undefined, undefined, () => this.native.close(fd))
+    if (!this.supported.has('close')) return this.node().close(fd, signal)
+    return this.op(VOID | K.close, undefined, undefined, undefined, undefined, () => this.native.close(fd), signal)
   }
 
-  stat(path: string | Buffer, follow: boolean): Promise<Stats> {
+  stat(path: string | Buffer, follow: boolean, signal?: AbortSignal): Promise<Stats> {
     const syscall = follow ? 'stat' : 'lstat'
     if (this.closed) return this.gone(syscall)
-    if (!this.supported.has('statx')) return this.node().stat(path, follow)
+    if (!this.supported.has('statx')) return this.node().stat(path, follow, signal)
     const out = new Uint8Array(STATX_SIZE)
     const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW
-    return this.op(STAT | K[syscall], out, undefined, path, undefined, () => this.native.statx(-1, path, flags, STATX_MASK, out))
+    return this.op(STAT | K[syscall], out, undefined, path, undefined, () => this.native.statx(-1, path, flags, STATX_MASK, out), signal)
   }
 
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats> {
@@ -303,29 +306,29 @@ export class UringBackend implements Backend {
     return this.op(STAT | K.fstat, out, owner, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out), signal)
   }
 
-  fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void> {
+  fsync(fd: number, datasync: boolean, owner?: Owner, signal?: AbortSignal): Promise<void> {
     const syscall = datasync ? 'fdatasync' : 'fsync'
     if (this.closed) return this.gone(syscall, owner)
-    if (!this.supported.has('fsync')) return this.node().fsync(fd, datasync, owner)
-    return this.op(VOID | K[syscall], undefined, owner, undefined, undefined, () => this.native.fsync(fd, datasync))
+    if (!this.supported.has('fsync')) return this.node().fsync(fd, datasync, owner, signal)
+    return this.op(VOID | K[syscall], undefined, owner, undefined, undefined, () => this.native.fsync(fd, datasync), signal)
   }
 
-  ftruncate(fd: number, length: number, owner?: Owner): Promise<void> {
+  ftruncate(fd: number, length: number, owner?: Owner, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('ftruncate', owner)
-    if (!this.supported.has('ftruncate')) return this.node().ftruncate(fd, length, owner)
-    return this.op(VOID | K.ftruncate, undefined, owner, undefined, undefined, () => this.native.ftruncate(fd, length))
+    if (!this.supported.has('ftruncate')) return this.node().ftruncate(fd, length, owner, signal)
+    return this.op(VOID | K.ftruncate, undefined, owner, undefined, undefined, () => this.native.ftruncate(fd, length), signal)
   }
 
-  symlink(target: string | Buffer, path: string | Buffer): Promise<void> {
+  symlink(target: string | Buffer, path: string | Buffer, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('symlink')
-    if (!this.supported.has('symlinkat')) return this.node().symlink(target, path)
-    return this.op(VOID | K.symlink, undefined, undefined, target, path, () => this.native.symlinkat(target, path))
+    if (!this.supported.has('symlinkat')) return this.node().symlink(target, path, signal)
+    return this.op(VOID | K.symlink, undefined, undefined, target, path, () => this.native.symlinkat(target, path), signal)
   }
 
-  link(existingPath: string | Buffer, newPath: string | Buffer): Promise<void> {
+  link(existingPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('link')
-    if (!this.supported.has('linkat')) return this.node().link(existingPath, newPath)
-    return this.op(VOID | K.link, undefined, undefined, existingPath, newPath, () => this.native.linkat(existingPath, newPath))
+    if (!this.supported.has('linkat')) return this.node().link(existingPath, newPath, signal)
+    return this.op(VOID | K.link, undefined, undefined, existingPath, newPath, () => this.native.linkat(existingPath, newPath), signal)
   }
 
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
@@ -334,28 +337,28 @@ export class UringBackend implements Backend {
     return this.nodeFs().delegate(syscall, call, owner)
   }
 
-  unlink(path: string | Buffer): Promise<void> {
+  unlink(path: string | Buffer, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('unlink')
-    if (!this.supported.has('unlinkat')) return this.node().unlink(path)
-    return this.op(VOID | K.unlink, undefined, undefined, path, undefined, () => this.native.unlinkat(path, 0))
+    if (!this.supported.has('unlinkat')) return this.node().unlink(path, signal)
+    return this.op(VOID | K.unlink, undefined, undefined, path, undefined, () => this.native.unlinkat(path, 0), signal)
   }
 
-  rmdir(path: string | Buffer): Promise<void> {
+  rmdir(path: string | Buffer, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('rmdir')
-    if (!this.supported.has('unlinkat')) return this.node().rmdir(path)
-    return this.op(VOID | K.rmdir, undefined, undefined, path, undefined, () => this.native.unlinkat(path, AT_REMOVEDIR))
+    if (!this.supported.has('unlinkat')) return this.node().rmdir(path, signal)
+    return this.op(VOID | K.rmdir, undefined, undefined, path, undefined, () => this.native.unlinkat(path, AT_REMOVEDIR), signal)
   }
 
-  mkdir(path: string | Buffer, mode: number): Promise<void> {
+  mkdir(path: string | Buffer, mode: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('mkdir')
-    if (!this.supported.has('mkdirat')) return this.node().mkdir(path, mode)
-    return this.op(VOID | K.mkdir, undefined, undefined, path, undefined, () => this.native.mkdirat(path, mode))
+    if (!this.supported.has('mkdirat')) return this.node().mkdir(path, mode, signal)
+    return this.op(VOID | K.mkdir, undefined, undefined, path, undefined, () => this.native.mkdirat(path, mode), signal)
   }
 
-  rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void> {
+  rename(oldPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('rename')
-    if (!this.supported.has('renameat')) return this.node().rename(oldPath, newPath)
-    return this.op(VOID | K.rename, undefined, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath))
+    if (!this.supported.has('renameat')) return this.node().rename(oldPath, newPath, signal)
+    return this.op(VOID | K.rename, undefined, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath), signal)
   }
 
   /** One promise for the ops `tokens` (just pushed), settled with `settle(results)`. */
@@ -526,9 +529,28 @@ export class UringBackend implements Backend {
     await this.closeSlot(slot)
   }
 
-  nop(): Promise<number> {
+  nop(signal?: AbortSignal): Promise<number> {
     if (this.closed) return this.gone('nop')
-    return this.op(Shape.Number | K.nop, undefined, undefined, undefined, undefined, () => this.native.nop())
+    return this.op(Shape.Number | K.nop, undefined, undefined, undefined, undefined, () => this.native.nop(), signal)
+  }
+
+  chain(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {
+    if (this.closed || opcodes.length > this.entries) return undefined
+    for (const op of opcodes) if (!this.supported.has(op)) return undefined
+    const before = this.inFlight
+    this.native.beginChain()
+    let started: Promise<unknown>[]
+    try {
+      started = start()
+    } catch (e) {
+      this.native.abortChain()
+      throw e
+    }
+    // A member the native ring refused never joined the chain: run none of it (the others
+    // complete with ECANCELED) rather than a chain with a hole in it.
+    if (this.inFlight - before !== opcodes.length) this.native.abortChain()
+    else this.native.endChain()
+    return started
   }
 
   stats(): RingStats {

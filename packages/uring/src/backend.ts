@@ -64,26 +64,26 @@ export interface Backend {
   /** io_uring setup mode (`defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`), or `node`. */
   readonly mode: string
   /**
-   * Ops that take a `signal`: once it aborts, the op is asked to stop (io_uring: ASYNC_CANCEL;
+   * Every op takes a `signal` (last): once it aborts, the op is asked to stop (io_uring: ASYNC_CANCEL;
    * node:fs cannot stop thread-pool work), and whatever its outcome it rejects with an AbortError;
    * an fd an aborted open returned anyway is closed, never leaked.
    */
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
-  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any>
-  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner): Promise<any>
+  readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
+  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
   open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number>
-  close(fd: number): Promise<void>
-  stat(path: string | Buffer, follow: boolean): Promise<Stats>
+  close(fd: number, signal?: AbortSignal): Promise<void>
+  stat(path: string | Buffer, follow: boolean, signal?: AbortSignal): Promise<Stats>
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats>
-  fsync(fd: number, datasync: boolean, owner?: Owner): Promise<void>
-  ftruncate(fd: number, length: number, owner?: Owner): Promise<void>
-  unlink(path: string | Buffer): Promise<void>
-  rmdir(path: string | Buffer): Promise<void>
-  mkdir(path: string | Buffer, mode: number): Promise<void>
-  rename(oldPath: string | Buffer, newPath: string | Buffer): Promise<void>
-  symlink(target: string | Buffer, path: string | Buffer): Promise<void>
-  link(existingPath: string | Buffer, newPath: string | Buffer): Promise<void>
+  fsync(fd: number, datasync: boolean, owner?: Owner, signal?: AbortSignal): Promise<void>
+  ftruncate(fd: number, length: number, owner?: Owner, signal?: AbortSignal): Promise<void>
+  unlink(path: string | Buffer, signal?: AbortSignal): Promise<void>
+  rmdir(path: string | Buffer, signal?: AbortSignal): Promise<void>
+  mkdir(path: string | Buffer, mode: number, signal?: AbortSignal): Promise<void>
+  rename(oldPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void>
+  symlink(target: string | Buffer, path: string | Buffer, signal?: AbortSignal): Promise<void>
+  link(existingPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void>
   /**
    * Runs a node:fs call for an operation the kernel has no io_uring opcode for (readdir, chmod,
    * ...), tracked like the ring's own ops: a closed ring rejects it, and closing waits for it.
@@ -101,7 +101,15 @@ export interface Backend {
    * where the backend cannot (as readFile).
    */
   writeFile?(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined
-  nop(): Promise<number>
+  nop(signal?: AbortSignal): Promise<number>
+  /**
+   * Starts the ops that `start` starts (one per entry of `opcodes`, the io_uring opcode each
+   * needs) as one linked chain: each runs only after the one before it succeeded in full, and a
+   * failed or short one cancels the rest (ECANCELED). Undefined where the backend cannot link
+   * them natively (no io_uring, an opcode the kernel lacks, a chain longer than the SQ): the
+   * caller then runs them one after the other with the same outcome.
+   */
+  chain?(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined
   stats(): RingStats
   /** Settles every in-flight op (cancelling what can be), then frees the backend. */
   close_(): Promise<void>

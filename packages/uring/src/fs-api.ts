@@ -9,6 +9,7 @@ import { createInterface, type Interface } from 'node:readline'
 import { ReadableStream } from 'node:stream/web'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type OpenedRead, type Owner, Shape } from './backend'
+import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
 import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting, type SystemError, UV, systemError } from './errors'
 import {
   checkAborted,
@@ -312,6 +313,36 @@ export class FileHandle extends EventEmitter implements Owner {
     if (bigint) return this.#backend.delegate('fstat', () => callback<BigIntStats>((cb) => nodeFs.fstat(fd, { bigint: true }, cb)), this)
     return this.#backend.fstat(fd, this)
   }
+
+  /**
+   * Starts every op of `ops` on this file with one call (see `Ring.batch`): reads and writes at
+   * given positions, `readv`/`writev`, `fsync`/`fdatasync`, `fstat`, `ftruncate`. Resolves to a
+   * result per op in `Promise.allSettled`'s shape. Rejects (starting nothing) when an argument is
+   * wrong, the handle is closed, or `options.signal` had already aborted.
+   */
+  batch<const T extends readonly FileBatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
+    return rejecting(() => {
+      const calls = checkOps(ops, true)
+      const signal = batchSignal(options)
+      this.#checkOpen(calls[0]?.syscall ?? 'read')
+      return runBatch(calls, this.#start, signal) as Promise<any>
+    })
+  }
+
+  /**
+   * Runs `ops` on this file as one chain (see `Ring.link`), e.g. `[{ op: 'write', buffer,
+   * position }, { op: 'fdatasync' }]`: a failed or short op cancels the rest (ECANCELED).
+   */
+  link<const T extends readonly FileBatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
+    return rejecting(() => {
+      const calls = checkOps(ops, true)
+      const signal = batchSignal(options)
+      this.#checkOpen(calls[0]?.syscall ?? 'read')
+      return runLink(this.#backend, calls, this.#start, signal) as Promise<any>
+    })
+  }
+
+  readonly #start: Starter = (c, signal) => c.start(this.#backend, this.#use(c.syscall), this, signal)
 
   /** `fchmod` (no io_uring opcode: runs on node:fs). */
   chmod(mode: Mode): Promise<void> {

@@ -4,11 +4,13 @@ import { type Backend, type BackendKind, type RingStats, Shape } from './backend
 import { NodeBackend } from './backend-node'
 import { UringBackend } from './backend-uring'
 import { invalidArgType, invalidArgValue, rejecting, RingError } from './errors'
+import { type BatchOp, type BatchOptions, type BatchResults, batchSignal, checkOps, runBatch, runLink, type Starter } from './batch'
 import { FsApi } from './fs-api'
 import { loadNative, setupFailureReason } from './native'
 import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger } from './validate'
 
 export type { BackendKind, RingStats }
+export type { BatchOp, BatchOptions, BatchResults }
 
 /** SQPOLL settings: a kernel thread polls the submission queue, so submitting needs no syscall. */
 export interface SqpollOptions {
@@ -276,6 +278,39 @@ export class Ring {
   rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
     return rejecting(() => this.#impl.rename(getValidatedPath(oldPath, 'oldPath'), getValidatedPath(newPath, 'newPath')))
   }
+
+  /**
+   * Starts every op of `ops` with one call: on io_uring they enter the submission queue together
+   * and go to the kernel in one `io_uring_enter` (or none, with SQPOLL), and run in any order.
+   * Resolves once all have finished, to a result per op in `Promise.allSettled`'s shape
+   * (`{ status: 'fulfilled', value }` or `{ status: 'rejected', reason }`, the reason a
+   * Node-style error with `code`, `errno`, `syscall` and `path`); a failed op never hides the
+   * others' results. Rejects only when the arguments are wrong (nothing was started) or
+   * `options.signal` had already aborted. See `BatchOp` for the ops and their results.
+   */
+  batch<const T extends readonly BatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
+    return rejecting(() => {
+      const calls = checkOps(ops, false)
+      return runBatch(calls, this.#start, batchSignal(options)) as Promise<any>
+    })
+  }
+
+  /**
+   * Runs `ops` as one chain (io_uring `IOSQE_IO_LINK`), e.g. write → fsync: each op starts only
+   * once the one before it has succeeded in full. After a failure, or a read or write that moved
+   * fewer bytes than it asked for, the ops after it are not run and report `ECANCELED`. Results
+   * as `batch()`. On io_uring the chain is handed to the kernel whole; where it cannot be (the
+   * node backend, an op the kernel lacks, more ops than the SQ holds) the ops run one after the
+   * other with the same results.
+   */
+  link<const T extends readonly BatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
+    return rejecting(() => {
+      const calls = checkOps(ops, false)
+      return runLink(this.#impl, calls, this.#start, batchSignal(options)) as Promise<any>
+    })
+  }
+
+  readonly #start: Starter = (c, signal) => c.start(this.#impl, c.fd, undefined, signal)
 
   /** An op that does nothing (`IORING_OP_NOP`): measures the ring's own overhead. */
   nop(): Promise<number> {

@@ -1,0 +1,327 @@
+// ring.batch / ring.link and FileHandle.batch / FileHandle.link: one call, one promise, a result
+// per op, on both backends with the same bodies (and, for a few, an SQPOLL ring).
+import * as nodeFs from 'node:fs'
+import * as nfs from 'node:fs/promises'
+import { join } from 'node:path'
+import { silentFifo } from './fixtures/fifo.cjs'
+import { caught, each, errorShape, pattern } from './helpers'
+
+/** The reason of a rejected result, or a failure naming what came instead. */
+function reasonOf(r: PromiseSettledResult<unknown>): any {
+  if (r.status !== 'rejected') throw new Error(`expected a rejected result, got ${JSON.stringify(r)}`)
+  return r.reason
+}
+
+function valueOf(r: PromiseSettledResult<unknown>): any {
+  if (r.status !== 'fulfilled') throw r.reason
+  return r.value
+}
+
+for (const sqpoll of [false, true]) {
+  each(`batch: mixed ops, a result per op in order, failures reported with Node's error shape${sqpoll ? ' (SQPOLL)' : ''}`, async (t, { ring, dir }) => {
+    const f = join(dir, 'data')
+    const missing = join(dir, 'missing')
+    await nfs.writeFile(f, pattern(0, 8192))
+    const fd = nodeFs.openSync(f, 'r+')
+    try {
+      const a = Buffer.alloc(100)
+      const b = Buffer.alloc(4096)
+      const w = pattern(50000, 300)
+      const results = await ring.batch([
+        { op: 'read', fd, buffer: a, position: 7 },
+        { op: 'read', fd, buffer: b, offset: 96, length: 4000, position: 4096 },
+        { op: 'write', fd, buffer: w, offset: 100, length: 200, position: 9000 },
+        { op: 'stat', path: missing },
+        { op: 'open', path: missing },
+        { op: 'fstat', fd },
+        { op: 'nop' },
+        { op: 'mkdir', path: join(dir, 'sub') },
+        { op: 'unlink', path: missing },
+      ])
+      t.is(results.length, 9)
+      t.is(valueOf(results[0]), 100)
+      t.true(a.equals(pattern(7, 100)))
+      t.is(valueOf(results[1]), 4000)
+      t.true(b.subarray(96).equals(pattern(4096, 4000)))
+      t.true(b.subarray(0, 96).equals(Buffer.alloc(96)), 'bytes before offset untouched')
+      t.is(valueOf(results[2]), 200)
+      t.true(nodeFs.readFileSync(f).subarray(9000).equals(w.subarray(100)))
+      // The errors are node:fs's own, field for field.
+      t.deepEqual(errorShape(reasonOf(results[3])), errorShape(await caught(() => nfs.stat(missing))))
+      t.deepEqual(errorShape(reasonOf(results[4])), errorShape(await caught(() => nfs.open(missing))))
+      t.deepEqual(errorShape(reasonOf(results[8])), errorShape(await caught(() => nfs.unlink(missing))))
+      const st = valueOf(results[5])
+      t.true(st.isFile())
+      t.is(st.ino, nodeFs.fstatSync(fd).ino)
+      t.is(valueOf(results[6]), 0)
+      t.is(valueOf(results[7]), undefined)
+      t.true(nodeFs.statSync(join(dir, 'sub')).isDirectory())
+      t.is(ring.stats().inFlight, 0)
+    } finally {
+      nodeFs.closeSync(fd)
+    }
+  }, { sqpoll })
+}
+
+each('batch: many more reads than the SQ holds, every buffer filled from its own position', async (t, { ring, dir }) => {
+  const f = join(dir, 'big')
+  const size = 1 << 20
+  await nfs.writeFile(f, pattern(0, size))
+  const fh = await ring.fs.open(f)
+  try {
+    const positions = Array.from({ length: 500 }, (_, i) => ((i * 7919) % (size / 512)) * 512)
+    const bufs = positions.map(() => Buffer.alloc(512))
+    const results = await fh.batch(positions.map((position, i) => ({ op: 'read' as const, buffer: bufs[i], position })))
+    t.is(results.length, 500)
+    for (let i = 0; i < 500; i++) {
+      if (valueOf(results[i]) !== 512 || !bufs[i].equals(pattern(positions[i], 512))) return t.fail(`read ${i} at ${positions[i]}`)
+    }
+    t.pass()
+  } finally {
+    await fh.close()
+  }
+}, { entries: 16 })
+
+each('batch: an empty batch resolves to []', async (t, { ring }) => {
+  t.deepEqual(await ring.batch([]), [])
+  t.deepEqual(await ring.link([]), [])
+})
+
+each('batch and link: argument errors name the op and start nothing', async (t, { ring, dir }) => {
+  const f = join(dir, 'keep')
+  await nfs.writeFile(f, 'unchanged')
+  const fd = nodeFs.openSync(f, 'r+')
+  try {
+    const before = ring.stats().submitted
+    const write = { op: 'write', fd, buffer: Buffer.from('CHANGED!!'), position: 0 } as const
+    const cases: Array<[unknown, string, RegExp]> = [
+      [undefined, 'ERR_INVALID_ARG_TYPE', /"ops" argument must be an instance of Array/],
+      [[write, 5], 'ERR_INVALID_ARG_TYPE', /"ops\[1\]" argument must be of type object/],
+      [[write, { op: 'frobnicate' }], 'ERR_INVALID_ARG_VALUE', /ops\[1\]\.op/],
+      [[write, { op: 'read', fd, buffer: 'text' }], 'ERR_INVALID_ARG_TYPE', /"ops\[1\]\.buffer"/],
+      [[write, { op: 'read', fd: -1, buffer: Buffer.alloc(1) }], 'ERR_OUT_OF_RANGE', /"ops\[1\]\.fd"/],
+      [[write, { op: 'read', fd: '3', buffer: Buffer.alloc(1) }], 'ERR_INVALID_ARG_TYPE', /"ops\[1\]\.fd"/],
+      [[write, { op: 'read', fd, buffer: Buffer.alloc(4), length: 5 }], 'ERR_OUT_OF_RANGE', /"ops\[1\]\.length"/],
+      [[write, { op: 'read', fd, buffer: Buffer.alloc(4), offset: 5 }], 'ERR_OUT_OF_RANGE', /"ops\[1\]\.offset"/],
+      [[write, { op: 'read', fd, buffer: Buffer.alloc(4), position: 1.5 }], 'ERR_OUT_OF_RANGE', /"ops\[1\]\.position"/],
+      [[write, { op: 'open', path: 'a\0b' }], 'ERR_INVALID_ARG_VALUE', /ops\[1\]\.path/],
+      [[write, { op: 'open', path: f, flags: 'bogus' }], 'ERR_INVALID_ARG_VALUE', /bogus/],
+      [[write, { op: 'writev', fd, buffers: [1] }], 'ERR_INVALID_ARG_TYPE', /"ops\[1\]\.buffers"/],
+      [[write, { op: 'ftruncate', fd, length: -1 }], 'ERR_OUT_OF_RANGE', /"ops\[1\]\.length"/],
+    ]
+    for (const [ops, code, message] of cases) {
+      for (const run of [() => ring.batch(ops as any), () => ring.link(ops as any)]) {
+        const e = await caught(run)
+        t.is(e?.code, code, `${JSON.stringify(ops)}: ${e?.message}`)
+        t.regex(String(e?.message), message)
+      }
+    }
+    t.is((await caught(() => ring.batch([write], { signal: 'no' as any })))?.code, 'ERR_INVALID_ARG_TYPE')
+    t.is((await caught(() => ring.batch([write], 5 as any)))?.code, 'ERR_INVALID_ARG_TYPE')
+    const ac = new AbortController()
+    ac.abort()
+    t.is((await caught(() => ring.batch([write], { signal: ac.signal })))?.name, 'AbortError')
+    t.is((await caught(() => ring.link([write], { signal: ac.signal })))?.name, 'AbortError')
+    t.is(nodeFs.readFileSync(f, 'utf8'), 'unchanged')
+    t.is(ring.stats().submitted, before)
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+})
+
+for (const sqpoll of [false, true]) {
+  each(`link: write → fdatasync → read runs in order${sqpoll ? ' (SQPOLL)' : ''}`, async (t, { ring, dir }) => {
+    const f = join(dir, 'wal')
+    const fh = await ring.fs.open(f, 'w+')
+    try {
+      const back = Buffer.alloc(12)
+      const results = await fh.link([
+        { op: 'write', buffer: Buffer.from('record-0001\n'), position: 0 },
+        { op: 'fdatasync' },
+        { op: 'read', buffer: back, position: 0 },
+        { op: 'fstat' },
+      ])
+      t.deepEqual(results.slice(0, 3).map(valueOf), [12, undefined, 12])
+      t.is(back.toString(), 'record-0001\n')
+      t.is(valueOf(results[3]).size, 12)
+    } finally {
+      await fh.close()
+    }
+  }, { sqpoll })
+}
+
+each('link: a failed op cancels the ops after it (ECANCELED), in the kernel on io_uring', async (t, { backend, ring, dir }) => {
+  const missing = join(dir, 'missing')
+  const made = join(dir, 'made')
+  const fd = nodeFs.openSync(join(dir, 'x'), 'w+')
+  try {
+    const before = ring.stats().submitted
+    const results = await ring.link([{ op: 'open', path: missing }, { op: 'write', fd, buffer: Buffer.from('no') }, { op: 'mkdir', path: made }])
+    t.deepEqual(errorShape(reasonOf(results[0])), errorShape(await caught(() => nfs.open(missing))))
+    const e1 = reasonOf(results[1])
+    t.deepEqual([e1.code, e1.errno, e1.syscall], ['ECANCELED', -125, 'write'])
+    const e2 = reasonOf(results[2])
+    t.deepEqual([e2.code, e2.syscall, e2.path], ['ECANCELED', 'mkdir', made])
+    t.false(nodeFs.existsSync(made), 'a cancelled op had no effect')
+    t.is(nodeFs.fstatSync(fd).size, 0)
+    // io_uring hands the whole chain to the kernel, which cancels its tail; node:fs never starts it.
+    t.is(ring.stats().submitted - before, backend === 'io_uring' ? 3 : 1)
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+})
+
+each('link: ops the kernel does not cancel a chain for (unlink, fsync, stat, ...) still stop it when they fail', async (t, { ring, dir }) => {
+  const missing = join(dir, 'missing')
+  const made = join(dir, 'made')
+  const r1 = await ring.link([{ op: 'unlink', path: missing }, { op: 'mkdir', path: made }])
+  t.is(reasonOf(r1[0]).code, 'ENOENT')
+  t.is(reasonOf(r1[1]).code, 'ECANCELED')
+  t.false(nodeFs.existsSync(made))
+  const r2 = await ring.link([{ op: 'stat', path: missing }, { op: 'mkdir', path: made }])
+  t.is(reasonOf(r2[0]).code, 'ENOENT')
+  t.is(reasonOf(r2[1]).code, 'ECANCELED')
+  t.false(nodeFs.existsSync(made))
+  // write → fsync → write on a pipe: the fsync fails (EINVAL), so the second write never runs.
+  const { r, w } = silentFifo()
+  try {
+    const r3 = await ring.link([{ op: 'write', fd: w, buffer: Buffer.from('a') }, { op: 'fsync', fd: w }, { op: 'write', fd: w, buffer: Buffer.from('b') }])
+    t.is(valueOf(r3[0]), 1)
+    t.deepEqual(errorShape(reasonOf(r3[1])), errorShape(await caught(() => new Promise<void>((res, rej) => nodeFs.fsync(w, (e) => (e ? rej(e) : res()))))))
+    t.is(reasonOf(r3[2]).code, 'ECANCELED')
+    const got = Buffer.alloc(8)
+    t.is(nodeFs.readSync(r, got, 0, 8, null), 1)
+    t.is(got.toString('latin1', 0, 1), 'a')
+  } finally {
+    nodeFs.closeSync(r)
+    nodeFs.closeSync(w)
+  }
+  // And when they succeed, the chain goes on.
+  const r4 = await ring.link([{ op: 'mkdir', path: made }, { op: 'stat', path: made }, { op: 'rmdir', path: made }, { op: 'nop' }])
+  t.true(r4.every((x) => x.status === 'fulfilled'))
+  t.true(valueOf(r4[1]).isDirectory())
+  t.false(nodeFs.existsSync(made))
+})
+
+each('link: a short read ends the chain as io_uring does, and a batch does not', async (t, { ring, dir }) => {
+  const f = join(dir, 'short')
+  await nfs.writeFile(f, 'only ten b')
+  const fh = await ring.fs.open(f, 'r+')
+  try {
+    const ops = [
+      { op: 'read', buffer: Buffer.alloc(64), position: 0 },
+      { op: 'write', buffer: Buffer.from('X'), position: 0 },
+    ] as const
+    const linked = await fh.link(ops)
+    t.is(valueOf(linked[0]), 10)
+    t.is(reasonOf(linked[1]).code, 'ECANCELED')
+    t.is(nodeFs.readFileSync(f, 'utf8'), 'only ten b')
+    // Asking for exactly what is there is not short: the chain goes on.
+    const exact = await fh.link([{ op: 'read', buffer: Buffer.alloc(10), position: 0 }, { op: 'write', buffer: Buffer.from('O'), position: 0 }])
+    t.deepEqual(exact.map(valueOf), [10, 1])
+    const batched = await fh.batch([{ op: 'read', buffer: Buffer.alloc(64), position: 0 }, { op: 'ftruncate', length: 4 }])
+    t.is(batched[1].status, 'fulfilled')
+    t.is(nodeFs.readFileSync(f, 'utf8'), 'Only')
+  } finally {
+    await fh.close()
+  }
+})
+
+each('link: longer than the SQ still runs in order (one after the other)', async (t, { ring, dir }) => {
+  const f = join(dir, 'long')
+  const fh = await ring.fs.open(f, 'w+')
+  try {
+    const ops = Array.from({ length: 20 }, (_, i) => ({ op: 'write' as const, buffer: Buffer.from(`${i},`) }))
+    const results = await fh.link(ops)
+    t.true(results.every((r) => r.status === 'fulfilled'))
+    t.is(nodeFs.readFileSync(f, 'utf8'), Array.from({ length: 20 }, (_, i) => `${i},`).join(''))
+  } finally {
+    await fh.close()
+  }
+}, { entries: 4 })
+
+each('FileHandle.batch: closed handle, close op and refused ops', async (t, { ring, dir }) => {
+  const f = join(dir, 'h')
+  await nfs.writeFile(f, 'abc')
+  const fh = await ring.fs.open(f, 'r')
+  const e = await caught(() => fh.batch([{ op: 'close' } as any]))
+  t.is(e?.code, 'ERR_INVALID_ARG_VALUE')
+  t.regex(e?.message, /'read'/)
+  // A write to a read-only handle fails alone; the read beside it succeeds.
+  const results = await fh.batch([{ op: 'write', buffer: Buffer.from('x'), position: 0 }, { op: 'read', buffer: Buffer.alloc(3), position: 0 }])
+  t.deepEqual(errorShape(reasonOf(results[0])), errorShape(await caught(() => nodeFs.promises.open(f, 'r').then(async (h) => {
+    try {
+      await h.write(Buffer.from('x'), 0, 1, 0)
+    } finally {
+      await h.close()
+    }
+  }))))
+  t.is(valueOf(results[1]), 3)
+  await fh.close()
+  const closed = await caught(() => fh.batch([{ op: 'read', buffer: Buffer.alloc(1), position: 0 }]))
+  t.is(closed?.code, 'EBADF')
+  t.is(closed?.syscall, 'read')
+})
+
+each('batch: aborting cancels what is still running; finished ops keep their results', async (t, { backend, ring, dir }) => {
+  const f = join(dir, 'f')
+  await nfs.writeFile(f, 'hello')
+  const { r, w } = silentFifo()
+  const fd = nodeFs.openSync(f, 'r')
+  try {
+    const ac = new AbortController()
+    const a = Buffer.alloc(5)
+    const pending = ring.batch([{ op: 'read', fd, buffer: a, position: 0 }, { op: 'read', fd: r, buffer: Buffer.alloc(8) }], { signal: ac.signal })
+    let settled = false
+    void pending.finally(() => (settled = true))
+    await new Promise((res) => setTimeout(res, 30))
+    t.false(settled, 'the read of the silent pipe is still running')
+    ac.abort(new Error('stop'))
+    // node:fs cannot stop a blocked read in the thread pool: it needs data to finish.
+    if (backend === 'node') nodeFs.writeSync(w, 'x')
+    const results = await pending
+    t.is(valueOf(results[0]), 5)
+    t.is(a.toString(), 'hello')
+    const reason = reasonOf(results[1])
+    t.is(reason.name, 'AbortError')
+    t.is(reason.cause?.message, 'stop')
+    t.is(ring.stats().inFlight, 0)
+  } finally {
+    nodeFs.closeSync(fd)
+    nodeFs.closeSync(r)
+    nodeFs.closeSync(w)
+  }
+})
+
+each('link: an aborted chain reports AbortError for the ops that had not finished', async (t, { backend, ring }) => {
+  const { r, w } = silentFifo()
+  try {
+    const ac = new AbortController()
+    const pending = ring.link([{ op: 'nop' }, { op: 'read', fd: r, buffer: Buffer.alloc(8) }, { op: 'write', fd: w, buffer: Buffer.from('never') }], { signal: ac.signal })
+    await new Promise((res) => setTimeout(res, 30))
+    ac.abort()
+    if (backend === 'node') nodeFs.writeSync(w, 'x')
+    const results = await pending
+    t.is(valueOf(results[0]), 0)
+    t.is(reasonOf(results[1]).name, 'AbortError')
+    t.is(reasonOf(results[2]).name, 'AbortError')
+    if (backend === 'io_uring') {
+      // Nothing was written: the write never ran.
+      const got = Buffer.alloc(16)
+      nodeFs.writeSync(w, '!')
+      t.is(nodeFs.readSync(r, got, 0, 16, null), 1)
+    }
+  } finally {
+    nodeFs.closeSync(r)
+    nodeFs.closeSync(w)
+  }
+})
+
+each('batch: a closed ring rejects every op of a batch with ERR_RING_CLOSED', async (t, { ring }) => {
+  await ring.close()
+  const results = await ring.batch([{ op: 'nop' }, { op: 'stat', path: '/' }])
+  t.deepEqual(results.map((r) => reasonOf(r).code), ['ERR_RING_CLOSED', 'ERR_RING_CLOSED'])
+  const linked = await ring.link([{ op: 'nop' }, { op: 'nop' }])
+  t.is(reasonOf(linked[0]).code, 'ERR_RING_CLOSED')
+  t.is(reasonOf(linked[1]).code, 'ECANCELED')
+})

@@ -1,0 +1,385 @@
+// Batches and linked chains: many ops started by one call and settled by one promise, with a
+// result per op in the shape of `Promise.allSettled`. The table `OPS` defines each op once: how
+// its fields are checked, what it runs on a Backend, and the io_uring opcode it needs to be
+// linked natively. `Ring.batch`/`Ring.link` and `FileHandle.batch`/`FileHandle.link` use it.
+import type { Stats } from 'node:fs'
+import { type Backend, type Owner, Shape } from './backend'
+import { AbortError, invalidArgType, invalidArgValue, systemError, UV } from './errors'
+import {
+  checkAborted,
+  getOptions,
+  getValidatedPath,
+  parseFileMode,
+  type PathLike,
+  stringToFlags,
+  validateAbortSignal,
+  validateBuffer,
+  validateBufferArray,
+  validateFd,
+  validateInteger,
+} from './validate'
+
+type View = NodeJS.ArrayBufferView
+/** A file position: an integer >= 0, or -1 / null / omitted for the file's current position. */
+type Position = number | null
+
+/** One op of `ring.batch()` / `ring.link()`, by its `op` name. */
+export type BatchOp =
+  /** Reads `length` bytes (default: to the end of `buffer`) into `buffer` from `offset` (default 0). Result: bytes read. */
+  | { op: 'read'; fd: number; buffer: View; offset?: number; length?: number; position?: Position }
+  /** Writes `length` bytes of `buffer` from `offset`. Result: bytes written. */
+  | { op: 'write'; fd: number; buffer: View; offset?: number; length?: number; position?: Position }
+  /** `preadv` into `buffers`. Result: bytes read. */
+  | { op: 'readv'; fd: number; buffers: readonly View[]; position?: Position }
+  /** `pwritev` from `buffers`. Result: bytes written. */
+  | { op: 'writev'; fd: number; buffers: readonly View[]; position?: Position }
+  | { op: 'fsync'; fd: number }
+  | { op: 'fdatasync'; fd: number }
+  /** Result: `Stats`. */
+  | { op: 'fstat'; fd: number }
+  /** Truncates (or extends) the file to `length` bytes (default 0). */
+  | { op: 'ftruncate'; fd: number; length?: number }
+  | { op: 'close'; fd: number }
+  /** Opens `path` (flags default `'r'`, mode default 0o666); the fd is close-on-exec. Result: the fd. */
+  | { op: 'open'; path: PathLike; flags?: string | number; mode?: string | number }
+  /** Result: `Stats`. */
+  | { op: 'stat'; path: PathLike }
+  /** Result: `Stats`. */
+  | { op: 'lstat'; path: PathLike }
+  | { op: 'unlink'; path: PathLike }
+  | { op: 'rmdir'; path: PathLike }
+  /** Creates one directory (mode default 0o777). */
+  | { op: 'mkdir'; path: PathLike; mode?: string | number }
+  | { op: 'rename'; oldPath: PathLike; newPath: PathLike }
+  | { op: 'symlink'; target: PathLike; path: PathLike }
+  | { op: 'link'; existingPath: PathLike; newPath: PathLike }
+  /** Does nothing (`IORING_OP_NOP`). Result: 0. */
+  | { op: 'nop' }
+
+/** The value of each op's result when it succeeds. */
+export interface BatchResultMap {
+  read: number
+  write: number
+  readv: number
+  writev: number
+  fsync: undefined
+  fdatasync: undefined
+  fstat: Stats
+  ftruncate: undefined
+  close: undefined
+  open: number
+  stat: Stats
+  lstat: Stats
+  unlink: undefined
+  rmdir: undefined
+  mkdir: undefined
+  rename: undefined
+  symlink: undefined
+  link: undefined
+  nop: number
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/**
+ * One op of `fileHandle.batch()` / `fileHandle.link()`: the ops of an fd, without the fd (and
+ * without `close`: the handle's own `close()` does that).
+ */
+export type FileBatchOp = DistributiveOmit<Exclude<Extract<BatchOp, { fd: number }>, { op: 'close' }>, 'fd'>
+
+/** A result per op, in the order of the ops, shaped as `Promise.allSettled`'s. */
+export type BatchResults<T extends readonly { op: keyof BatchResultMap }[]> = {
+  -readonly [K in keyof T]: PromiseSettledResult<BatchResultMap[T[K]['op']]>
+}
+
+export interface BatchOptions {
+  /**
+   * Aborting cancels every op of the batch still running (io_uring: `ASYNC_CANCEL`); each of
+   * them reports an `AbortError` (an op that finished anyway may still have had its effect,
+   * e.g. a write). An fd an aborted `open` returned is closed.
+   */
+  signal?: AbortSignal
+}
+
+/** One checked op, ready to start. */
+export interface Call {
+  readonly syscall: string
+  /** The io_uring opcode it runs as (what a native chain needs the kernel to support). */
+  readonly opcode: string
+  readonly path?: string | Buffer
+  readonly dest?: string | Buffer
+  /** Bytes a read or write asks for: fewer ends a chain, as io_uring does. -1 for other ops. */
+  readonly want: number
+  /** The fd of a Ring op (-1 for path ops, and for FileHandle ops, which bring their own). */
+  readonly fd: number
+  start(b: Backend, fd: number, owner: Owner | undefined, signal: AbortSignal | undefined): Promise<unknown>
+}
+
+interface Def {
+  /** Takes an fd. */
+  readonly fd: boolean
+  /** A FileHandle's batch may hold it (every op of an fd but close). */
+  readonly handle?: boolean
+  check(o: any, at: string, fd: number): Call
+}
+
+function position(o: any, at: string): number {
+  const p = o.position
+  if (p === undefined || p === null) return -1
+  validateInteger(p, `${at}.position`, -1)
+  return p
+}
+
+function path(o: any, key: string, at: string): string | Buffer {
+  return getValidatedPath(o[key], `${at}.${key}`)
+}
+
+function rw(write: boolean): Def {
+  const syscall = write ? 'write' : 'read'
+  return {
+    fd: true,
+    handle: true,
+    check(o, at, fd) {
+      validateBuffer(o.buffer, `${at}.buffer`)
+      const buffer = o.buffer as View
+      const offset = o.offset ?? 0
+      validateInteger(offset, `${at}.offset`, 0, buffer.byteLength)
+      const length = o.length ?? buffer.byteLength - offset
+      validateInteger(length, `${at}.length`, 0, buffer.byteLength - offset)
+      const pos = position(o, at)
+      return {
+        syscall,
+        opcode: syscall,
+        want: length,
+        fd,
+        start: write
+          ? (b, fd, owner, signal) => b.write(fd, buffer, offset, length, pos, Shape.Number, owner, signal)
+          : (b, fd, owner, signal) => b.read(fd, buffer, offset, length, pos, Shape.Number, owner, signal),
+      }
+    },
+  }
+}
+
+function rwv(write: boolean): Def {
+  const syscall = write ? 'write' : 'read'
+  return {
+    fd: true,
+    handle: true,
+    check(o, at, fd) {
+      validateBufferArray(o.buffers, `${at}.buffers`)
+      const buffers = o.buffers as View[]
+      const pos = position(o, at)
+      return {
+        syscall,
+        opcode: write ? 'writev' : 'readv',
+        want: buffers.reduce((n, b) => n + b.byteLength, 0),
+        fd,
+        start: write
+          ? (b, fd, owner, signal) => b.writev(fd, buffers, pos, Shape.Number, owner, signal)
+          : (b, fd, owner, signal) => b.readv(fd, buffers, pos, Shape.Number, owner, signal),
+      }
+    },
+  }
+}
+
+function fdOp(syscall: string, opcode: string, start: Call['start'], handle = true): Def {
+  return { fd: true, handle, check: (_o, _at, fd) => ({ syscall, opcode, want: -1, fd, start }) }
+}
+
+function pathOp(syscall: string, opcode: string, run: (b: Backend, path: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
+  return {
+    fd: false,
+    check(o, at) {
+      const p = path(o, 'path', at)
+      return { syscall, opcode, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => run(b, p, signal) }
+    },
+  }
+}
+
+function twoPathOp(syscall: string, opcode: string, from: string, to: string, run: (b: Backend, a: string | Buffer, c: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
+  return {
+    fd: false,
+    check(o, at) {
+      const a = path(o, from, at)
+      const c = path(o, to, at)
+      return { syscall, opcode, path: a, dest: c, want: -1, fd: -1, start: (b, _fd, _owner, signal) => run(b, a, c, signal) }
+    },
+  }
+}
+
+/** Every op a batch or chain can hold, defined once. */
+const OPS: Record<keyof BatchResultMap, Def> = {
+  read: rw(false),
+  write: rw(true),
+  readv: rwv(false),
+  writev: rwv(true),
+  fsync: fdOp('fsync', 'fsync', (b, fd, owner, signal) => b.fsync(fd, false, owner, signal)),
+  fdatasync: fdOp('fdatasync', 'fsync', (b, fd, owner, signal) => b.fsync(fd, true, owner, signal)),
+  fstat: fdOp('fstat', 'statx', (b, fd, owner, signal) => b.fstat(fd, owner, signal)),
+  ftruncate: {
+    fd: true,
+    handle: true,
+    check(o, at, fd) {
+      const length = o.length ?? 0
+      validateInteger(length, `${at}.length`, 0)
+      return { syscall: 'ftruncate', opcode: 'ftruncate', want: -1, fd, start: (b, fd, owner, signal) => b.ftruncate(fd, length, owner, signal) }
+    },
+  },
+  close: fdOp('close', 'close', (b, fd, _owner, signal) => b.close(fd, signal), false),
+  open: {
+    fd: false,
+    check(o, at) {
+      const p = path(o, 'path', at)
+      const flags = stringToFlags(o.flags, 'r', `${at}.flags`)
+      const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
+      return { syscall: 'open', opcode: 'openat', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.open(p, flags, mode, signal) }
+    },
+  },
+  stat: pathOp('stat', 'statx', (b, p, signal) => b.stat(p, true, signal)),
+  lstat: pathOp('lstat', 'statx', (b, p, signal) => b.stat(p, false, signal)),
+  unlink: pathOp('unlink', 'unlinkat', (b, p, signal) => b.unlink(p, signal)),
+  rmdir: pathOp('rmdir', 'unlinkat', (b, p, signal) => b.rmdir(p, signal)),
+  mkdir: {
+    fd: false,
+    check(o, at) {
+      const p = path(o, 'path', at)
+      const mode = parseFileMode(o.mode, `${at}.mode`, 0o777)
+      return { syscall: 'mkdir', opcode: 'mkdirat', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.mkdir(p, mode, signal) }
+    },
+  },
+  rename: twoPathOp('rename', 'renameat', 'oldPath', 'newPath', (b, a, c, signal) => b.rename(a, c, signal)),
+  symlink: twoPathOp('symlink', 'symlinkat', 'target', 'path', (b, a, c, signal) => b.symlink(a, c, signal)),
+  link: twoPathOp('link', 'linkat', 'existingPath', 'newPath', (b, a, c, signal) => b.link(a, c, signal)),
+  nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },
+}
+
+/**
+ * Checks every op (all before any starts). `fileOps`: the ops are a FileHandle's, which take no
+ * `fd` field. Throws Node-style argument errors naming the op (`ops[3].buffer`).
+ */
+export function checkOps(ops: unknown, fileOps: boolean): Call[] {
+  if (!Array.isArray(ops)) throw invalidArgType('ops', 'Array', ops)
+  const calls = new Array<Call>(ops.length)
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]
+    const at = `ops[${i}]`
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalidArgType(at, 'Object', o)
+    const name = (o as { op?: unknown }).op
+    const def = typeof name === 'string' && Object.hasOwn(OPS, name) ? OPS[name as keyof BatchResultMap] : undefined
+    if (def === undefined || (fileOps && !def.handle)) {
+      const names = Object.keys(OPS).filter((k) => !fileOps || OPS[k as keyof BatchResultMap].handle)
+      throw invalidArgValue(`${at}.op`, name, `must be one of ${names.map((n) => `'${n}'`).join(', ')}`)
+    }
+    let fd = -1
+    if (def.fd && !fileOps) {
+      try {
+        validateFd((o as { fd?: unknown }).fd)
+      } catch {
+        // validateFd names the argument `fd`; name the op's field instead.
+        const v = (o as { fd?: unknown }).fd
+        if (typeof v !== 'number') throw invalidArgType(`${at}.fd`, 'number', v)
+        validateInteger(v, `${at}.fd`, 0, 2147483647)
+      }
+      fd = (o as { fd: number }).fd
+    }
+    calls[i] = def.check(o, at, fd)
+  }
+  return calls
+}
+
+/** `{ signal }`, checked (and not aborted yet). */
+export function batchSignal(options: unknown): AbortSignal | undefined {
+  const { signal } = getOptions(options, { signal: undefined as AbortSignal | undefined })
+  validateAbortSignal(signal, 'options.signal')
+  checkAborted(signal)
+  return signal
+}
+
+/** How a batch starts an op: a Ring passes the op's fd; a FileHandle its own (or throws when closed). */
+export type Starter = (c: Call, signal: AbortSignal | undefined) => Promise<unknown>
+
+function startOne(start: Starter, c: Call, signal: AbortSignal | undefined): Promise<unknown> {
+  try {
+    return start(c, signal)
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+/** Starts every op at once (io_uring: submitted together, run in any order). */
+export function runBatch(calls: Call[], start: Starter, signal: AbortSignal | undefined): Promise<PromiseSettledResult<unknown>[]> {
+  const started = new Array<Promise<unknown>>(calls.length)
+  for (let i = 0; i < calls.length; i++) started[i] = startOne(start, calls[i], signal)
+  return Promise.allSettled(started)
+}
+
+/**
+ * Opcodes whose failure (or, for reads and writes, short result) makes the kernel cancel the
+ * rest of a chain. Others (fsync, statx, ftruncate, unlinkat, renameat, mkdirat, symlinkat,
+ * linkat) report their error and let the chain go on when they fail while running, as measured
+ * on Linux 6.18 (`__test__/batch.spec.ts`): such an op ends a native segment, and the segment
+ * after it starts only once it has succeeded.
+ */
+const KERNEL_CANCELS = new Set(['read', 'write', 'readv', 'writev', 'openat', 'close', 'nop'])
+
+function failed(c: Call, r: PromiseSettledResult<unknown>): boolean {
+  return r.status === 'rejected' || (c.want >= 0 && r.value !== c.want)
+}
+
+/**
+ * Runs the ops as a chain: each starts only after the one before succeeded in full; after a
+ * failure, or a read or write that moved fewer bytes than asked, the rest report ECANCELED (or
+ * an AbortError once `signal` has aborted). The ops go to the kernel as linked segments
+ * (`Backend.chain`), each ending at the first op whose failure the kernel would not propagate;
+ * where the backend cannot link, they run one after the other here, with the same results.
+ */
+export async function runLink(backend: Backend, calls: Call[], start: Starter, signal: AbortSignal | undefined): Promise<PromiseSettledResult<unknown>[]> {
+  const out: PromiseSettledResult<unknown>[] = []
+  let broken = false
+  let i = 0
+  while (i < calls.length) {
+    let j = i
+    while (j < calls.length - 1 && KERNEL_CANCELS.has(calls[j].opcode)) j++
+    const segment = calls.slice(i, j + 1)
+    i = j + 1
+    if (!broken && signal?.aborted) broken = true
+    if (broken) {
+      for (const c of segment) out.push({ status: 'rejected', reason: cancelled(c, signal) })
+      continue
+    }
+    const native =
+      segment.length > 1
+        ? backend.chain?.(
+            segment.map((c) => c.opcode),
+            () => segment.map((c) => startOne(start, c, signal)),
+          )
+        : undefined
+    if (native !== undefined) {
+      const results = await Promise.allSettled(native)
+      for (let k = 0; k < segment.length; k++) {
+        out.push(results[k])
+        if (failed(segment[k], results[k])) broken = true
+      }
+      continue
+    }
+    for (const c of segment) {
+      if (!broken && signal?.aborted) broken = true
+      if (broken) {
+        out.push({ status: 'rejected', reason: cancelled(c, signal) })
+        continue
+      }
+      const r = await startOne(start, c, signal).then(
+        (value): PromiseSettledResult<unknown> => ({ status: 'fulfilled', value }),
+        (reason): PromiseSettledResult<unknown> => ({ status: 'rejected', reason }),
+      )
+      out.push(r)
+      if (failed(c, r)) broken = true
+    }
+  }
+  return out
+}
+
+/** The reason of an op a chain did not run: ECANCELED, as io_uring reports it, or the abort. */
+function cancelled(c: Call, signal: AbortSignal | undefined): Error {
+  return signal?.aborted ? new AbortError(undefined, { cause: signal.reason }) : systemError(UV.ECANCELED, c.syscall, c.path, c.dest)
+}
