@@ -271,10 +271,12 @@ each('batch: aborting cancels what is still running; finished ops keep their res
   try {
     const ac = new AbortController()
     const a = Buffer.alloc(5)
+    const before = ring.stats().completed
     const pending = ring.batch([{ op: 'read', fd, buffer: a, position: 0 }, { op: 'read', fd: r, buffer: Buffer.alloc(8) }], { signal: ac.signal })
     let settled = false
     void pending.finally(() => (settled = true))
-    await new Promise((res) => setTimeout(res, 30))
+    while (ring.stats().completed === before) await new Promise((res) => setTimeout(res, 5))
+    await new Promise((res) => setTimeout(res, 20))
     t.false(settled, 'the read of the silent pipe is still running')
     ac.abort(new Error('stop'))
     // node:fs cannot stop a blocked read in the thread pool: it needs data to finish.
@@ -297,8 +299,11 @@ each('link: an aborted chain reports AbortError for the ops that had not finishe
   const { r, w } = silentFifo()
   try {
     const ac = new AbortController()
+    const before = ring.stats().completed
     const pending = ring.link([{ op: 'nop' }, { op: 'read', fd: r, buffer: Buffer.alloc(8) }, { op: 'write', fd: w, buffer: Buffer.from('never') }], { signal: ac.signal })
-    await new Promise((res) => setTimeout(res, 30))
+    // Abort once the nop has completed (and the read has surely started).
+    while (ring.stats().completed === before) await new Promise((res) => setTimeout(res, 5))
+    await new Promise((res) => setTimeout(res, 20))
     ac.abort()
     if (backend === 'node') nodeFs.writeSync(w, 'x')
     const results = await pending
@@ -324,4 +329,34 @@ each('batch: a closed ring rejects every op of a batch with ERR_RING_CLOSED', as
   const linked = await ring.link([{ op: 'nop' }, { op: 'nop' }])
   t.is(reasonOf(linked[0]).code, 'ERR_RING_CLOSED')
   t.is(reasonOf(linked[1]).code, 'ECANCELED')
+})
+
+each('batch: readFile and writeFile ops, on io_uring as chains through the file table', async (t, { ring, dir }) => {
+  const names = Array.from({ length: 60 }, (_, i) => join(dir, `f${i}`))
+  const written = await ring.batch(names.map((path, i) => ({ op: 'writeFile' as const, path, data: i % 2 ? pattern(i, 5000 + i) : `text ${i} é` })))
+  t.true(written.every((r) => r.status === 'fulfilled' && r.value === undefined))
+  const missing = join(dir, 'missing')
+  const read = await ring.batch([...names.map((path) => ({ op: 'readFile' as const, path })), { op: 'readFile', path: missing }, { op: 'readFile', path: dir }])
+  for (let i = 0; i < names.length; i++) {
+    if (!valueOf(read[i]).equals(nodeFs.readFileSync(names[i]))) return t.fail(`file ${i}`)
+    if (!valueOf(read[i]).equals(i % 2 ? pattern(i, 5000 + i) : Buffer.from(`text ${i} é`))) return t.fail(`content ${i}`)
+  }
+  t.deepEqual(errorShape(reasonOf(read[60])), errorShape(await caught(() => nfs.readFile(missing))))
+  t.deepEqual(errorShape(reasonOf(read[61])), errorShape(await caught(() => nfs.readFile(dir))))
+  // Options: flag, mode, encoding; a big file is read whole.
+  const big = pattern(7, 300000)
+  const more = await ring.batch([
+    { op: 'writeFile', path: join(dir, 'latin'), data: 'é', encoding: 'latin1' },
+    { op: 'writeFile', path: names[0], data: 'x', flag: 'wx' },
+    { op: 'writeFile', path: join(dir, 'big'), data: big, mode: 0o600 },
+  ])
+  t.is(more[0].status, 'fulfilled')
+  t.deepEqual(errorShape(reasonOf(more[1])), errorShape(await caught(() => nfs.writeFile(names[0], 'x', { flag: 'wx' }))))
+  t.is(nodeFs.statSync(join(dir, 'big')).mode & 0o777, 0o600 & ~process.umask())
+  const back = await ring.link([{ op: 'readFile', path: join(dir, 'latin') }, { op: 'readFile', path: join(dir, 'big') }])
+  t.deepEqual(valueOf(back[0]), Buffer.from([0xe9]))
+  t.true(valueOf(back[1]).equals(big))
+  t.is((await caught(() => ring.batch([{ op: 'writeFile', path: names[0], data: 5 as any }])))?.code, 'ERR_INVALID_ARG_TYPE')
+  t.is((await caught(() => ring.batch([{ op: 'writeFile', path: names[0], data: 'x', encoding: 'nope' as any }])))?.code, 'ERR_INVALID_ARG_VALUE')
+  t.is(ring.stats().inFlight, 0)
 })

@@ -62,3 +62,41 @@ export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
   clearTimeout(warm)
   return { ops, seconds: Number(t1 - t0) / 1e9 }
 }
+
+/**
+ * Runs `qd / batch` concurrent loops of `await fh.batch([...batch reads of random 4 KiB
+ * blocks])` for `ms` milliseconds (after `warmMs` of warm-up); returns { ops, seconds }.
+ */
+export async function batchLoop(fh, blocks, qd, batch, ms, warmMs = 300) {
+  let seed = 1
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % blocks
+  }
+  let phase = 0
+  let ops = 0
+  let t0 = 0n
+  let t1 = 0n
+  const warm = setTimeout(() => {
+    phase = 1
+    ops = 0
+    t0 = process.hrtime.bigint()
+    setTimeout(() => {
+      t1 = process.hrtime.bigint()
+      phase = 2
+    }, ms)
+  }, warmMs)
+  const worker = async () => {
+    // The op objects are reused: only their positions change from one batch to the next.
+    const reads = Array.from({ length: batch }, () => ({ op: 'read', buffer: Buffer.alloc(BS), position: 0 }))
+    while (phase !== 2) {
+      for (const r of reads) r.position = next() * BS
+      const results = await fh.batch(reads)
+      for (const r of results) if (r.status !== 'fulfilled' || r.value !== BS) throw new Error(`failed or short read: ${r.reason ?? r.value}`)
+      if (phase === 1) ops += batch
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.floor(qd / batch)) }, worker))
+  clearTimeout(warm)
+  return { ops, seconds: Number(t1 - t0) / 1e9 }
+}

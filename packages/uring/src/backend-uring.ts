@@ -45,6 +45,42 @@ interface Group {
   settle(): void
 }
 
+/** What an op started while a batch is gathered returns instead of a promise of its own. */
+const GATHERED: Promise<never> = Object.freeze(Promise.resolve()) as Promise<never>
+
+/**
+ * The ops of one batch (`settleAll`): each settles into its slot of `values` through the shared
+ * `ok`/`fail` (told which slot by `at`), with no promise per op; the batch's one promise
+ * resolves once all have.
+ */
+class Gather {
+  readonly values: PromiseSettledResult<unknown>[]
+  left: number
+  /** The slot of the op being settled (set by `complete`) or started (set by `settleAll`). */
+  at = 0
+  readonly promise: Promise<PromiseSettledResult<unknown>[]>
+  private resolve!: (v: PromiseSettledResult<unknown>[]) => void
+  constructor(n: number) {
+    this.values = new Array(n)
+    this.left = n
+    this.promise = new Promise((r) => (this.resolve = r))
+    if (n === 0) this.resolve(this.values)
+  }
+  private set(i: number, r: PromiseSettledResult<unknown>): void {
+    this.values[i] = r
+    if (--this.left === 0) this.resolve(this.values)
+  }
+  readonly ok = (value: unknown): void => this.set(this.at, { status: 'fulfilled', value })
+  readonly fail = (reason: unknown): void => this.set(this.at, { status: 'rejected', reason })
+  /** An op that settles by a promise of its own (run on node:fs, or refused). */
+  adopt(i: number, p: Promise<unknown>): void {
+    p.then(
+      (value) => this.set(i, { status: 'fulfilled', value }),
+      (reason) => this.set(i, { status: 'rejected', reason }),
+    )
+  }
+}
+
 type HotFn = ReturnType<NativeRingT['hot']>[0]
 type Resolve = (v: any) => void
 type Reject = (e: unknown) => void
@@ -67,8 +103,10 @@ export class UringBackend implements Backend {
   /** The AbortSignal of an op started with one, and the listener that cancels it. */
   private readonly signals: Array<AbortSignal | undefined> = []
   private readonly aborters: Array<(() => void) | undefined> = []
-  /** The group of an op that is part of one, and its index in the group. */
-  private readonly groups: Array<Group | undefined> = []
+  /** The group (or gathered batch) of an op that is part of one, and its index in it. */
+  private readonly groups: Array<Group | Gather | undefined> = []
+  /** The batch being started: ops tracked meanwhile join it (see `settleAll`). */
+  private gathering: Gather | undefined
   private readonly steps: number[] = []
   /** File-table slots no op uses. */
   private readonly freeSlots: number[] = []
@@ -143,9 +181,14 @@ export class UringBackend implements Backend {
       const group = this.groups[t]
       if (group !== undefined) {
         this.groups[t] = undefined
-        group.results[this.steps[t]] = r
-        if (--group.left === 0) this.later.push(group.settle)
-        continue
+        if (group instanceof Gather) {
+          // resolve/reject are the batch's ok/fail: they settle this slot.
+          group.at = this.steps[t]
+        } else {
+          group.results[this.steps[t]] = r
+          if (--group.left === 0) this.later.push(group.settle)
+          continue
+        }
       }
       const shape = kind & 7
       if (shape === SLOT_CLOSED) {
@@ -169,9 +212,18 @@ export class UringBackend implements Backend {
 
   /** The promise of the op the native ring just accepted as token `t`. */
   private track(t: number, kind: number, arg: unknown, owner: Owner | undefined, signal?: AbortSignal): Promise<any> {
-    const p = new Promise(this.capture)
-    this.resolves[t] = this.resolveNext
-    this.rejects[t] = this.rejectNext
+    let p: Promise<any> = GATHERED
+    const g = this.gathering
+    if (g !== undefined) {
+      this.resolves[t] = g.ok
+      this.rejects[t] = g.fail
+      this.groups[t] = g
+      this.steps[t] = g.at
+    } else {
+      p = new Promise(this.capture)
+      this.resolves[t] = this.resolveNext
+      this.rejects[t] = this.rejectNext
+    }
     this.kinds[t] = kind
     this.args[t] = arg
     if (owner !== undefined) this.owners[t] = owner
@@ -532,6 +584,22 @@ export class UringBackend implements Backend {
   nop(signal?: AbortSignal): Promise<number> {
     if (this.closed) return this.gone('nop')
     return this.op(Shape.Number | K.nop, undefined, undefined, undefined, undefined, () => this.native.nop(), signal)
+  }
+
+  settleAll(n: number, start: (i: number) => Promise<unknown>): Promise<PromiseSettledResult<unknown>[]> {
+    const g = new Gather(n)
+    const outer = this.gathering
+    this.gathering = g
+    try {
+      for (let i = 0; i < n; i++) {
+        g.at = i
+        const p = start(i)
+        if (p !== GATHERED) g.adopt(i, p)
+      }
+    } finally {
+      this.gathering = outer
+    }
+    return g.promise
   }
 
   chain(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {

@@ -109,6 +109,12 @@ export interface Backend {
    * them natively (no io_uring, an opcode the kernel lacks, a chain longer than the SQ): the
    * caller then runs them one after the other with the same outcome.
    */
+  /**
+   * Starts `n` ops (`start(i)` starts the i-th through this backend's methods) and settles them
+   * together: one promise, a result per op as `Promise.allSettled` gives. Where absent, the
+   * caller uses `Promise.allSettled` over the ops' own promises.
+   */
+  settleAll?(n: number, start: (i: number) => Promise<unknown>): Promise<PromiseSettledResult<unknown>[]>
   chain?(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined
   stats(): RingStats
   /** Settles every in-flight op (cancelling what can be), then frees the backend. */

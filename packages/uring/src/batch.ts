@@ -5,6 +5,8 @@
 import type { Stats } from 'node:fs'
 import { type Backend, type Owner, Shape } from './backend'
 import { AbortError, invalidArgType, invalidArgValue, systemError, UV } from './errors'
+// A cycle (fs-api imports this module for FileHandle.batch), resolved before either is called.
+import { readPath, writePath } from './fs-api'
 import {
   checkAborted,
   getOptions,
@@ -53,6 +55,13 @@ export type BatchOp =
   | { op: 'rename'; oldPath: PathLike; newPath: PathLike }
   | { op: 'symlink'; target: PathLike; path: PathLike }
   | { op: 'link'; existingPath: PathLike; newPath: PathLike }
+  /**
+   * A whole file, as `readFile(path)`: on io_uring one linked submission (open into a slot of
+   * the ring's file table → read → read), no fd. Result: a Buffer.
+   */
+  | { op: 'readFile'; path: PathLike; flag?: string | number }
+  /** `writeFile(path, data)` (flag default `'w'`, mode 0o666, strings as `encoding`, default utf8). */
+  | { op: 'writeFile'; path: PathLike; data: string | View; flag?: string | number; mode?: string | number; encoding?: BufferEncoding }
   /** Does nothing (`IORING_OP_NOP`). Result: 0. */
   | { op: 'nop' }
 
@@ -76,6 +85,8 @@ export interface BatchResultMap {
   rename: undefined
   symlink: undefined
   link: undefined
+  readFile: Buffer
+  writeFile: undefined
   nop: number
 }
 
@@ -134,28 +145,36 @@ function path(o: any, key: string, at: string): string | Buffer {
   return getValidatedPath(o[key], `${at}.${key}`)
 }
 
+/** A read or write: its start is shared (no closure per op), its arguments are fields. */
+interface RwCall extends Call {
+  readonly buffer: View
+  readonly offset: number
+  readonly length: number
+  readonly pos: number
+}
+
+function readStart(this: RwCall, b: Backend, fd: number, owner: Owner | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  return b.read(fd, this.buffer, this.offset, this.length, this.pos, Shape.Number, owner, signal)
+}
+
+function writeStart(this: RwCall, b: Backend, fd: number, owner: Owner | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  return b.write(fd, this.buffer, this.offset, this.length, this.pos, Shape.Number, owner, signal)
+}
+
 function rw(write: boolean): Def {
   const syscall = write ? 'write' : 'read'
+  const start = write ? writeStart : readStart
   return {
     fd: true,
     handle: true,
-    check(o, at, fd) {
+    check(o, at, fd): RwCall {
       validateBuffer(o.buffer, `${at}.buffer`)
       const buffer = o.buffer as View
       const offset = o.offset ?? 0
       validateInteger(offset, `${at}.offset`, 0, buffer.byteLength)
       const length = o.length ?? buffer.byteLength - offset
       validateInteger(length, `${at}.length`, 0, buffer.byteLength - offset)
-      const pos = position(o, at)
-      return {
-        syscall,
-        opcode: syscall,
-        want: length,
-        fd,
-        start: write
-          ? (b, fd, owner, signal) => b.write(fd, buffer, offset, length, pos, Shape.Number, owner, signal)
-          : (b, fd, owner, signal) => b.read(fd, buffer, offset, length, pos, Shape.Number, owner, signal),
-      }
+      return { syscall, opcode: syscall, want: length, fd, buffer, offset, length, pos: position(o, at), start }
     },
   }
 }
@@ -250,6 +269,27 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   rename: twoPathOp('rename', 'renameat', 'oldPath', 'newPath', (b, a, c, signal) => b.rename(a, c, signal)),
   symlink: twoPathOp('symlink', 'symlinkat', 'target', 'path', (b, a, c, signal) => b.symlink(a, c, signal)),
   link: twoPathOp('link', 'linkat', 'existingPath', 'newPath', (b, a, c, signal) => b.link(a, c, signal)),
+  readFile: {
+    fd: false,
+    check(o, at) {
+      const p = path(o, 'path', at)
+      const flags = stringToFlags(o.flag, 'r', `${at}.flag`)
+      return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => readPath(b, p, flags, signal) }
+    },
+  },
+  writeFile: {
+    fd: false,
+    check(o, at) {
+      const p = path(o, 'path', at)
+      const data = o.data
+      if (typeof data !== 'string' && !ArrayBuffer.isView(data)) throw invalidArgType(`${at}.data`, ['string', 'Buffer', 'TypedArray', 'DataView'], data)
+      const encoding = o.encoding ?? 'utf8'
+      if (!Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
+      const flags = stringToFlags(o.flag, 'w', `${at}.flag`)
+      const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
+      return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => writePath(b, p, flags, mode, data as string | View, encoding, false, signal) }
+    },
+  },
   nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },
 }
 
@@ -307,7 +347,8 @@ function startOne(start: Starter, c: Call, signal: AbortSignal | undefined): Pro
 }
 
 /** Starts every op at once (io_uring: submitted together, run in any order). */
-export function runBatch(calls: Call[], start: Starter, signal: AbortSignal | undefined): Promise<PromiseSettledResult<unknown>[]> {
+export function runBatch(backend: Backend, calls: Call[], start: Starter, signal: AbortSignal | undefined): Promise<PromiseSettledResult<unknown>[]> {
+  if (backend.settleAll !== undefined) return backend.settleAll(calls.length, (i) => startOne(start, calls[i], signal))
   const started = new Array<Promise<unknown>>(calls.length)
   for (let i = 0; i < calls.length; i++) started[i] = startOne(start, calls[i], signal)
   return Promise.allSettled(started)

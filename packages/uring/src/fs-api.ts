@@ -325,7 +325,7 @@ export class FileHandle extends EventEmitter implements Owner {
       const calls = checkOps(ops, true)
       const signal = batchSignal(options)
       this.#checkOpen(calls[0]?.syscall ?? 'read')
-      return runBatch(calls, this.#start, signal) as Promise<any>
+      return runBatch(this.#backend, calls, this.#start, signal) as Promise<any>
     })
   }
 
@@ -721,17 +721,7 @@ export class FsApi {
     if (path instanceof FileHandle) return path.readFile(o)
     const p = getValidatedPath(path)
     checkAborted(o.signal)
-    const flags = stringToFlags(o.flag, 'r')
-    if (o.signal === undefined) {
-      // One linked submission where the ring can (open → statx → read, no round trip through JS).
-      const chained = this.#backend().readFile?.(p, flags)
-      if (chained !== undefined) {
-        const r = await chained
-        return decoded(Buffer.isBuffer(r) ? r : await readOpened(r), o.encoding ?? null)
-      }
-    }
-    const fh = await this.#open(p, flags, 0o666, o.signal)
-    return closeAfter(fh, () => fh.readFile({ encoding: o.encoding, signal: o.signal }))
+    return decoded(await readPath(this.#backend(), p, stringToFlags(o.flag, 'r'), o.signal), o.encoding ?? null)
   }
 
   /** Writes a whole file (path or FileHandle); creates or truncates it (flag 'w'). */
@@ -758,17 +748,7 @@ export class FsApi {
     checkAborted(o.signal)
     const flags = stringToFlags(o.flag, 'w')
     const mode = parseFileMode(o.mode, 'mode', 0o666)
-    if (o.signal === undefined && !flush && (typeof data === 'string' || isArrayBufferView(data))) {
-      // One linked submission where the ring can (open → write → close).
-      const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(o.encoding)) : toBytes(data)
-      const chained = this.#backend().writeFile?.(p, flags, mode, bytes)
-      if (chained !== undefined) return chained
-    }
-    const fh = await this.#open(p, flags, mode, o.signal)
-    return closeAfter(fh, async () => {
-      await fh.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
-      if (flush) await fh.sync()
-    })
+    return writePath(this.#backend(), p, flags, mode, data, o.encoding, flush, o.signal)
   }
 
   /** `stat` (follows symlinks). `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */
@@ -867,6 +847,35 @@ export class FsApi {
 }
 
 /** Runs `f`, then closes `fh` whatever happened; an error of `f` wins over one of close. */
+/** readFile of a checked path: one linked submission where the ring can, else open → read → close. */
+export async function readPath(backend: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  if (signal === undefined) {
+    // One linked submission where the ring can (open → read → read, no round trip through JS).
+    const chained = backend.readFile?.(p, flags)
+    if (chained !== undefined) {
+      const r = await chained
+      return Buffer.isBuffer(r) ? r : readOpened(r)
+    }
+  }
+  const fh = new FileHandle(backend, await backend.open(p, flags, 0o666, signal))
+  return closeAfter(fh, () => fh.readFile({ signal }))
+}
+
+/** writeFile of a checked path: one linked submission where the ring can, else open → write → close. */
+export async function writePath(backend: Backend, p: string | Buffer, flags: number, mode: number, data: WriteData, encoding: Encoding | undefined, flush: boolean, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined && !flush && (typeof data === 'string' || isArrayBufferView(data))) {
+    // One linked submission where the ring can (open → write → close).
+    const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(encoding)) : toBytes(data)
+    const chained = backend.writeFile?.(p, flags, mode, bytes)
+    if (chained !== undefined) return chained
+  }
+  const fh = new FileHandle(backend, await backend.open(p, flags, mode, signal))
+  return closeAfter(fh, async () => {
+    await fh.writeFile(data, { encoding: encoding as BufferEncoding | null, signal })
+    if (flush) await fh.sync()
+  })
+}
+
 async function closeAfter<R>(fh: FileHandle, f: () => Promise<R>): Promise<R> {
   let result: R
   try {

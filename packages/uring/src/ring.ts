@@ -291,7 +291,7 @@ export class Ring {
   batch<const T extends readonly BatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
     return rejecting(() => {
       const calls = checkOps(ops, false)
-      return runBatch(calls, this.#start, batchSignal(options)) as Promise<any>
+      return runBatch(this.#impl, calls, this.#start, batchSignal(options)) as Promise<any>
     })
   }
 
