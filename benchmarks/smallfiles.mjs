@@ -3,6 +3,8 @@
 //   uring/fs                the default ring (readFile of a path: one linked submission)
 //   uring, submitThread off a Ring({ submitThread: false }) (DEFER_TASKRUN: all kernel work inline)
 //   node:fs/promises        Node's own readFile (libuv thread pool), in this process
+//   uring batch             ring.batch() of 32 readFile ops, two batches in flight (default and
+//                           submitThread: false rings)
 //   bun                     Bun's node:fs/promises readFile, in a child (fetched from npm into
 //                           .runtimes/bun on first use; --no-bun skips it)
 // Prints files/s (median of --repeat runs per cell) and checks issue #3's target: uring/fs >= 2x
@@ -57,6 +59,27 @@ async function rate(readFile, names, conc) {
   return names.length / ((performance.now() - t0) / 1000)
 }
 
+/** Reads every file through the batch API: `loops` loops of `await ring.batch(32 readFile ops)`. */
+async function batchRate(ring, names, size = 32, loops = 2) {
+  let i = 0
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: loops }, async () => {
+    while (i < names.length) {
+      const ops = names.slice(i, (i += size)).map((path) => ({ op: 'readFile', path }))
+      for (const r of await ring.batch(ops)) if (r.status !== 'fulfilled' || r.value.length !== SIZE) throw new Error(`readFile: ${r.reason ?? r.value.length}`)
+    }
+  }))
+  return names.length / ((performance.now() - t0) / 1000)
+}
+
+async function batchCells(ring, names) {
+  await batchRate(ring, names) // warm-up
+  const runs = []
+  for (let k = 0; k < REPEAT; k++) runs.push(await batchRate(ring, names))
+  runs.sort((a, b) => a - b)
+  return { batch: runs[Math.floor(runs.length / 2)] }
+}
+
 async function cells(readFile, names) {
   await rate(readFile, names, 64) // warm-up
   const out = {}
@@ -94,6 +117,8 @@ const contenders = [
   { name: 'uring/fs (default ring)', run: () => cells(uringReadFile, names) },
   { name: 'uring, submitThread: false', run: () => cells(inline.fs.readFile, names) },
   { name: 'node:fs/promises', run: () => cells(nodeReadFile, names) },
+  { name: 'uring batch (default ring)', run: () => batchCells(defaultRing(), names) },
+  { name: 'uring batch, submitThread: false', run: () => batchCells(inline, names) },
 ]
 if (bunBin) {
   const version = execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()
@@ -107,8 +132,9 @@ const fmt = (n) => `${Math.round(n / 1e3)}k`
 console.log(`readFile of ${N} files of ${SIZE} B (page cache), median of ${REPEAT} per cell`)
 console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Linux ${os.release()}, Node ${process.version}; default ring: ${defaultRing().backend} (${defaultRing().mode})`)
 console.log('')
-const head = ['contender', ...CONCS.map((c) => `conc${c} files/s`)]
-const rows = results.map(({ name, r }) => [name, ...CONCS.map((c) => fmt(r[c]))])
+const COLS = [...CONCS, 'batch']
+const head = ['contender', ...COLS.map((c) => (c === 'batch' ? 'batches of 32 x2 files/s' : `conc${c} files/s`))]
+const rows = results.map(({ name, r }) => [name, ...COLS.map((c) => (r[c] === undefined ? '-' : fmt(r[c])))])
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
 const line = (row) => `| ${row.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`
 console.log(line(head))
@@ -117,10 +143,12 @@ for (const row of rows) console.log(line(row))
 console.log('')
 const u = results[0].r
 const best = results[1].r
-const peer = bunBin ? results[3] : results[2]
+const peer = bunBin ? results[5] : results[2]
 const factor = bunBin ? 2 : 8
 for (const c of CONCS) {
   const ratio = u[c] / peer.r[c]
   const ratioInline = best[c] / peer.r[c]
   console.log(`${ratio >= factor ? 'PASS' : 'MISS'}  conc${c}: uring/fs ${ratio.toFixed(2)}x ${peer.name} (submitThread: false ${ratioInline.toFixed(2)}x; target >= ${factor}x)`)
 }
+const batchBest = Math.max(results[3].r.batch, results[4].r.batch)
+console.log(`${batchBest >= factor * peer.r[64] ? 'PASS' : 'MISS'}  batch API: ${(batchBest / peer.r[64]).toFixed(2)}x ${peer.name} at conc64 (target >= ${factor}x)`)
