@@ -360,3 +360,54 @@ each('batch: readFile and writeFile ops, on io_uring as chains through the file 
   t.is((await caught(() => ring.batch([{ op: 'writeFile', path: names[0], data: 'x', encoding: 'nope' as any }])))?.code, 'ERR_INVALID_ARG_VALUE')
   t.is(ring.stats().inFlight, 0)
 })
+
+each('every Ring op takes { signal }: aborting cancels it with an AbortError; an already aborted signal starts nothing', async (t, { backend, ring, dir }) => {
+  const { r, w } = silentFifo()
+  try {
+    const ac = new AbortController()
+    const reading = ring.read(r, Buffer.alloc(4), null, { signal: ac.signal })
+    let settled = false
+    void reading.catch(() => {}).finally(() => (settled = true))
+    await new Promise((res) => setTimeout(res, 30))
+    t.false(settled)
+    ac.abort(new Error('why'))
+    if (backend === 'node') nodeFs.writeSync(w, 'x')
+    const e = await caught(() => reading)
+    t.is(e?.name, 'AbortError')
+    t.is(e?.cause?.message, 'why')
+  } finally {
+    nodeFs.closeSync(r)
+    nodeFs.closeSync(w)
+  }
+  const aborted = AbortSignal.abort()
+  const f = join(dir, 'x')
+  const before = ring.stats().submitted
+  const calls: Array<() => Promise<unknown>> = [
+    () => ring.read(0, Buffer.alloc(1), null, { signal: aborted }),
+    () => ring.write(1, Buffer.alloc(1), null, { signal: aborted }),
+    () => ring.readv(0, [Buffer.alloc(1)], null, { signal: aborted }),
+    () => ring.writev(1, [Buffer.alloc(1)], null, { signal: aborted }),
+    () => ring.openat(f, 'w', 0o644, { signal: aborted }),
+    () => ring.closeFd(1000, { signal: aborted }),
+    () => ring.stat(f, { signal: aborted }),
+    () => ring.lstat(f, { signal: aborted }),
+    () => ring.fstat(0, { signal: aborted }),
+    () => ring.fsync(0, { signal: aborted }),
+    () => ring.fdatasync(0, { signal: aborted }),
+    () => ring.ftruncate(0, 0, { signal: aborted }),
+    () => ring.unlink(f, { signal: aborted }),
+    () => ring.rmdir(f, { signal: aborted }),
+    () => ring.mkdir(f, 0o755, { signal: aborted }),
+    () => ring.rename(f, f, { signal: aborted }),
+    () => ring.nop({ signal: aborted }),
+  ]
+  for (const call of calls) t.is((await caught(call))?.name, 'AbortError')
+  t.is(ring.stats().submitted, before)
+  t.false(nodeFs.existsSync(f))
+  t.is((await caught(() => ring.nop({ signal: {} as any })))?.code, 'ERR_INVALID_ARG_TYPE')
+  // A live signal that never aborts changes nothing.
+  const fd = await ring.openat(f, 'w+', 0o644, { signal: new AbortController().signal })
+  t.is(await ring.write(fd, Buffer.from('ok'), 0, { signal: new AbortController().signal }), 2)
+  await ring.closeFd(fd)
+  t.is(nodeFs.readFileSync(f, 'utf8'), 'ok')
+})

@@ -5,6 +5,17 @@ import { NodeBackend } from './backend-node'
 import { UringBackend } from './backend-uring'
 import { invalidArgType, invalidArgValue, rejecting, RingError } from './errors'
 import { type BatchOp, type BatchOptions, type BatchResults, batchSignal, checkOps, runBatch, runLink, type Starter } from './batch'
+
+/**
+ * Options every low-level op of a `Ring` takes (last). `signal`: aborting it cancels the op
+ * (io_uring: `ASYNC_CANCEL`), which then rejects with an `AbortError`, whatever became of it;
+ * an fd that an aborted `openat` returned anyway is closed. Already aborted: nothing starts.
+ */
+export type OpOptions = BatchOptions
+
+function opSignal(options: OpOptions | undefined): AbortSignal | undefined {
+  return options === undefined ? undefined : batchSignal(options)
+}
 import { FsApi } from './fs-api'
 import { loadNative, setupFailureReason } from './native'
 import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger } from './validate'
@@ -168,115 +179,144 @@ export class Ring {
   }
 
   /** Reads into the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes read. */
-  read(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null): Promise<number> {
+  read(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null, options?: OpOptions): Promise<number> {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
-      return this.#impl.read(fd, buffer, 0, buffer.byteLength, validateRingPosition(position), Shape.Number)
+      const pos = validateRingPosition(position)
+      return this.#impl.read(fd, buffer, 0, buffer.byteLength, pos, Shape.Number, undefined, opSignal(options))
     })
   }
 
   /** Writes the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes written. */
-  write(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null): Promise<number> {
+  write(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null, options?: OpOptions): Promise<number> {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
-      return this.#impl.write(fd, buffer, 0, buffer.byteLength, validateRingPosition(position), Shape.Number)
+      const pos = validateRingPosition(position)
+      return this.#impl.write(fd, buffer, 0, buffer.byteLength, pos, Shape.Number, undefined, opSignal(options))
     })
   }
 
   /** `preadv` into `buffers`. Resolves to the bytes read. */
-  readv(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<number> {
+  readv(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null, options?: OpOptions): Promise<number> {
     return rejecting(() => {
       validateFd(fd)
       validateBufferArray(buffers)
-      return this.#impl.readv(fd, buffers as NodeJS.ArrayBufferView[], validateRingPosition(position), Shape.Number)
+      const pos = validateRingPosition(position)
+      return this.#impl.readv(fd, buffers as NodeJS.ArrayBufferView[], pos, Shape.Number, undefined, opSignal(options))
     })
   }
 
   /** `pwritev` from `buffers`. Resolves to the bytes written. */
-  writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<number> {
+  writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number | null, options?: OpOptions): Promise<number> {
     return rejecting(() => {
       validateFd(fd)
       validateBufferArray(buffers)
-      return this.#impl.writev(fd, buffers as NodeJS.ArrayBufferView[], validateRingPosition(position), Shape.Number)
+      const pos = validateRingPosition(position)
+      return this.#impl.writev(fd, buffers as NodeJS.ArrayBufferView[], pos, Shape.Number, undefined, opSignal(options))
     })
   }
 
   /** Opens `path` (relative to the cwd) and resolves to the fd. `flags`: number or 'r', 'w+', ... (default 'r'). The fd is close-on-exec. */
-  openat(path: PathLike, flags?: string | number, mode?: string | number): Promise<number> {
-    return rejecting(() => this.#impl.open(getValidatedPath(path), stringToFlags(flags, 'r'), parseFileMode(mode, 'mode', 0o666)))
+  openat(path: PathLike, flags?: string | number, mode?: string | number, options?: OpOptions): Promise<number> {
+    return rejecting(() => {
+      const p = getValidatedPath(path)
+      const f = stringToFlags(flags, 'r')
+      const m = parseFileMode(mode, 'mode', 0o666)
+      return this.#impl.open(p, f, m, opSignal(options))
+    })
   }
 
   /** Closes a file descriptor. */
-  closeFd(fd: number): Promise<void> {
+  closeFd(fd: number, options?: OpOptions): Promise<void> {
     return rejecting(() => {
       validateFd(fd)
-      return this.#impl.close(fd)
+      return this.#impl.close(fd, opSignal(options))
     })
   }
 
   /** `stat` of a path (follows symlinks). */
-  stat(path: PathLike): Promise<Stats> {
-    return rejecting(() => this.#impl.stat(getValidatedPath(path), true))
+  stat(path: PathLike, options?: OpOptions): Promise<Stats> {
+    return rejecting(() => {
+      const p = getValidatedPath(path)
+      return this.#impl.stat(p, true, opSignal(options))
+    })
   }
 
   /** `lstat` of a path. */
-  lstat(path: PathLike): Promise<Stats> {
-    return rejecting(() => this.#impl.stat(getValidatedPath(path), false))
+  lstat(path: PathLike, options?: OpOptions): Promise<Stats> {
+    return rejecting(() => {
+      const p = getValidatedPath(path)
+      return this.#impl.stat(p, false, opSignal(options))
+    })
   }
 
   /** `fstat` of an fd. */
-  fstat(fd: number): Promise<Stats> {
+  fstat(fd: number, options?: OpOptions): Promise<Stats> {
     return rejecting(() => {
       validateFd(fd)
-      return this.#impl.fstat(fd)
+      return this.#impl.fstat(fd, undefined, opSignal(options))
     })
   }
 
   /** `fsync` of an fd. */
-  fsync(fd: number): Promise<void> {
+  fsync(fd: number, options?: OpOptions): Promise<void> {
     return rejecting(() => {
       validateFd(fd)
-      return this.#impl.fsync(fd, false)
+      return this.#impl.fsync(fd, false, undefined, opSignal(options))
     })
   }
 
   /** `fdatasync` of an fd. */
-  fdatasync(fd: number): Promise<void> {
+  fdatasync(fd: number, options?: OpOptions): Promise<void> {
     return rejecting(() => {
       validateFd(fd)
-      return this.#impl.fsync(fd, true)
+      return this.#impl.fsync(fd, true, undefined, opSignal(options))
     })
   }
 
   /** `ftruncate` of an fd (runs on node:fs: the io-uring crate has no FTRUNCATE yet). */
-  ftruncate(fd: number, length = 0): Promise<void> {
+  ftruncate(fd: number, length = 0, options?: OpOptions): Promise<void> {
     return rejecting(() => {
       validateFd(fd)
       validateInteger(length, 'length', 0)
-      return this.#impl.ftruncate(fd, length)
+      return this.#impl.ftruncate(fd, length, undefined, opSignal(options))
     })
   }
 
   /** Removes a file. */
-  unlink(path: PathLike): Promise<void> {
-    return rejecting(() => this.#impl.unlink(getValidatedPath(path)))
+  unlink(path: PathLike, options?: OpOptions): Promise<void> {
+    return rejecting(() => {
+      const p = getValidatedPath(path)
+      return this.#impl.unlink(p, opSignal(options))
+    })
   }
 
   /** Removes an empty directory. */
-  rmdir(path: PathLike): Promise<void> {
-    return rejecting(() => this.#impl.rmdir(getValidatedPath(path)))
+  rmdir(path: PathLike, options?: OpOptions): Promise<void> {
+    return rejecting(() => {
+      const p = getValidatedPath(path)
+      return this.#impl.rmdir(p, opSignal(options))
+    })
   }
 
   /** Creates one directory (`mode` default 0o777). */
-  mkdir(path: PathLike, mode?: string | number): Promise<void> {
-    return rejecting(() => this.#impl.mkdir(getValidatedPath(path), parseFileMode(mode, 'mode', 0o777)))
+  mkdir(path: PathLike, mode?: string | number, options?: OpOptions): Promise<void> {
+    return rejecting(() => {
+      const p = getValidatedPath(path)
+      const m = parseFileMode(mode, 'mode', 0o777)
+      return this.#impl.mkdir(p, m, opSignal(options))
+    })
   }
 
   /** Renames `oldPath` to `newPath`. */
-  rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
-    return rejecting(() => this.#impl.rename(getValidatedPath(oldPath, 'oldPath'), getValidatedPath(newPath, 'newPath')))
+  rename(oldPath: PathLike, newPath: PathLike, options?: OpOptions): Promise<void> {
+    return rejecting(() => {
+      const a = getValidatedPath(oldPath, 'oldPath')
+      const b = getValidatedPath(newPath, 'newPath')
+      return this.#impl.rename(a, b, opSignal(options))
+    })
   }
 
   /**
@@ -313,8 +353,8 @@ export class Ring {
   readonly #start: Starter = (c, signal) => c.start(this.#impl, c.fd, undefined, signal)
 
   /** An op that does nothing (`IORING_OP_NOP`): measures the ring's own overhead. */
-  nop(): Promise<number> {
-    return this.#impl.nop()
+  nop(options?: OpOptions): Promise<number> {
+    return rejecting(() => this.#impl.nop(opSignal(options)))
   }
 
   /**
