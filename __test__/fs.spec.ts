@@ -385,8 +385,11 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   // A handle's op refused by the closed ring is not counted as pending: close() does not wait for it.
   t.is((await caught(() => fh.read(Buffer.alloc(16), 0, 16, 0)))?.code, 'ERR_RING_CLOSED')
   t.is((await caught(() => fh.stat()))?.code, 'ERR_RING_CLOSED')
-  t.is((await caught(() => fh.close()))?.code, 'ERR_RING_CLOSED')
-  nodeFs.closeSync(fh.fd)
+  // The handle's fd is still open after the ring closed: close() closes it through node:fs.
+  t.is(fdsOn(f), 1)
+  await fh.close()
+  t.is(fh.fd, -1)
+  t.is(fdsOn(f), 0)
   nodeFs.closeSync(wfd)
   nodeFs.closeSync(rfd)
 })
@@ -422,15 +425,28 @@ each('an aborted readFile stops a blocked open and a blocked read, and leaks no 
   const p = join(dir, 'fifo')
   execFileSync('mkfifo', [p])
   // 1. open blocks: a FIFO with no writer.
+  // Waits until `cond()` holds (at most 5 s).
+  const until = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
+  }
+  // After an abort: io_uring settles (it cancels in the kernel); node:fs cannot stop thread-pool
+  // work, and after a while has still not settled.
+  const afterAbort = async (isSettled: () => boolean): Promise<void> => {
+    if (backend === 'io_uring') await until(isSettled)
+    else await new Promise((r) => setTimeout(r, 30))
+    t.is(isSettled(), backend === 'io_uring')
+  }
   let ac = new AbortController()
   let settled = false
+  let before = ring.stats()
   const opening = ring.fs.readFile(p, { signal: ac.signal }).finally(() => (settled = true))
+  void opening.catch(() => {}) // checked below
+  // The open has started (on node:fs it may still wait for a thread-pool thread: the same).
+  await until(() => ring.stats().submitted > before.submitted)
   await new Promise((r) => setTimeout(r, 30))
   t.false(settled)
   ac.abort(new Error('enough'))
-  await new Promise((r) => setTimeout(r, 30))
-  // io_uring cancels the open in the kernel; node:fs cannot, and settles once a writer comes.
-  t.is(settled, backend === 'io_uring')
+  await afterAbort(() => settled)
   let w = -1
   try {
     w = nodeFs.openSync(p, nodeFs.constants.O_WRONLY | nodeFs.constants.O_NONBLOCK)
@@ -449,12 +465,16 @@ each('an aborted readFile stops a blocked open and a blocked read, and leaks no 
   settled = false
   const r0 = nodeFs.openSync(p, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK)
   w = nodeFs.openSync(p, 'w')
+  before = ring.stats()
   const reading = ring.fs.readFile(p, { signal: ac.signal }).finally(() => (settled = true))
+  void reading.catch(() => {}) // checked below
+  // Abort only once the read is what blocks: the open (and on node:fs the fstat) have completed.
+  const done = backend === 'io_uring' ? 1 : 2
+  await until(() => ring.stats().completed - before.completed >= done && ring.stats().inFlight > 0)
   await new Promise((r) => setTimeout(r, 30))
   t.false(settled)
   ac.abort()
-  await new Promise((r) => setTimeout(r, 30))
-  t.is(settled, backend === 'io_uring')
+  await afterAbort(() => settled)
   nodeFs.writeSync(w, 'late')
   nodeFs.closeSync(w)
   nodeFs.closeSync(r0)
@@ -541,4 +561,32 @@ each('readFile of a FIFO reads until the writer closes, across short reads', asy
   nodeFs.closeSync(w)
   t.is(await reading, 'one two three')
   t.is(fdsOn(p), 0)
+})
+
+each('a FileHandle collected while open has its fd closed, with a warning (as Node does)', async (t, { ring, dir }) => {
+  const f = join(dir, 'gc-me')
+  await nfs.writeFile(f, 'x')
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => void warnings.push(w.message)
+  process.on('warning', onWarning)
+  try {
+    await (async () => {
+      const fh = await ring.fs.open(f)
+      t.is((await fh.read(Buffer.alloc(1), 0, 1, 0)).bytesRead, 1)
+    })()
+    t.is(fdsOn(f), 1)
+    for (let i = 0; i < 50 && fdsOn(f) > 0; i++) {
+      ;(globalThis as any).gc()
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    t.is(fdsOn(f), 0, 'the fd of the collected handle was closed')
+    await new Promise((r) => setImmediate(r))
+    t.true(warnings.some((m) => /^Closing file descriptor \d+ on garbage collection$/.test(m)), warnings.join('; '))
+    // A handle closed by its owner is not closed again.
+    const kept = await ring.fs.open(f)
+    await kept.close()
+    t.is(fdsOn(f), 0)
+  } finally {
+    process.off('warning', onWarning)
+  }
 })

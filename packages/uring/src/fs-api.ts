@@ -133,6 +133,16 @@ function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
 }
 
 /**
+ * FileHandles collected while still open: their fd is closed, with the warning Node gives
+ * ("Closing file descriptor N on garbage collection"). A handle with ops in flight is never
+ * collected (each op holds it until it completes).
+ */
+const unclosed = new FinalizationRegistry<number>((fd) => {
+  nodeFs.close(fd, () => {})
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`, 'Warning')
+})
+
+/**
  * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
  * `close()` waits for the handle's ops in flight, then closes the fd; later ops reject with EBADF.
  */
@@ -149,6 +159,7 @@ export class FileHandle extends EventEmitter implements Owner {
     super()
     this.#backend = backend
     this.#fd = fd
+    unclosed.register(this, fd, this)
   }
 
   /** The numeric file descriptor, or -1 once the handle is closed. */
@@ -487,8 +498,15 @@ export class FileHandle extends EventEmitter implements Owner {
       try {
         if (this.#pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
         this.#drained = undefined
-        await this.#backend.close(fd)
+        try {
+          await this.#backend.close(fd)
+        } catch (e) {
+          // The ring was closed first: the fd is still ours to close, through node:fs.
+          if ((e as { code?: unknown }).code !== 'ERR_RING_CLOSED') throw e
+          await callback<void>((cb) => nodeFs.close(fd, cb))
+        }
         this.#fd = -1
+        unclosed.unregister(this)
       } catch (e) {
         this.#closing = undefined
         throw e
