@@ -411,3 +411,35 @@ each('every Ring op takes { signal }: aborting cancels it with an AbortError; an
   await ring.closeFd(fd)
   t.is(nodeFs.readFileSync(f, 'utf8'), 'ok')
 })
+
+each('ring.close() during a batch and a chain settles every op of both', async (t, { backend, ring, dir }) => {
+  const f = join(dir, 'c')
+  await nfs.writeFile(f, pattern(0, 1 << 16))
+  const fd = nodeFs.openSync(f, 'r')
+  const { r, w } = silentFifo()
+  try {
+    const reads = Array.from({ length: 200 }, (_, i) => ({ op: 'read' as const, fd, buffer: Buffer.alloc(256), position: (i * 256) % (1 << 16) }))
+    const batch = ring.batch([...reads, { op: 'read', fd: r, buffer: Buffer.alloc(4) }])
+    const chain = ring.link([{ op: 'read', fd: r, buffer: Buffer.alloc(4) }, { op: 'nop' }])
+    await new Promise((res) => setTimeout(res, 20))
+    const closing = ring.close()
+    // node:fs cannot cancel blocked reads: data ends them.
+    if (backend === 'node') nodeFs.writeSync(w, 'abcdefgh')
+    await closing
+    const [b, c] = await Promise.all([batch, chain])
+    t.is(b.length, 201)
+    for (let i = 0; i < 200; i++) if (valueOf(b[i]) !== 256) return t.fail(`read ${i}`)
+    if (backend === 'io_uring') {
+      t.is(reasonOf(b[200]).code, 'ECANCELED')
+      t.is(reasonOf(c[0]).code, 'ECANCELED')
+      t.is(reasonOf(c[1]).code, 'ECANCELED')
+    } else {
+      t.true(b[200].status === 'fulfilled' || c[0].status === 'fulfilled')
+    }
+    t.is(ring.stats().inFlight, 0)
+  } finally {
+    nodeFs.closeSync(fd)
+    nodeFs.closeSync(r)
+    nodeFs.closeSync(w)
+  }
+})
