@@ -1,8 +1,10 @@
 // ring.batch / ring.link and FileHandle.batch / FileHandle.link: one call, one promise, a result
 // per op, on both backends with the same bodies (and, for a few, an SQPOLL ring).
+import { spawnSync } from 'node:child_process'
 import * as nodeFs from 'node:fs'
 import * as nfs from 'node:fs/promises'
 import { join } from 'node:path'
+import test from 'ava'
 import { silentFifo } from './fixtures/fifo.cjs'
 import { caught, each, errorShape, pattern } from './helpers'
 
@@ -442,4 +444,10 @@ each('ring.close() during a batch and a chain settles every op of both', async (
     nodeFs.closeSync(r)
     nodeFs.closeSync(w)
   }
+})
+
+test('the batch types: results follow the ops, wrong ops do not compile (tsc on __test__/types)', (t) => {
+  const tsc = join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = spawnSync(process.execPath, [tsc, '-p', join(__dirname, 'types', 'tsconfig.json')], { encoding: 'utf8' })
+  t.is(r.status, 0, r.stdout + r.stderr)
 })
