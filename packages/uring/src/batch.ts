@@ -17,7 +17,6 @@ import {
   validateAbortSignal,
   validateBuffer,
   validateBufferArray,
-  validateFd,
   validateInteger,
 } from './validate'
 
@@ -131,7 +130,8 @@ interface Def {
   readonly fd: boolean
   /** A FileHandle's batch may hold it (every op of an fd but close). */
   readonly handle?: boolean
-  check(o: any, at: string, fd: number): Call
+  /** Checks op `i` (`o`); argument errors name `ops[i].field`. */
+  check(o: any, i: number, fd: number): Call
 }
 
 function position(o: any, at: string): number {
@@ -167,14 +167,19 @@ function rw(write: boolean): Def {
   return {
     fd: true,
     handle: true,
-    check(o, at, fd): RwCall {
-      validateBuffer(o.buffer, `${at}.buffer`)
+    check(o, i, fd): RwCall {
+      // The checks of the hot path build no argument names unless one fails.
       const buffer = o.buffer as View
+      if (!ArrayBuffer.isView(buffer)) validateBuffer(buffer, `ops[${i}].buffer`)
+      const size = buffer.byteLength
       const offset = o.offset ?? 0
-      validateInteger(offset, `${at}.offset`, 0, buffer.byteLength)
-      const length = o.length ?? buffer.byteLength - offset
-      validateInteger(length, `${at}.length`, 0, buffer.byteLength - offset)
-      return { syscall, opcode: syscall, want: length, fd, buffer, offset, length, pos: position(o, at), start }
+      if (!(Number.isInteger(offset) && offset >= 0 && offset <= size)) validateInteger(offset, `ops[${i}].offset`, 0, size)
+      const length = o.length ?? size - offset
+      if (!(Number.isInteger(length) && length >= 0 && length <= size - offset)) validateInteger(length, `ops[${i}].length`, 0, size - offset)
+      let pos = o.position
+      if (pos === undefined || pos === null) pos = -1
+      else if (!(Number.isSafeInteger(pos) && pos >= -1)) validateInteger(pos, `ops[${i}].position`, -1)
+      return { syscall, opcode: syscall, want: length, fd, buffer, offset, length, pos, start }
     },
   }
 }
@@ -184,7 +189,8 @@ function rwv(write: boolean): Def {
   return {
     fd: true,
     handle: true,
-    check(o, at, fd) {
+    check(o, i, fd) {
+      const at = `ops[${i}]`
       validateBufferArray(o.buffers, `${at}.buffers`)
       const buffers = o.buffers as View[]
       const pos = position(o, at)
@@ -202,13 +208,14 @@ function rwv(write: boolean): Def {
 }
 
 function fdOp(syscall: string, opcode: string, start: Call['start'], handle = true): Def {
-  return { fd: true, handle, check: (_o, _at, fd) => ({ syscall, opcode, want: -1, fd, start }) }
+  return { fd: true, handle, check: (_o, _i, fd) => ({ syscall, opcode, want: -1, fd, start }) }
 }
 
 function pathOp(syscall: string, opcode: string, run: (b: Backend, path: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
   return {
     fd: false,
-    check(o, at) {
+    check(o, i) {
+      const at = `ops[${i}]`
       const p = path(o, 'path', at)
       return { syscall, opcode, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => run(b, p, signal) }
     },
@@ -218,7 +225,8 @@ function pathOp(syscall: string, opcode: string, run: (b: Backend, path: string 
 function twoPathOp(syscall: string, opcode: string, from: string, to: string, run: (b: Backend, a: string | Buffer, c: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
   return {
     fd: false,
-    check(o, at) {
+    check(o, i) {
+      const at = `ops[${i}]`
       const a = path(o, from, at)
       const c = path(o, to, at)
       return { syscall, opcode, path: a, dest: c, want: -1, fd: -1, start: (b, _fd, _owner, signal) => run(b, a, c, signal) }
@@ -238,7 +246,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   ftruncate: {
     fd: true,
     handle: true,
-    check(o, at, fd) {
+    check(o, i, fd) {
+      const at = `ops[${i}]`
       const length = o.length ?? 0
       validateInteger(length, `${at}.length`, 0)
       return { syscall: 'ftruncate', opcode: 'ftruncate', want: -1, fd, start: (b, fd, owner, signal) => b.ftruncate(fd, length, owner, signal) }
@@ -247,7 +256,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   close: fdOp('close', 'close', (b, fd, _owner, signal) => b.close(fd, signal), false),
   open: {
     fd: false,
-    check(o, at) {
+    check(o, i) {
+      const at = `ops[${i}]`
       const p = path(o, 'path', at)
       const flags = stringToFlags(o.flags, 'r', `${at}.flags`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
@@ -260,7 +270,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   rmdir: pathOp('rmdir', 'unlinkat', (b, p, signal) => b.rmdir(p, signal)),
   mkdir: {
     fd: false,
-    check(o, at) {
+    check(o, i) {
+      const at = `ops[${i}]`
       const p = path(o, 'path', at)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o777)
       return { syscall: 'mkdir', opcode: 'mkdirat', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.mkdir(p, mode, signal) }
@@ -271,7 +282,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   link: twoPathOp('link', 'linkat', 'existingPath', 'newPath', (b, a, c, signal) => b.link(a, c, signal)),
   readFile: {
     fd: false,
-    check(o, at) {
+    check(o, i) {
+      const at = `ops[${i}]`
       const p = path(o, 'path', at)
       const flags = stringToFlags(o.flag, 'r', `${at}.flag`)
       return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => readPath(b, p, flags, signal) }
@@ -279,7 +291,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   },
   writeFile: {
     fd: false,
-    check(o, at) {
+    check(o, i) {
+      const at = `ops[${i}]`
       const p = path(o, 'path', at)
       const data = o.data
       if (typeof data !== 'string' && !ArrayBuffer.isView(data)) throw invalidArgType(`${at}.data`, ['string', 'Buffer', 'TypedArray', 'DataView'], data)
@@ -293,6 +306,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },
 }
 
+const DEFS = new Map(Object.entries(OPS) as Array<[string, Def]>)
+
 /**
  * Checks every op (all before any starts). `fileOps`: the ops are a FileHandle's, which take no
  * `fd` field. Throws Node-style argument errors naming the op (`ops[3].buffer`).
@@ -302,27 +317,23 @@ export function checkOps(ops: unknown, fileOps: boolean): Call[] {
   const calls = new Array<Call>(ops.length)
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]
-    const at = `ops[${i}]`
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalidArgType(at, 'Object', o)
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalidArgType(`ops[${i}]`, 'Object', o)
     const name = (o as { op?: unknown }).op
-    const def = typeof name === 'string' && Object.hasOwn(OPS, name) ? OPS[name as keyof BatchResultMap] : undefined
+    const def = typeof name === 'string' ? DEFS.get(name) : undefined
     if (def === undefined || (fileOps && !def.handle)) {
-      const names = Object.keys(OPS).filter((k) => !fileOps || OPS[k as keyof BatchResultMap].handle)
-      throw invalidArgValue(`${at}.op`, name, `must be one of ${names.map((n) => `'${n}'`).join(', ')}`)
+      const names = [...DEFS.keys()].filter((k) => !fileOps || DEFS.get(k)!.handle)
+      throw invalidArgValue(`ops[${i}].op`, name, `must be one of ${names.map((n) => `'${n}'`).join(', ')}`)
     }
     let fd = -1
     if (def.fd && !fileOps) {
-      try {
-        validateFd((o as { fd?: unknown }).fd)
-      } catch {
-        // validateFd names the argument `fd`; name the op's field instead.
-        const v = (o as { fd?: unknown }).fd
-        if (typeof v !== 'number') throw invalidArgType(`${at}.fd`, 'number', v)
-        validateInteger(v, `${at}.fd`, 0, 2147483647)
+      const v = (o as { fd?: unknown }).fd
+      if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2147483647)) {
+        if (typeof v !== 'number') throw invalidArgType(`ops[${i}].fd`, 'number', v)
+        validateInteger(v, `ops[${i}].fd`, 0, 2147483647)
       }
-      fd = (o as { fd: number }).fd
+      fd = v as number
     }
-    calls[i] = def.check(o, at, fd)
+    calls[i] = def.check(o, i, fd)
   }
   return calls
 }
