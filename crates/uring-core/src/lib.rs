@@ -4,15 +4,17 @@
 //! - [`ring`]: a ring that owns every in-flight op (with whatever keeps its buffers alive) from
 //!   [`Ring::push`] until its final completion is reaped, queues what does not fit, flushes
 //!   submissions in batches and reaps completions in batches.
+//! - `bufring`: provided-buffer groups the kernel fills for multishot receives, owned by the ring.
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
 //! its final completion.** It is written once, on [`Ring::push`], the only `unsafe` entry point.
 
+mod bufring;
 pub mod op;
 pub mod ring;
 mod submitter;
 
-pub use op::{File, Op, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
-pub use ring::{Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};
+pub use op::{File, Op, SockAddr, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
+pub use ring::{buffer_id, Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};

@@ -6,6 +6,7 @@
 //! that keeps them alive.
 
 use std::ffi::CString;
+use std::{fmt, io, mem, net};
 
 use io_uring::{opcode, squeue, types};
 
@@ -21,6 +22,80 @@ pub const CURRENT_POSITION: u64 = u64::MAX;
 pub enum File {
   Fd(i32),
   Fixed(u32),
+}
+
+/// A socket address, owned by the op that hands it to the kernel (connect, bind).
+pub struct SockAddr {
+  storage: Box<libc::sockaddr_storage>,
+  len: libc::socklen_t,
+}
+
+impl SockAddr {
+  /// An IPv4 or IPv6 address.
+  pub fn inet(addr: &net::SocketAddr) -> SockAddr {
+    // SAFETY: sockaddr_storage is plain data; all zeroes is a valid (empty) value.
+    let mut storage: Box<libc::sockaddr_storage> = Box::new(unsafe { mem::zeroed() });
+    let len = match addr {
+      net::SocketAddr::V4(a) => {
+        let sin = libc::sockaddr_in {
+          sin_family: libc::AF_INET as libc::sa_family_t,
+          sin_port: a.port().to_be(),
+          sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
+          sin_zero: [0; 8],
+        };
+        // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in.
+        unsafe { std::ptr::write((&mut *storage as *mut libc::sockaddr_storage).cast(), sin) };
+        mem::size_of::<libc::sockaddr_in>()
+      }
+      net::SocketAddr::V6(a) => {
+        let sin6 = libc::sockaddr_in6 {
+          sin6_family: libc::AF_INET6 as libc::sa_family_t,
+          sin6_port: a.port().to_be(),
+          sin6_flowinfo: a.flowinfo(),
+          sin6_addr: libc::in6_addr { s6_addr: a.ip().octets() },
+          sin6_scope_id: a.scope_id(),
+        };
+        // SAFETY: as above, for sockaddr_in6.
+        unsafe { std::ptr::write((&mut *storage as *mut libc::sockaddr_storage).cast(), sin6) };
+        mem::size_of::<libc::sockaddr_in6>()
+      }
+    };
+    SockAddr { storage, len: len as libc::socklen_t }
+  }
+
+  /// A Unix socket path (at most 107 bytes, no NUL; a leading NUL names an abstract socket).
+  pub fn unix(path: &[u8]) -> io::Result<SockAddr> {
+    // SAFETY: as in `inet`.
+    let mut storage: Box<libc::sockaddr_storage> = Box::new(unsafe { mem::zeroed() });
+    // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_un.
+    let un = unsafe { &mut *(&mut *storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
+    let abstract_ = path.first() == Some(&0);
+    if path.is_empty() || path.len() >= un.sun_path.len() || (!abstract_ && path.contains(&0)) {
+      return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    un.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, s) in un.sun_path.iter_mut().zip(path) {
+      *d = *s as libc::c_char;
+    }
+    // Abstract names count exactly; paths count their terminating NUL.
+    let len = mem::size_of::<libc::sa_family_t>() + path.len() + usize::from(!abstract_);
+    Ok(SockAddr { storage, len: len as libc::socklen_t })
+  }
+
+  /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`).
+  pub fn family(&self) -> i32 {
+    self.storage.ss_family as i32
+  }
+
+  fn ptr(&self) -> *const libc::sockaddr {
+    (&*self.storage as *const libc::sockaddr_storage).cast()
+  }
+}
+
+impl fmt::Debug for SockAddr {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.debug_struct("SockAddr").field("family", &self.family()).field("len", &self.len).finish()
+  }
 }
 
 /// One I/O request. Fields named like the syscall's arguments.
@@ -61,6 +136,29 @@ pub enum Op {
   Fallocate { fd: i32, mode: i32, offset: u64, len: u64 },
   /// `posix_fadvise(fd, offset, len, advice)`.
   Fadvise { fd: File, offset: u64, len: i64, advice: i32 },
+  /// `socket(domain, ty | SOCK_CLOEXEC, protocol)` (5.19); completes with the new fd.
+  Socket { domain: i32, ty: i32, protocol: i32 },
+  /// `bind(fd, addr)` (6.11).
+  Bind { fd: i32, addr: SockAddr },
+  /// `listen(fd, backlog)` (6.11).
+  Listen { fd: i32, backlog: i32 },
+  /// `connect(fd, addr)`.
+  Connect { fd: i32, addr: SockAddr },
+  /// `accept4(fd, NULL, NULL, SOCK_CLOEXEC)`; completes with the new fd. `multishot` (5.19):
+  /// one CQE per connection, with `IORING_CQE_F_MORE` while the request stands.
+  Accept { fd: i32, multishot: bool },
+  /// `recv(fd, buf, len, 0)`.
+  Recv { fd: i32, buf: *mut u8, len: u32 },
+  /// Multishot `recv` (6.0) into buffers of the ring's provided-buffer group `group` (see
+  /// [`Ring::add_buffer_group`](crate::Ring::add_buffer_group)): one CQE per chunk received,
+  /// naming its buffer (`IORING_CQE_F_BUFFER`), with `IORING_CQE_F_MORE` while the request stands.
+  RecvMulti { fd: i32, group: u16 },
+  /// `send(fd, buf, len, MSG_NOSIGNAL)`. `zerocopy` (6.0): `IORING_OP_SEND_ZC`, whose result CQE
+  /// is followed by a notification CQE once the kernel no longer reads `buf`; the op (and what
+  /// keeps `buf` alive) is released only with that last CQE.
+  Send { fd: i32, buf: *const u8, len: u32, zerocopy: bool },
+  /// `shutdown(fd, how)` (5.11).
+  Shutdown { fd: i32, how: i32 },
 }
 
 impl Op {
@@ -84,6 +182,15 @@ impl Op {
       Op::Ftruncate { .. } => opcode::Ftruncate::CODE,
       Op::Fallocate { .. } => opcode::Fallocate::CODE,
       Op::Fadvise { .. } => opcode::Fadvise::CODE,
+      Op::Socket { .. } => opcode::Socket::CODE,
+      Op::Bind { .. } => opcode::Bind::CODE,
+      Op::Listen { .. } => opcode::Listen::CODE,
+      Op::Connect { .. } => opcode::Connect::CODE,
+      Op::Accept { .. } => opcode::Accept::CODE,
+      Op::Recv { .. } | Op::RecvMulti { .. } => opcode::Recv::CODE,
+      Op::Send { zerocopy: false, .. } => opcode::Send::CODE,
+      Op::Send { zerocopy: true, .. } => opcode::SendZc::CODE,
+      Op::Shutdown { .. } => opcode::Shutdown::CODE,
     }
   }
 
@@ -162,6 +269,23 @@ impl Op {
       Op::Fadvise { fd: File::Fixed(slot), offset, len, advice } => {
         opcode::Fadvise::new(types::Fixed(*slot), *len, *advice).offset(*offset).build()
       }
+      Op::Socket { domain, ty, protocol } => opcode::Socket::new(*domain, *ty | libc::SOCK_CLOEXEC, *protocol).build(),
+      Op::Bind { fd, addr } => opcode::Bind::new(types::Fd(*fd), addr.ptr(), addr.len).build(),
+      Op::Listen { fd, backlog } => opcode::Listen::new(types::Fd(*fd), *backlog).build(),
+      Op::Connect { fd, addr } => opcode::Connect::new(types::Fd(*fd), addr.ptr(), addr.len).build(),
+      Op::Accept { fd, multishot: false } => {
+        opcode::Accept::new(types::Fd(*fd), std::ptr::null_mut(), std::ptr::null_mut()).flags(libc::SOCK_CLOEXEC).build()
+      }
+      Op::Accept { fd, multishot: true } => opcode::AcceptMulti::new(types::Fd(*fd)).flags(libc::SOCK_CLOEXEC).build(),
+      Op::Recv { fd, buf, len } => opcode::Recv::new(types::Fd(*fd), *buf, *len).build(),
+      Op::RecvMulti { fd, group } => opcode::RecvMulti::new(types::Fd(*fd), *group).build(),
+      Op::Send { fd, buf, len, zerocopy: false } => {
+        opcode::Send::new(types::Fd(*fd), *buf, *len).flags(libc::MSG_NOSIGNAL).build()
+      }
+      Op::Send { fd, buf, len, zerocopy: true } => {
+        opcode::SendZc::new(types::Fd(*fd), *buf, *len).flags(libc::MSG_NOSIGNAL).build()
+      }
+      Op::Shutdown { fd, how } => opcode::Shutdown::new(types::Fd(*fd), *how).build(),
     }
   }
 }
@@ -186,4 +310,13 @@ pub const OP_NAMES: &[(&str, u8)] = &[
   ("fallocate", opcode::Fallocate::CODE),
   ("fadvise", opcode::Fadvise::CODE),
   ("async_cancel", opcode::AsyncCancel::CODE),
+  ("socket", opcode::Socket::CODE),
+  ("bind", opcode::Bind::CODE),
+  ("listen", opcode::Listen::CODE),
+  ("connect", opcode::Connect::CODE),
+  ("accept", opcode::Accept::CODE),
+  ("recv", opcode::Recv::CODE),
+  ("send", opcode::Send::CODE),
+  ("send_zc", opcode::SendZc::CODE),
+  ("shutdown", opcode::Shutdown::CODE),
 ];

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
 
+pub use crate::bufring::buffer_id;
+use crate::bufring::BufferGroup;
 use crate::op::{Op, OP_NAMES};
 use crate::submitter::Submitter;
 
@@ -158,6 +160,8 @@ pub struct Ring<T> {
   files: u32,
   /// Ops pushed now are linked to the next ([`begin_chain`](Ring::begin_chain)).
   chaining: bool,
+  /// Provided-buffer groups ([`add_buffer_group`](Ring::add_buffer_group)).
+  groups: Vec<BufferGroup>,
   stats: Stats,
 }
 
@@ -250,8 +254,32 @@ impl<T> Ring<T> {
       cap,
       files,
       chaining: false,
+      groups: Vec::new(),
       stats: Stats::default(),
     }
+  }
+
+  /// Registers `count` buffers of `size` bytes as provided-buffer group `group` (kernel 5.19),
+  /// for [`Op::RecvMulti`]. `count` is a power of two, at most 32768. The ring owns the memory.
+  pub fn add_buffer_group(&mut self, group: u16, count: u16, size: u32) -> io::Result<()> {
+    if self.groups.iter().any(|g| g.group == group) {
+      return Err(io::Error::from_raw_os_error(libc::EEXIST));
+    }
+    let g = BufferGroup::new(&self.ring.submitter(), group, count, size)?;
+    self.groups.push(g);
+    Ok(())
+  }
+
+  /// The `len` bytes a completion of group `group` reported in buffer `bid` ([`buffer_id`] of
+  /// its flags). Valid until the buffer is recycled.
+  pub fn buffer(&self, group: u16, bid: u16, len: usize) -> Option<&[u8]> {
+    self.groups.iter().find(|g| g.group == group)?.data(bid, len)
+  }
+
+  /// Gives buffer `bid` of group `group` back to the kernel once its bytes have been used.
+  /// Returns false for an unknown group or buffer.
+  pub fn recycle_buffer(&mut self, group: u16, bid: u16) -> bool {
+    self.groups.iter_mut().find(|g| g.group == group).is_some_and(|g| g.recycle(bid))
   }
 
   /// Slots in the ring's registered file table (0: none; see [`Options::files`]).
@@ -764,6 +792,14 @@ impl<T> Drop for Ring<T> {
     for slot in self.slots.drain(..).flatten() {
       if slot.in_kernel {
         std::mem::forget(slot);
+      }
+    }
+    // Buffers the kernel may still write into (an op inside it took one) are leaked too.
+    for g in self.groups.drain(..) {
+      if self.in_kernel == 0 {
+        g.release(&self.ring.submitter());
+      } else {
+        std::mem::forget(g);
       }
     }
   }
