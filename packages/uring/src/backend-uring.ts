@@ -26,7 +26,9 @@ const POOLED_READS = 64
  * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
  * index of its syscall times 8: one small integer per op instead of two fields.
  */
-const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate'] as const
+const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate', 'socket', 'bind', 'listen', 'connect', 'accept', 'shutdown'] as const
+/** `IORING_CQE_F_MORE`: more completions of the same op follow. */
+const F_MORE = 2
 const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<(typeof SYSCALLS)[number], number>
 
 export interface NativeOptions {
@@ -105,6 +107,9 @@ export class UringBackend implements Backend {
   private readonly aborters: Array<(() => void) | undefined> = []
   /** The group (or gathered batch) of an op that is part of one, and its index in it. */
   private readonly groups: Array<Group | Gather | undefined> = []
+  /** Ops with more than one completion (multishot accept/recv, zero-copy send): each CQE goes
+   * to the op's handler, `(result, flags)`; the last one has no F_MORE. */
+  private readonly handlers: Array<((r: number, flags: number) => void) | undefined> = []
   /** The batch being started: ops tracked meanwhile join it (see `settleAll`). */
   private gathering: Gather | undefined
   private readonly steps: number[] = []
@@ -158,6 +163,17 @@ export class UringBackend implements Backend {
     for (let i = 0; i < n; i++) {
       const t = c[3 * i]
       const r = c[3 * i + 1]
+      const h = this.handlers[t]
+      if (h !== undefined) {
+        const flags = c[3 * i + 2]
+        if ((flags & F_MORE) === 0) {
+          this.handlers[t] = undefined
+          this.inFlight--
+        }
+        // Handlers may start ops: they run after the loop, like the rest of such work.
+        this.later.push(() => h(r, flags))
+        continue
+      }
       const resolve = this.resolves[t]!
       const reject = this.rejects[t]!
       const kind = this.kinds[t]
@@ -579,6 +595,43 @@ export class UringBackend implements Backend {
       throw e
     }
     await this.closeSlot(slot)
+  }
+
+  /**
+   * A socket op with one completion (socket, bind, listen, connect, accept, shutdown, send):
+   * resolves to its result, rejects with a system error naming `syscall`.
+   */
+  netCall(syscall: 'socket' | 'bind' | 'listen' | 'connect' | 'accept' | 'shutdown' | 'write' | 'read' | 'close', start: (native: NativeRingT) => number, signal?: AbortSignal): Promise<number> {
+    if (this.closed) return this.gone(syscall)
+    return this.op(Shape.Number | K[syscall], undefined, undefined, undefined, undefined, () => start(this.native), signal)
+  }
+
+  /**
+   * An op with many completions (multishot accept or recv, zero-copy send): `on(result, flags)`
+   * runs for each; the last has no F_MORE (2). Returns its token (for `cancel`). Throws when the
+   * ring is closed or the binding refuses the op.
+   */
+  netStream(start: (native: NativeRingT) => number, on: (r: number, flags: number) => void): number {
+    if (this.closed) throw ringClosed('recv')
+    const t = start(this.native)
+    this.handlers[t] = on
+    this.inFlight++
+    return t
+  }
+
+  /** Asks op `t` to finish early (its completions still arrive). */
+  cancelOp(t: number): void {
+    if (!this.closed) this.native.cancel(t)
+  }
+
+  /** The native ring, for the socket layer's synchronous calls (provided buffers). */
+  get nativeRing(): NativeRingT {
+    return this.native
+  }
+
+  /** Whether the kernel has an opcode (`'socket'`, `'bind'`, ...). */
+  has(op: string): boolean {
+    return this.supported.has(op)
   }
 
   nop(signal?: AbortSignal): Promise<number> {

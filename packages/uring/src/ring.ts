@@ -17,6 +17,7 @@ function opSignal(options: OpOptions | undefined): AbortSignal | undefined {
   return options === undefined ? undefined : batchSignal(options)
 }
 import { FsApi } from './fs-api'
+import { NetApi } from './net-api'
 import { loadNative, setupFailureReason } from './native'
 import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger } from './validate'
 
@@ -135,6 +136,8 @@ export class Ring {
   readonly mode: string
   /** The `node:fs/promises`-compatible API whose ops run on this ring. */
   readonly fs: FsApi
+  /** Promise sockets on this ring (`listen`, `connect`); see `uring/net`. */
+  readonly net: NetApi
   readonly #impl: Backend
   #closed = false
 
@@ -166,6 +169,7 @@ export class Ring {
     this.fallbackReason = impl.kind === 'node' ? reason : undefined
     this.mode = impl.mode
     this.fs = new FsApi(() => this.#impl)
+    this.net = new NetApi(() => this.#impl)
   }
 
   /** True once `close()` was called. */
