@@ -813,10 +813,10 @@ class NodeListener implements Listener {
   resume(): void {}
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#srv.listening) return resolve()
-      this.#srv.close(() => resolve())
-    })
+    // node:net's close callback waits for every live connection; the listening socket itself
+    // closes at once, which is all this promise stands for.
+    if (this.#srv.listening) this.#srv.close()
+    return new Promise((resolve) => setImmediate(resolve))
   }
 
   address(): AddressInfo | string | null {
@@ -830,7 +830,8 @@ class NodeListener implements Listener {
 class NodeTransport implements Transport {
   listen(o: Resolved): Promise<Listener> {
     return new Promise((resolve, reject) => {
-      const srv = nodeNet.createServer({ noDelay: true })
+      // Half-open like io_uring sockets: a peer's end() leaves this side able to write.
+      const srv = nodeNet.createServer({ noDelay: true, allowHalfOpen: true })
       srv.once('error', reject)
       const done = (): void => {
         srv.off('error', reject)
@@ -843,7 +844,7 @@ class NodeTransport implements Transport {
 
   connect(o: Resolved, signal: AbortSignal | undefined): Promise<Conn> {
     return new Promise((resolve, reject) => {
-      const s = 'path' in o ? nodeNet.connect({ path: o.path }) : nodeNet.connect({ host: o.host, port: o.port, family: o.family, noDelay: true })
+      const s = 'path' in o ? nodeNet.connect({ path: o.path, allowHalfOpen: true }) : nodeNet.connect({ host: o.host, port: o.port, family: o.family, noDelay: true, allowHalfOpen: true })
       const onAbort = (): void => {
         s.destroy()
         reject(new AbortError(undefined, { cause: signal?.reason }))

@@ -1,0 +1,306 @@
+// uring/net on both backends with the same bodies: echo under load, many short connections,
+// IPv6 and Unix sockets, half-close, errors shaped like node:net's, resets, timeouts, aborts,
+// server close with live connections, and backpressure.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import * as nodeNet from 'node:net'
+import { join } from 'node:path'
+import { caught, each } from './helpers'
+import type { Ring } from 'uring'
+
+type Server = Awaited<ReturnType<Ring['net']['listen']>>
+type Sock = Awaited<ReturnType<Ring['net']['connect']>>
+
+/** Serves echo on `server` until it closes: every connection gets its bytes back, then end. */
+function echo(server: Server): Promise<void> {
+  const conns: Promise<void>[] = []
+  return (async () => {
+    for await (const s of server) {
+      conns.push(
+        (async () => {
+          try {
+            for await (const chunk of s) await s.write(chunk)
+            await s.end()
+          } catch {
+            // a peer that reset: this connection is over, the server goes on
+          } finally {
+            await s.close()
+          }
+        })(),
+      )
+    }
+    await Promise.all(conns)
+  })()
+}
+
+async function readAll(s: Sock): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of s) chunks.push(c)
+  return Buffer.concat(chunks)
+}
+
+function port(server: Server): number {
+  const a = server.address()
+  if (a === null || typeof a === 'string') throw new Error(`not TCP: ${a}`)
+  return a.port
+}
+
+/** The parts of a socket error code written against node:net relies on. */
+function netShape(e: any): Record<string, unknown> {
+  return { code: e?.code, errno: e?.errno, syscall: e?.syscall, address: e?.address, port: e?.port, message: e?.message }
+}
+
+each('8 clients echo 8 MiB each, checksums match', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const serving = echo(server)
+  const results = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => {
+      const data = Buffer.alloc(8 << 20)
+      for (let j = 0; j < data.length; j += 4) data.writeUInt32LE((j * 2654435761 + i) >>> 0, j)
+      const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+      const [back] = await Promise.all([readAll(c), (async () => {
+        // In pieces of various sizes, some zero-copy (>= 64 KiB), some not.
+        for (let off = 0, k = 0; off < data.length; k++) {
+          const n = [1000, 65536, 300000, 7][k % 4]
+          await c.write(data.subarray(off, off + n))
+          off += n
+        }
+        await c.end()
+      })()])
+      await c.close()
+      return createHash('sha256').update(back).digest('hex') === createHash('sha256').update(data).digest('hex') && back.length === data.length
+    }),
+  )
+  t.deepEqual(results, Array(8).fill(true))
+  await server.close()
+  await serving
+})
+
+each('many short connections', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0, backlog: 64 })
+  const serving = echo(server)
+  let ok = 0
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+        await c.write(`hi ${round}/${i}`)
+        await c.end()
+        if ((await readAll(c)).toString() === `hi ${round}/${i}`) ok++
+        await c.close()
+      }),
+    )
+  }
+  t.is(ok, 300)
+  await server.close()
+  await serving
+})
+
+each('IPv6 loopback and Unix sockets', async (t, { ring, dir }) => {
+  const v6 = await ring.net.listen({ host: '::1', port: 0 }).catch((e) => e)
+  if (v6 instanceof Error) {
+    t.is((v6 as any).code, 'EADDRNOTAVAIL', 'only a host without IPv6 may refuse ::1')
+  } else {
+    t.is((v6.address() as any).family, 'IPv6')
+    const serving = echo(v6)
+    const c = await ring.net.connect({ host: '::1', port: port(v6) })
+    t.is(c.remoteFamily, 'IPv6')
+    t.is(c.remoteAddress, '::1')
+    await c.write('six')
+    await c.end()
+    t.is((await readAll(c)).toString(), 'six')
+    await c.close()
+    await v6.close()
+    await serving
+  }
+  const path = join(dir, 'sock')
+  const unix = await ring.net.listen({ path })
+  t.is(unix.address(), path)
+  t.true(existsSync(path))
+  const serving = echo(unix)
+  const c = await ring.net.connect({ path })
+  await c.write('unix')
+  await c.end()
+  t.is((await readAll(c)).toString(), 'unix')
+  await c.close()
+  await unix.close()
+  await serving
+})
+
+each('half-close: after end() the peer reads null and can still answer', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const got = (async () => {
+    const s = (await server.accept())!
+    const all = await readAll(s) // ends at the client's end()
+    await s.write(`got ${all.length}`)
+    await s.close()
+    return all.toString()
+  })()
+  const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+  t.is(c.remoteAddress, '127.0.0.1')
+  t.is(c.remotePort, port(server))
+  t.is(c.localAddress, '127.0.0.1')
+  t.true((c.localPort ?? 0) > 0)
+  await c.write('abc')
+  await c.end()
+  t.is(await got, 'abc')
+  t.is((await readAll(c)).toString(), 'got 3')
+  t.is(await c.read(), null, 'still null after the end')
+  await c.close()
+  t.is((await caught(() => c.write('late')))?.code, 'EPIPE')
+  await server.close()
+})
+
+each('errors: ECONNREFUSED and EADDRINUSE as node:net shapes them; bad arguments', async (t, { ring }) => {
+  const probe = await new Promise<nodeNet.Server>((resolve) => {
+    const s = nodeNet.createServer()
+    s.listen(0, '127.0.0.1', () => resolve(s))
+  })
+  const busy = (probe.address() as nodeNet.AddressInfo).port
+  // A port that was free a moment ago: nobody listens there now.
+  const free = await new Promise<number>((resolve) => {
+    const s = nodeNet.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as nodeNet.AddressInfo).port
+      s.close(() => resolve(p))
+    })
+  })
+  const theirs = await new Promise<any>((resolve) => nodeNet.connect(free, '127.0.0.1').on('error', resolve))
+  t.deepEqual(netShape(await caught(() => ring.net.connect({ host: '127.0.0.1', port: free }))), netShape(theirs))
+  const theirsListen = await new Promise<any>((resolve) => nodeNet.createServer().on('error', resolve).listen(busy, '127.0.0.1'))
+  t.deepEqual(netShape(await caught(() => ring.net.listen({ host: '127.0.0.1', port: busy }))), netShape(theirsListen))
+  probe.close()
+  t.is((await caught(() => ring.net.connect({ host: '127.0.0.1', port: 0 })))?.code, 'ERR_OUT_OF_RANGE')
+  t.is((await caught(() => ring.net.connect({ host: '127.0.0.1', port: 70000 })))?.code, 'ERR_OUT_OF_RANGE')
+  t.is((await caught(() => ring.net.listen({ port: -1 })))?.code, 'ERR_OUT_OF_RANGE')
+  t.is((await caught(() => ring.net.connect(null as any)))?.code, 'ERR_INVALID_ARG_TYPE')
+  t.is((await caught(() => ring.net.connect({ host: 5 as any, port: 80 })))?.code, 'ERR_INVALID_ARG_TYPE')
+  t.is((await caught(() => ring.net.connect({ path: '/nonexistent/uring.sock' })))?.code, 'ENOENT')
+})
+
+each('a peer that resets mid-stream ends that connection only; the server keeps serving', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const outcomes: string[] = []
+  const serving = (async () => {
+    for await (const s of server) {
+      void (async () => {
+        try {
+          for await (const chunk of s) await s.write(chunk)
+          outcomes.push('end')
+        } catch (e) {
+          outcomes.push((e as any).code)
+        } finally {
+          await s.close()
+        }
+      })()
+    }
+  })()
+  for (let i = 0; i < 5; i++) {
+    await new Promise<void>((resolve) => {
+      const raw = nodeNet.connect(port(server), '127.0.0.1', () => {
+        raw.write(Buffer.alloc(100000, 1))
+        setTimeout(() => {
+          raw.resetAndDestroy()
+          resolve()
+        }, 20)
+      })
+      raw.on('error', () => {})
+    })
+  }
+  const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+  await c.write('still here')
+  await c.end()
+  t.is((await readAll(c)).toString(), 'still here')
+  await c.close()
+  await server.close()
+  await serving
+  await new Promise((r) => setTimeout(r, 50))
+  t.true(outcomes.length >= 5, outcomes.join())
+  t.true(outcomes.every((o) => ['ECONNRESET', 'EPIPE', 'end'].includes(o)), outcomes.join())
+})
+
+each('connect: an aborted signal and a timeout', async (t, { ring }) => {
+  t.is((await caught(() => ring.net.connect({ host: '127.0.0.1', port: 1 }, { signal: AbortSignal.abort() })))?.name, 'AbortError')
+  // A listener that never accepts (a Python child), its accept queue filled: the kernel then
+  // drops new SYNs, so the next connect waits until it is given up.
+  const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const p = await new Promise<number>((resolve) => py.stdout.once('data', (d) => resolve(Number(String(d).trim()))))
+    const fillers: nodeNet.Socket[] = []
+    for (let i = 0; i < 3; i++) fillers.push(nodeNet.connect(p, '127.0.0.1').on('error', () => {}))
+    await new Promise((r) => setTimeout(r, 100))
+    const t0 = Date.now()
+    const e = await caught(() => ring.net.connect({ host: '127.0.0.1', port: p }, { timeout: 150 }))
+    t.is(e?.code, 'ETIMEDOUT', e?.message)
+    t.is(e?.syscall, 'connect')
+    t.true(Date.now() - t0 >= 140)
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(new Error('enough')), 50)
+    const e2 = await caught(() => ring.net.connect({ host: '127.0.0.1', port: p }, { signal: ac.signal }))
+    t.is(e2?.name, 'AbortError')
+    for (const f of fillers) f.destroy()
+  } finally {
+    py.kill()
+  }
+  t.is(ring.stats().inFlight, 0)
+})
+
+each('server.close() stops accepting; live connections keep working', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const p = port(server)
+  const accepted = server.accept()
+  const c = await ring.net.connect({ host: '127.0.0.1', port: p })
+  const s = (await accepted)!
+  await server.close()
+  t.is(server.address(), null)
+  t.is(await server.accept(), null)
+  t.is((await caught(() => ring.net.connect({ host: '127.0.0.1', port: p })))?.code, 'ECONNREFUSED')
+  await c.write('after close')
+  t.is((await s.read())!.toString(), 'after close')
+  await s.write('reply')
+  t.is((await c.read())!.toString(), 'reply')
+  await c.close()
+  t.is(await s.read(), null)
+  await s.close()
+})
+
+each('backpressure: a reader that does not read stops the writer (TCP flow control), nothing piles up', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const accepted = server.accept()
+  const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+  const s = (await accepted)!
+  const total = 64 << 20
+  let written = false
+  const writing = c.write(Buffer.alloc(total, 3)).then(() => (written = true))
+  await new Promise((r) => setTimeout(r, 300))
+  t.false(written, 'the write waits for the reader instead of everything being buffered')
+  let got = 0
+  while (got < total) {
+    const chunk = await s.read()
+    if (chunk === null) break
+    got += chunk.length
+  }
+  await writing
+  t.is(got, total)
+  await c.close()
+  await s.close()
+  await server.close()
+})
+
+each('toStream(): a Duplex over the socket for stream-based code', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const serving = echo(server)
+  const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+  const d = c.toStream()
+  const chunks: Buffer[] = []
+  d.on('data', (b: Buffer) => chunks.push(b))
+  const ended = new Promise((r) => d.on('end', r))
+  d.write('stream ')
+  d.end('data')
+  await ended
+  t.is(Buffer.concat(chunks).toString(), 'stream data')
+  d.destroy()
+  await server.close()
+  await serving
+})
