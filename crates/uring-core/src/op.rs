@@ -194,6 +194,11 @@ impl Op {
     }
   }
 
+  /// A multishot op: it stands in the kernel, posting completions, until it ends or is cancelled.
+  pub fn standing(&self) -> bool {
+    matches!(self, Op::Accept { multishot: true, .. } | Op::RecvMulti { .. })
+  }
+
   /// Builds the SQE. The pointers it carries point into `self` (paths, iovecs) or at caller memory.
   pub(crate) fn entry(&self) -> squeue::Entry {
     match self {

@@ -155,6 +155,9 @@ pub struct Ring<T> {
   unsubmitted: u32,
   /// Ops whose SQE is in the SQ or the kernel, not yet completed.
   in_kernel: u32,
+  /// Of those, standing multishot ops (accept, recv): they can stay for ever, so they do not
+  /// count against `cap` — else a few hundred idle sockets would hold every other op back.
+  standing: u32,
   cap: u32,
   /// Slots in the registered file table (0: no table).
   files: u32,
@@ -251,6 +254,7 @@ impl<T> Ring<T> {
       local: VecDeque::new(),
       unsubmitted: 0,
       in_kernel: 0,
+      standing: 0,
       cap,
       files,
       chaining: false,
@@ -343,6 +347,11 @@ impl<T> Ring<T> {
     s
   }
 
+  /// Ops in the kernel that count against the cap (all but standing multishot ops).
+  fn capped(&self) -> u32 {
+    self.in_kernel - self.standing
+  }
+
   /// Ops owned by the ring (queued, in the kernel, or cancelled but not yet reaped).
   pub fn in_flight(&self) -> u32 {
     (self.slots.len() - self.free.len()) as u32
@@ -356,7 +365,7 @@ impl<T> Ring<T> {
   /// Whether [`flush`](Ring::flush) has work: ops queued or SQEs not yet submitted.
   pub fn needs_flush(&mut self) -> bool {
     self.unsubmitted > 0
-      || (!self.backlog.is_empty() && self.in_kernel < self.cap)
+      || (!self.backlog.is_empty() && self.capped() < self.cap)
       || (self.sq_thread.is_some() && !self.ring.submission().is_empty())
   }
 
@@ -499,10 +508,11 @@ impl<T> Ring<T> {
     let mut n = 0;
     loop {
       let Some(len) = self.head_chain_len() else { break };
+      let capped = self.capped();
       let mut sq = self.ring.submission();
       // A chain goes in whole. Over the cap only into an empty kernel, so that a chain longer
       // than the cap still runs (end_chain keeps chains within the SQ's size).
-      if sq.capacity() - sq.len() < len || (self.in_kernel > 0 && self.in_kernel as usize + len > self.cap as usize) {
+      if sq.capacity() - sq.len() < len || (capped > 0 && capped as usize + len > self.cap as usize) {
         break;
       }
       for _ in 0..len {
@@ -518,6 +528,9 @@ impl<T> Ring<T> {
         unsafe { sq.push(&entry).expect("SQ room checked") };
         slot.in_kernel = true;
         self.in_kernel += 1;
+        if slot.op.standing() {
+          self.standing += 1;
+        }
         n += 1;
       }
     }
@@ -589,7 +602,7 @@ impl<T> Ring<T> {
         Err(e) if transient(&e) => return Ok(()),
         Err(e) => return Err(e),
       }
-      if self.backlog.is_empty() || self.in_kernel >= self.cap || self.unsubmitted > 0 {
+      if self.backlog.is_empty() || self.capped() >= self.cap || self.unsubmitted > 0 {
         return Ok(());
       }
     }
@@ -682,6 +695,9 @@ impl<T> Ring<T> {
           None
         } else {
           self.in_kernel -= 1;
+          if self.slots[token as usize].as_ref().is_some_and(|s| s.op.standing()) {
+            self.standing -= 1;
+          }
           Some(self.release(token))
         };
         f(Completion { token, result, flags, done });

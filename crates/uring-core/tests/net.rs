@@ -287,3 +287,37 @@ fn unix_addresses_and_refused_connects() {
   let _ = std::fs::remove_dir_all(&dir);
 }
 
+
+#[test]
+fn standing_multishot_ops_do_not_hold_other_ops_back() {
+  // A ring of 8 entries (cap 8) with 40 standing recvs: other ops still go through.
+  let mut h: Harness<Vec<u8>> = Harness::new(Options { entries: 8, submitter: false, ..Options::default() });
+  h.ring.add_buffer_group(3, 64, 256).unwrap();
+  let mut pairs = Vec::new();
+  let mut recvs = Vec::new();
+  for _ in 0..40 {
+    let mut fds = [0i32; 2];
+    // SAFETY: socketpair fills two fds.
+    assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }, 0);
+    recvs.push(h.push(Op::RecvMulti { fd: fds[0], group: 3 }));
+    pairs.push(fds);
+  }
+  for _ in 0..20 {
+    assert_eq!(h.one(Op::Nop), 0);
+  }
+  // And the standing ones still receive.
+  let last = pairs[39];
+  assert_eq!(h.one(Op::Send { fd: last[1], buf: b"x".as_ptr(), len: 1, zerocopy: false }), 1);
+  let t = recvs[39];
+  h.until(|s| s.iter().any(|c| c.token == t));
+  assert_eq!(h.take(t)[0].result, 1);
+  for t in recvs {
+    h.ring.cancel(t).unwrap();
+  }
+  let left = h.ring.drain(Duration::from_secs(5), |_| {});
+  assert_eq!(left, 0);
+  for [a, b] in pairs {
+    close(a);
+    close(b);
+  }
+}

@@ -3,7 +3,7 @@
 // The layers: crates/uring-core (the Rust engine over the io-uring crate) -> crates/uring-napi
 // (the napi-rs binding that drives it from Node's event loop) -> this package (the TypeScript API
 // and the node:fs fallback). See ARCHITECTURE.md.
-export { Ring, defaultRing, DEFAULT_ENTRIES, DEFAULT_SQPOLL_IDLE_MS, MAX_ENTRIES } from './ring'
+export { Ring, defaultRing, defaultNetRing, DEFAULT_ENTRIES, DEFAULT_SQPOLL_IDLE_MS, MAX_ENTRIES } from './ring'
 export type { RingOptions, SqpollOptions, BackendKind, RingStats, OpOptions } from './ring'
 export type { BatchOp, BatchOptions, BatchResultMap, BatchResults, FileBatchOp } from './batch'
 export { FileHandle, FsApi } from './fs-api'

@@ -655,7 +655,12 @@ class UringListener implements Listener {
     if (last) this.#accept = -1
     if (r >= 0) {
       if (this.#closed) void this.#b.netCall('close', (n) => n.close(r)).catch(() => {})
-      else this.#onConn?.(new UringConn(this.#b, r))
+      else {
+        const conn = new UringConn(this.#b, r)
+        // TCP_NODELAY, as for connected sockets (a Unix socket ignores it).
+        if (typeof this.#address !== 'string') conn.setNoDelay(true)
+        this.#onConn?.(conn)
+      }
     } else if (r !== ECANCELED && !this.#closed) {
       // Transient accept errors (the peer gave up, fds ran out for a moment) end only this attempt.
       if (r !== -103 && r !== -24 && r !== -23 && r !== -105 && r !== -12) this.#onError?.(netError(r, 'accept'))
