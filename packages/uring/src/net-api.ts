@@ -55,7 +55,7 @@ const ZEROCOPY_MIN = 64 * 1024
 /** The io_uring provided-buffer group of a ring's sockets: count × size bytes. */
 const GROUP = 0
 const GROUP_COUNT = 256
-const GROUP_SIZE = 16 * 1024
+const GROUP_SIZE = 32 * 1024
 
 const AF_INET = 2
 const AF_INET6 = 10
@@ -210,11 +210,14 @@ export class Socket implements AsyncIterable<Buffer> {
     return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }))
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (;;) {
-      const chunk = await this.read()
-      if (chunk === null) return
-      yield chunk
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    // A plain iterator object: cheaper per chunk than an async generator.
+    return {
+      next: () => this.read().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk })),
+      return: async () => {
+        await this.close()
+        return { done: true, value: undefined }
+      },
     }
   }
 
@@ -225,16 +228,16 @@ export class Socket implements AsyncIterable<Buffer> {
     else if (data instanceof Uint8Array) bytes = data
     else return Promise.reject(invalidArgType('data', ['string', 'Buffer', 'Uint8Array'], data))
     if (this.#closed !== undefined) return Promise.reject(netError(-32, 'write'))
-    const p = this.#writing.then(() => (bytes.byteLength > 0 ? this.#conn.write(bytes) : undefined))
+    if (bytes.byteLength === 0) return Promise.resolve()
+    // The transport keeps writes in order (and end() after them).
+    const p = this.#conn.write(bytes)
     this.#writing = p.catch(() => {})
     return p
   }
 
   /** Ends the writing side (`shutdown(SHUT_WR)`) once earlier writes are done; reading goes on. */
   end(): Promise<void> {
-    const p = this.#writing.then(() => this.#conn.shutdown())
-    this.#writing = p.catch(() => {})
-    return p
+    return this.#conn.shutdown()
   }
 
   /** Closes the socket (unread data is dropped). Closing twice is harmless. */
@@ -526,12 +529,66 @@ class UringConn implements Conn {
     this.#arm()
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
+  /** Writes waiting while a send is in flight: they go out together when it completes. */
+  #queue: Array<{ bytes: Uint8Array; resolve: () => void; reject: (e: Error) => void }> = []
+  #sending = false
+  #idle: Array<() => void> = []
+
+  /**
+   * Queues `bytes`; resolves once the kernel has taken all of them. One send at a time per socket
+   * keeps the bytes in order (two sends in flight could complete out of order); what queues
+   * meanwhile goes out as one writev when the send completes.
+   */
+  write(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ bytes, resolve, reject })
+      if (!this.#sending) void this.#send()
+    })
+  }
+
+  async #send(): Promise<void> {
+    this.#sending = true
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0)
+      try {
+        if (batch.length === 1) await this.#sendAll(batch[0].bytes)
+        else await this.#sendv(batch.map((w) => w.bytes))
+        for (const w of batch) w.resolve()
+      } catch (e) {
+        for (const w of batch.concat(this.#queue.splice(0))) w.reject(e as Error)
+      }
+    }
+    this.#sending = false
+    for (const f of this.#idle.splice(0)) f()
+  }
+
+  /** Resolves once no write is queued or in flight. */
+  #drained(): Promise<void> {
+    if (!this.#sending) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  async #sendAll(bytes: Uint8Array): Promise<void> {
     let off = 0
     while (off < bytes.byteLength) {
       const len = Math.min(bytes.byteLength - off, 0x7fffffff)
       const n = len >= ZEROCOPY_MIN && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len) : await this.#b.netCall('write', (native) => native.send(this.#fd, bytes, off, len, false)).catch((e) => Promise.reject(netError(e.errno, 'write')))
+      if (n <= 0) throw netError(-32, 'write')
       off += n
+    }
+  }
+
+  /** Several queued writes in one `writev`; what a short write left goes out with `#sendAll`. */
+  async #sendv(bufs: Uint8Array[]): Promise<void> {
+    const n = await this.#b.netCall('write', (native) => native.writev(this.#fd, bufs, -1)).catch((e) => Promise.reject(netError(e.errno, 'write')))
+    let left = n
+    for (const b of bufs) {
+      if (left >= b.byteLength) {
+        left -= b.byteLength
+        continue
+      }
+      await this.#sendAll(b.subarray(left))
+      left = 0
     }
   }
 
@@ -560,7 +617,8 @@ class UringConn implements Conn {
     })
   }
 
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
+    await this.#drained()
     return this.#b.netCall('shutdown', (native) => native.shutdown(this.#fd, SHUT_WR)).then(
       () => undefined,
       (e) => Promise.reject(netError(e.errno, 'shutdown')),
@@ -571,6 +629,7 @@ class UringConn implements Conn {
     if (this.#closed) return
     this.#closed = true
     if (this.#recv >= 0) this.#b.cancelOp(this.#recv)
+    await this.#drained()
     await this.#b.netCall('close', (native) => native.close(this.#fd)).catch(() => {})
   }
 
