@@ -304,3 +304,21 @@ each('toStream(): a Duplex over the socket for stream-based code', async (t, { r
   await server.close()
   await serving
 })
+
+each('close() sends what was written before it; a write after close() fails with EPIPE', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const received = (async () => {
+    const s = (await server.accept())!
+    const all = await readAll(s)
+    await s.close()
+    return all.length
+  })()
+  const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+  const writes = [c.write(Buffer.alloc(3 << 20, 1)), c.write('tail'), c.write(Buffer.alloc(100000, 2))]
+  const closing = c.close()
+  t.is((await caught(() => c.write('late')))?.code, 'EPIPE')
+  await Promise.all(writes)
+  await closing
+  t.is(await received, (3 << 20) + 4 + 100000)
+  await server.close()
+})

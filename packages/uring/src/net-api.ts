@@ -154,7 +154,6 @@ export class Socket implements AsyncIterable<Buffer> {
   #waiting: { resolve: (b: Buffer | null) => void; reject: (e: Error) => void } | undefined
   #paused = false
   #closed: Promise<void> | undefined
-  #writing: Promise<void> = Promise.resolve()
 
   /** @internal */
   constructor(conn: Conn) {
@@ -229,10 +228,8 @@ export class Socket implements AsyncIterable<Buffer> {
     else return Promise.reject(invalidArgType('data', ['string', 'Buffer', 'Uint8Array'], data))
     if (this.#closed !== undefined) return Promise.reject(netError(-32, 'write'))
     if (bytes.byteLength === 0) return Promise.resolve()
-    // The transport keeps writes in order (and end() after them).
-    const p = this.#conn.write(bytes)
-    this.#writing = p.catch(() => {})
-    return p
+    // The transport keeps writes in order (and end() and close() after them).
+    return this.#conn.write(bytes)
   }
 
   /** Ends the writing side (`shutdown(SHUT_WR)`) once earlier writes are done; reading goes on. */
@@ -243,7 +240,6 @@ export class Socket implements AsyncIterable<Buffer> {
   /** Closes the socket (unread data is dropped). Closing twice is harmless. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      await this.#writing
       await this.#conn.close()
       this.#ended = true
       this.#settleWaiting()
@@ -542,24 +538,37 @@ class UringConn implements Conn {
   write(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ bytes, resolve, reject })
-      if (!this.#sending) void this.#send()
+      if (!this.#sending) this.#next()
     })
   }
 
-  async #send(): Promise<void> {
-    this.#sending = true
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0)
-      try {
-        if (batch.length === 1) await this.#sendAll(batch[0].bytes)
-        else await this.#sendv(batch.map((w) => w.bytes))
-        for (const w of batch) w.resolve()
-      } catch (e) {
-        for (const w of batch.concat(this.#queue.splice(0))) w.reject(e as Error)
-      }
+  /** Sends what is queued (one send, or one writev for several), then whatever queued meanwhile. */
+  #next(): void {
+    if (this.#queue.length === 0) {
+      this.#sending = false
+      for (const f of this.#idle.splice(0)) f()
+      return
     }
-    this.#sending = false
-    for (const f of this.#idle.splice(0)) f()
+    this.#sending = true
+    const batch = this.#queue.splice(0)
+    const done = (): void => {
+      for (const w of batch) w.resolve()
+      this.#next()
+    }
+    const fail = (e: Error): void => {
+      for (const w of batch.concat(this.#queue.splice(0))) w.reject(e)
+      this.#next()
+    }
+    if (batch.length === 1) {
+      const b = batch[0].bytes
+      if (b.byteLength < ZEROCOPY_MIN) {
+        // The common case, without an async function: one send, which is rarely short.
+        this.#b.netCall('write', (native) => native.send(this.#fd, b, 0, b.byteLength, false)).then(
+          (n) => (n === b.byteLength ? done() : n > 0 ? this.#sendAll(b.subarray(n)).then(done, fail) : fail(netError(-32, 'write'))),
+          (e) => fail(netError(e.errno, 'write')),
+        )
+      } else this.#sendAll(b).then(done, fail)
+    } else this.#sendv(batch.map((w) => w.bytes)).then(done, fail)
   }
 
   /** Resolves once no write is queued or in flight. */
@@ -819,10 +828,18 @@ class NodeConn implements Conn {
     this.#s.resume()
   }
 
+  #pending = 0
+  #idle: Array<() => void> = []
+
   write(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.#s.destroyed) return reject(netError(-32, 'write'))
-      this.#s.write(bytes, (e) => (e ? reject(e) : resolve()))
+      this.#pending++
+      this.#s.write(bytes, (e) => {
+        if (--this.#pending === 0) for (const f of this.#idle.splice(0)) f()
+        if (e) reject(e)
+        else resolve()
+      })
     })
   }
 
@@ -831,11 +848,13 @@ class NodeConn implements Conn {
   }
 
   close(): Promise<void> {
-    this.#closed ??= new Promise((resolve) => {
+    // As on io_uring: writes already made go out before the socket closes.
+    const drained = this.#pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#idle.push(resolve))
+    this.#closed ??= drained.then(() => new Promise<void>((resolve) => {
       if (this.#s.destroyed) return resolve()
       this.#s.once('close', () => resolve())
       this.#s.destroy()
-    })
+    }))
     return this.#closed
   }
 
