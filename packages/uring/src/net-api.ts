@@ -193,16 +193,19 @@ export class Socket implements AsyncIterable<Buffer> {
   }
 
   /** The next bytes received, or null once the peer has ended the stream. */
-  read(): Promise<Buffer | null> {
-    const chunk = this.#chunks.shift()
-    if (chunk !== undefined) {
-      this.#queued -= chunk.length
-      if (this.#paused && this.#queued < READ_HIGH_WATER / 2) {
-        this.#paused = false
-        this.#conn.resume()
-      }
-      return Promise.resolve(chunk)
+  /** Takes the first chunk received (there is one), resuming receiving below the low mark. */
+  #shift(): Buffer {
+    const chunk = this.#chunks.shift()!
+    this.#queued -= chunk.length
+    if (this.#paused && this.#queued < READ_HIGH_WATER / 2) {
+      this.#paused = false
+      this.#conn.resume()
     }
+    return chunk
+  }
+
+  read(): Promise<Buffer | null> {
+    if (this.#chunks.length > 0) return Promise.resolve(this.#shift())
     if (this.#error !== undefined) return Promise.reject(this.#error)
     if (this.#ended || this.#closed !== undefined) return Promise.resolve(null)
     if (this.#waiting !== undefined) return Promise.reject(new RingError('ERR_READ_PENDING', 'a read() is already waiting on this socket'))
@@ -212,7 +215,11 @@ export class Socket implements AsyncIterable<Buffer> {
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     // A plain iterator object: cheaper per chunk than an async generator.
     return {
-      next: () => this.read().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk })),
+      next: () => {
+        // A chunk already here: one resolved promise, not a read() promise and a then().
+        if (this.#chunks.length > 0) return Promise.resolve({ done: false, value: this.#shift() })
+        return this.read().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk }))
+      },
       return: async () => {
         await this.close()
         return { done: true, value: undefined }
@@ -562,11 +569,15 @@ class UringConn implements Conn {
     if (batch.length === 1) {
       const b = batch[0].bytes
       if (b.byteLength < ZEROCOPY_MIN) {
-        // The common case, without an async function: one send, which is rarely short.
-        this.#b.netCall('write', (native) => native.send(this.#fd, b, 0, b.byteLength, false)).then(
-          (n) => (n === b.byteLength ? done() : n > 0 ? this.#sendAll(b.subarray(n)).then(done, fail) : fail(netError(-32, 'write'))),
-          (e) => fail(netError(e.errno, 'write')),
-        )
+        // The common case, with no promise of its own: one send, which is rarely short.
+        try {
+          this.#b.netStream(
+            (native) => native.send(this.#fd, b, 0, b.byteLength, false),
+            (n) => (n === b.byteLength ? done() : n > 0 ? this.#sendAll(b.subarray(n)).then(done, fail) : fail(netError(n < 0 ? n : -32, 'write'))),
+          )
+        } catch (e) {
+          fail(e as Error)
+        }
       } else this.#sendAll(b).then(done, fail)
     } else this.#sendv(batch.map((w) => w.bytes)).then(done, fail)
   }
