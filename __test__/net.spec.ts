@@ -322,3 +322,38 @@ each('close() sends what was written before it; a write after close() fails with
   t.is(await received, (3 << 20) + 4 + 100000)
   await server.close()
 })
+
+each('a ring with 2 socket buffers of 16 bytes still echoes 64 KiB to 4 clients (receives re-armed when buffers run out)', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const serving = echo(server)
+  const ok = await Promise.all(
+    Array.from({ length: 4 }, async (_, i) => {
+      const data = Buffer.alloc(64 << 10, i + 1)
+      const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+      const [back] = await Promise.all([readAll(c), c.write(data).then(() => c.end())])
+      await c.close()
+      return back.equals(data)
+    }),
+  )
+  t.deepEqual(ok, [true, true, true, true])
+  await server.close()
+  await serving
+}, { socketBuffers: { count: 2, size: 16 } })
+
+each('socketBuffers is checked', async (t, { backend }) => {
+  const { Ring } = await import('uring')
+  t.is(errorCode(() => new Ring({ backend, socketBuffers: { count: 3 } })), 'ERR_INVALID_ARG_VALUE')
+  t.is(errorCode(() => new Ring({ backend, socketBuffers: { count: 65536 } })), 'ERR_OUT_OF_RANGE')
+  t.is(errorCode(() => new Ring({ backend, socketBuffers: { size: 0 } })), 'ERR_OUT_OF_RANGE')
+  t.is(errorCode(() => new Ring({ backend, socketBuffers: 5 as any })), 'ERR_INVALID_ARG_TYPE')
+})
+
+function errorCode(f: () => unknown): string | undefined {
+  try {
+    const r = f() as { close?: () => Promise<void> }
+    void r?.close?.()
+  } catch (e) {
+    return (e as { code?: string }).code
+  }
+  return undefined
+}

@@ -54,8 +54,6 @@ const ACCEPT_HIGH_WATER = 128
 const ZEROCOPY_MIN = 64 * 1024
 /** The io_uring provided-buffer group of a ring's sockets: count × size bytes. */
 const GROUP = 0
-const GROUP_COUNT = 256
-const GROUP_SIZE = 32 * 1024
 
 const AF_INET = 2
 const AF_INET6 = 10
@@ -132,6 +130,12 @@ interface Listener {
 interface Transport {
   listen(o: Resolved): Promise<Listener>
   connect(o: Resolved, signal: AbortSignal | undefined): Promise<Conn>
+}
+
+/** The provided buffers of a ring's sockets (`RingOptions.socketBuffers`, checked). */
+interface SocketBuffers {
+  count: number
+  size: number
 }
 
 /** Options after checking: a Unix path, or a numeric IP address with its family and a port. */
@@ -477,9 +481,12 @@ class UringConn implements Conn {
   #remote: AddressInfo | string | undefined
   #local: AddressInfo | string | undefined
 
-  constructor(b: UringBackend, fd: number) {
+  #buffers: SocketBuffers
+
+  constructor(b: UringBackend, fd: number, buffers: SocketBuffers) {
     this.#b = b
     this.#fd = fd
+    this.#buffers = buffers
   }
 
   start(sink: Sink): void {
@@ -491,7 +498,7 @@ class UringConn implements Conn {
   #arm(): void {
     if (this.#recv >= 0 || this.#paused || this.#closed || this.#ended) return
     try {
-      ensureGroup(this.#b)
+      ensureGroup(this.#b, this.#buffers)
       this.#recv = this.#b.netStream((n) => n.recvMulti(this.#fd, GROUP), (r, flags) => this.#received(r, flags))
     } catch (e) {
       this.#sink?.error(e as Error)
@@ -692,9 +699,9 @@ function name(_b: UringBackend, fd: number, peer: boolean): AddressInfo | string
 const groups = new WeakSet<UringBackend>()
 
 /** The ring's provided-buffer group for socket reads, registered on first use. */
-function ensureGroup(b: UringBackend): void {
+function ensureGroup(b: UringBackend, buffers: SocketBuffers): void {
   if (groups.has(b)) return
-  b.nativeRing.addBufferGroup(GROUP, GROUP_COUNT, GROUP_SIZE)
+  b.nativeRing.addBufferGroup(GROUP, buffers.count, buffers.size)
   groups.add(b)
 }
 
@@ -708,10 +715,13 @@ class UringListener implements Listener {
   #closed = false
   #address: AddressInfo | string | null
 
-  constructor(b: UringBackend, fd: number, address: AddressInfo | string | null) {
+  #buffers: SocketBuffers
+
+  constructor(b: UringBackend, fd: number, address: AddressInfo | string | null, buffers: SocketBuffers) {
     this.#b = b
     this.#fd = fd
     this.#address = address
+    this.#buffers = buffers
   }
 
   start(onConn: (c: Conn) => void, onError: (e: Error) => void): void {
@@ -735,7 +745,7 @@ class UringListener implements Listener {
     if (r >= 0) {
       if (this.#closed) void this.#b.netCall('close', (n) => n.close(r)).catch(() => {})
       else {
-        const conn = new UringConn(this.#b, r)
+        const conn = new UringConn(this.#b, r, this.#buffers)
         // TCP_NODELAY, as for connected sockets (a Unix socket ignores it).
         if (typeof this.#address !== 'string') conn.setNoDelay(true)
         this.#onConn?.(conn)
@@ -770,7 +780,10 @@ class UringListener implements Listener {
 }
 
 class UringTransport implements Transport {
-  constructor(private readonly b: UringBackend) {}
+  constructor(
+    private readonly b: UringBackend,
+    private readonly buffers: SocketBuffers,
+  ) {}
 
   async #socket(domain: number): Promise<number> {
     return this.b.netCall('socket', (n) => n.socket(domain, SOCK_STREAM, 0)).catch((e) => Promise.reject(netError(e.errno, 'socket')))
@@ -791,7 +804,7 @@ class UringTransport implements Transport {
       await this.b.netCall('close', (n) => n.close(fd)).catch(() => {})
       throw e
     }
-    return new UringListener(this.b, fd, unix ? o.path : (name(this.b, fd, false) ?? null))
+    return new UringListener(this.b, fd, unix ? o.path : (name(this.b, fd, false) ?? null), this.buffers)
   }
 
   async connect(o: Resolved, signal: AbortSignal | undefined): Promise<Conn> {
@@ -808,7 +821,7 @@ class UringTransport implements Transport {
       await this.b.netCall('close', (n) => n.close(fd)).catch(() => {})
       throw e
     }
-    const conn = new UringConn(this.b, fd)
+    const conn = new UringConn(this.b, fd, this.buffers)
     if (!unix) conn.setNoDelay(true)
     return conn
   }
@@ -960,11 +973,13 @@ class NodeTransport implements Transport {
 /** The socket API of one ring (`ring.net`); `uring/net` is the default ring's. */
 export class NetApi {
   readonly #backend: () => Backend
+  readonly #buffers: SocketBuffers
   readonly #transports = new WeakMap<Backend, Transport>()
 
   /** @internal */
-  constructor(backend: () => Backend) {
+  constructor(backend: () => Backend, buffers: SocketBuffers = { count: 256, size: 32768 }) {
     this.#backend = backend
+    this.#buffers = buffers
   }
 
   #transport(): Transport {
@@ -974,7 +989,7 @@ export class NetApi {
       // Sockets need the socket opcodes (and provided-buffer rings: kernel 6.0+); else node:net.
       const u = b.kind === 'io_uring' ? (b as UringBackend) : undefined
       const ok = u !== undefined && ['socket', 'bind', 'listen', 'connect', 'accept', 'recv', 'send', 'shutdown', 'close'].every((op) => u.has(op))
-      t = ok ? new UringTransport(u) : new NodeTransport()
+      t = ok ? new UringTransport(u, this.#buffers) : new NodeTransport()
       this.#transports.set(b, t)
     }
     return t

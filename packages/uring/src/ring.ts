@@ -46,6 +46,13 @@ export interface RingOptions {
    */
   submitThread?: boolean
   /**
+   * The buffers the ring provides to the kernel for socket receives (registered on the first
+   * socket): `count` (a power of two, 1..32768; default 256) of `size` bytes (default 32768). A
+   * chunk received is at most `size` bytes; sockets share them, and a socket whose receive finds
+   * none waits until one is given back.
+   */
+  socketBuffers?: { count?: number; size?: number }
+  /**
    * `'auto'` (default): io_uring when available, else node:fs. `'io_uring'`: throw when it is not
    * available. `'node'`: node:fs. The `URING_BACKEND` environment variable sets the default.
    */
@@ -55,11 +62,12 @@ export interface RingOptions {
 export const DEFAULT_ENTRIES = 256
 export const MAX_ENTRIES = 32768
 export const DEFAULT_SQPOLL_IDLE_MS = 10
-const OPTION_KEYS = new Set(['entries', 'sqpoll', 'submitThread', 'backend'])
+const OPTION_KEYS = new Set(['entries', 'sqpoll', 'submitThread', 'backend', 'socketBuffers'])
 const BACKENDS = ['auto', 'io_uring', 'node']
 
 interface Resolved {
   entries: number
+  socketBuffers: { count: number; size: number }
   sqpollIdleMs?: number
   sqpollCpu?: number
   submitThread?: boolean
@@ -73,12 +81,19 @@ function resolveOptions(options: unknown): Resolved {
   if (options === undefined || options === null) options = {}
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgType('options', 'Object', options)
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalidArgValue(`options.${key}`, (options as any)[key], 'is not a Ring option (entries, sqpoll, submitThread, backend)')
+    if (!OPTION_KEYS.has(key)) throw invalidArgValue(`options.${key}`, (options as any)[key], 'is not a Ring option (entries, sqpoll, submitThread, backend, socketBuffers)')
   }
   const o = options as RingOptions
   const entries = o.entries ?? DEFAULT_ENTRIES
   validateInteger(entries, 'options.entries', 1, MAX_ENTRIES)
-  const r: Resolved = { entries, files: entries, backend: 'auto' }
+  const sb = o.socketBuffers ?? {}
+  if (typeof sb !== 'object' || sb === null || Array.isArray(sb)) throw invalidArgType('options.socketBuffers', 'Object', sb)
+  const count = sb.count ?? 256
+  validateInteger(count, 'options.socketBuffers.count', 1, 32768)
+  if ((count & (count - 1)) !== 0) throw invalidArgValue('options.socketBuffers.count', count, 'must be a power of two')
+  const size = sb.size ?? 32768
+  validateInteger(size, 'options.socketBuffers.size', 1, 0x7fffffff)
+  const r: Resolved = { entries, socketBuffers: { count, size }, files: entries, backend: 'auto' }
   const sq = o.sqpoll
   if (sq !== undefined && sq !== false) {
     if (sq === true) r.sqpollIdleMs = DEFAULT_SQPOLL_IDLE_MS
@@ -169,7 +184,7 @@ export class Ring {
     this.fallbackReason = impl.kind === 'node' ? reason : undefined
     this.mode = impl.mode
     this.fs = new FsApi(() => this.#impl)
-    this.net = new NetApi(() => this.#impl)
+    this.net = new NetApi(() => this.#impl, o.socketBuffers)
   }
 
   /** True once `close()` was called. */
