@@ -27,16 +27,21 @@ export function dataFile(dir, mib) {
   return file
 }
 
-/**
- * Runs `qd` concurrent loops of `await fh.read(buffer, 0, 4096, randomBlock * 4096)` for
- * `ms` milliseconds (after `warmMs` of warm-up) and returns { ops, seconds }.
- */
-export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
+/** The random block numbers every contender reads, in the same order: `next()` gives the next. */
+export function blocksOf(blocks) {
   let seed = 1
-  const next = () => {
+  return () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff
     return seed % blocks
   }
+}
+
+/**
+ * The clock of one run: `warmMs` of warm-up, then `ms` measured. `measuring` and `stopped` say
+ * where it stands; `count(n)` adds finished ops (counted only while measuring); `result()` gives
+ * { ops, seconds } once stopped.
+ */
+export function runClock(ms, warmMs = 300) {
   let phase = 0 // 0 warm-up, 1 measuring, 2 stop
   let ops = 0
   let t0 = 0n
@@ -50,17 +55,37 @@ export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
       phase = 2
     }, ms)
   }, warmMs)
+  return {
+    get stopped() {
+      return phase === 2
+    },
+    count(n) {
+      if (phase === 1) ops += n
+    },
+    result() {
+      clearTimeout(warm)
+      return { ops, seconds: Number(t1 - t0) / 1e9 }
+    },
+  }
+}
+
+/**
+ * Runs `qd` concurrent loops of `await fh.read(buffer, 0, 4096, randomBlock * 4096)` for
+ * `ms` milliseconds (after `warmMs` of warm-up) and returns { ops, seconds }.
+ */
+export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
+  const next = blocksOf(blocks)
+  const clock = runClock(ms, warmMs)
   const worker = async () => {
     const b = Buffer.alloc(BS)
-    while (phase !== 2) {
+    while (!clock.stopped) {
       const { bytesRead } = await fh.read(b, 0, BS, next() * BS)
       if (bytesRead !== BS) throw new Error(`short read: ${bytesRead}`)
-      if (phase === 1) ops++
+      clock.count(1)
     }
   }
   await Promise.all(Array.from({ length: qd }, worker))
-  clearTimeout(warm)
-  return { ops, seconds: Number(t1 - t0) / 1e9 }
+  return clock.result()
 }
 
 /**
@@ -68,35 +93,18 @@ export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
  * blocks])` for `ms` milliseconds (after `warmMs` of warm-up); returns { ops, seconds }.
  */
 export async function batchLoop(fh, blocks, qd, batch, ms, warmMs = 300) {
-  let seed = 1
-  const next = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff
-    return seed % blocks
-  }
-  let phase = 0
-  let ops = 0
-  let t0 = 0n
-  let t1 = 0n
-  const warm = setTimeout(() => {
-    phase = 1
-    ops = 0
-    t0 = process.hrtime.bigint()
-    setTimeout(() => {
-      t1 = process.hrtime.bigint()
-      phase = 2
-    }, ms)
-  }, warmMs)
+  const next = blocksOf(blocks)
+  const clock = runClock(ms, warmMs)
   const worker = async () => {
     // The op objects are reused: only their positions change from one batch to the next.
     const reads = Array.from({ length: batch }, () => ({ op: 'read', buffer: Buffer.alloc(BS), position: 0 }))
-    while (phase !== 2) {
+    while (!clock.stopped) {
       for (const r of reads) r.position = next() * BS
       const results = await fh.batch(reads)
       for (const r of results) if (r.status !== 'fulfilled' || r.value !== BS) throw new Error(`failed or short read: ${r.reason ?? r.value}`)
-      if (phase === 1) ops += batch
+      clock.count(batch)
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.floor(qd / batch)) }, worker))
-  clearTimeout(warm)
-  return { ops, seconds: Number(t1 - t0) / 1e9 }
+  return clock.result()
 }
