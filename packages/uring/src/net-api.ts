@@ -16,7 +16,7 @@ import { validateAbortSignal, validateInteger } from './validate'
 
 /** Where a server listens: a TCP host and port (`port: 0` picks a free one), or a Unix path. */
 export interface ListenOptions {
-  /** Default `'0.0.0.0'`... as Node: `'::'` when IPv6 is available, else `'0.0.0.0'`. */
+  /** Default `'0.0.0.0'` (every IPv4 address; node:net listens on `'::'` where it can). */
   host?: string
   port?: number
   /** A Unix socket path (instead of host and port). */
@@ -627,11 +627,8 @@ class UringConn implements Conn {
         this.#b.netStream(
           (native) => native.send(this.#fd, bytes, off, len, true),
           (r, flags) => {
-            if ((flags & F_MORE) !== 0 || (flags & 8) === 0) {
-              // The result (a notification may follow).
-              if (r < 0) sent = r
-              else sent = r
-            }
+            // The result CQE, not the notification (IORING_CQE_F_NOTIF, 8) that may follow it.
+            if ((flags & 8) === 0) sent = r
             if ((flags & F_MORE) === 0) {
               if (sent < 0) reject(netError(sent, 'write'))
               else resolve(sent)
@@ -670,11 +667,11 @@ class UringConn implements Conn {
   }
 
   local(): AddressInfo | string | undefined {
-    return (this.#local ??= name(this.#b, this.#fd, false))
+    return (this.#local ??= name(this.#fd, false))
   }
 
   remote(): AddressInfo | string | undefined {
-    return (this.#remote ??= name(this.#b, this.#fd, true))
+    return (this.#remote ??= name(this.#fd, true))
   }
 }
 
@@ -687,7 +684,7 @@ function sockOpt(fd: number, level: number, opt: number, value: number): void {
   }
 }
 
-function name(_b: UringBackend, fd: number, peer: boolean): AddressInfo | string | undefined {
+function name(fd: number, peer: boolean): AddressInfo | string | undefined {
   try {
     const [family, address, port] = loadNative().binding!.sockName(fd, peer)
     return family === 0 ? address : { address, family: familyName(family), port }
@@ -804,7 +801,7 @@ class UringTransport implements Transport {
       await this.b.netCall('close', (n) => n.close(fd)).catch(() => {})
       throw e
     }
-    return new UringListener(this.b, fd, unix ? o.path : (name(this.b, fd, false) ?? null), this.buffers)
+    return new UringListener(this.b, fd, unix ? o.path : (name(fd, false) ?? null), this.buffers)
   }
 
   async connect(o: Resolved, signal: AbortSignal | undefined): Promise<Conn> {
