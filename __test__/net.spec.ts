@@ -357,3 +357,31 @@ function errorCode(f: () => unknown): string | undefined {
   }
   return undefined
 }
+
+each('after ring.close(), a socket still closes its fd', async (t, { ring }) => {
+  // A plain node:net peer sees the client's fd close; node:net can listen on the port again
+  // only once the server's fd is closed.
+  const peer = nodeNet.createServer()
+  const peerClosed = new Promise<void>((resolve) => peer.on('connection', (sock) => sock.on('close', () => resolve()).on('error', () => {}).resume()))
+  await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve))
+  const c = await ring.net.connect({ host: '127.0.0.1', port: (peer.address() as nodeNet.AddressInfo).port })
+  await c.write('x')
+  await ring.close()
+  await c.close()
+  await peerClosed
+  peer.close()
+  t.pass('the peer saw the close')
+})
+
+each('after ring.close(), a server closes its listening fd', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  const p = port(server)
+  await ring.close()
+  await server.close()
+  const again = await new Promise<unknown>((resolve) => {
+    const n = nodeNet.createServer()
+    n.once('error', resolve)
+    n.listen(p, '127.0.0.1', () => n.close(() => resolve('listening')))
+  })
+  t.is(again, 'listening')
+})

@@ -4,6 +4,7 @@
 // node:net. The two differ only in their transports (`Conn`, `Listener` below); `Socket` and
 // `Server`, which users see, are written once.
 import { lookup } from 'node:dns/promises'
+import { closeSync } from 'node:fs'
 import { isIP } from 'node:net'
 import * as nodeNet from 'node:net'
 import { Duplex } from 'node:stream'
@@ -654,7 +655,7 @@ class UringConn implements Conn {
     this.#closed = true
     if (this.#recv >= 0) this.#b.cancelOp(this.#recv)
     await this.#drained()
-    await this.#b.netCall('close', (native) => native.close(this.#fd)).catch(() => {})
+    await closeFd(this.#b, this.#fd)
   }
 
   setNoDelay(on: boolean): void {
@@ -691,6 +692,23 @@ function name(fd: number, peer: boolean): AddressInfo | string | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Closes a socket's fd on the ring, or through node:fs once the ring is closed (the fd is still
+ * ours to close). Errors are ignored, as node:net ignores them on destroy.
+ */
+function closeFd(b: UringBackend, fd: number): Promise<void> {
+  return b.netCall('close', (n) => n.close(fd)).then(
+    () => undefined,
+    (e) => {
+      if ((e as { code?: string }).code === 'ERR_RING_CLOSED') {
+        try {
+          closeSync(fd)
+        } catch {}
+      }
+    },
+  )
 }
 
 const groups = new WeakSet<UringBackend>()
@@ -740,7 +758,7 @@ class UringListener implements Listener {
     const last = (flags & F_MORE) === 0
     if (last) this.#accept = -1
     if (r >= 0) {
-      if (this.#closed) void this.#b.netCall('close', (n) => n.close(r)).catch(() => {})
+      if (this.#closed) void closeFd(this.#b, r)
       else {
         const conn = new UringConn(this.#b, r, this.#buffers)
         // TCP_NODELAY, as for connected sockets (a Unix socket ignores it).
@@ -768,7 +786,7 @@ class UringListener implements Listener {
     if (this.#closed) return
     this.#closed = true
     if (this.#accept >= 0) this.#b.cancelOp(this.#accept)
-    await this.#b.netCall('close', (n) => n.close(this.#fd)).catch(() => {})
+    await closeFd(this.#b, this.#fd)
   }
 
   address(): AddressInfo | string | null {
@@ -798,7 +816,7 @@ class UringTransport implements Transport {
       await this.b.netCall('bind', (n) => n.bind(fd, fam, addr, port)).catch((e) => Promise.reject(netError(e.errno, 'listen', addr, unix ? undefined : port)))
       await this.b.netCall('listen', (n) => n.listen(fd, o.backlog)).catch((e) => Promise.reject(netError(e.errno, 'listen', addr, unix ? undefined : port)))
     } catch (e) {
-      await this.b.netCall('close', (n) => n.close(fd)).catch(() => {})
+      await closeFd(this.b, fd)
       throw e
     }
     return new UringListener(this.b, fd, unix ? o.path : (name(fd, false) ?? null), this.buffers)
@@ -815,7 +833,7 @@ class UringTransport implements Transport {
         throw netError(e.errno, 'connect', addr, unix ? undefined : port)
       })
     } catch (e) {
-      await this.b.netCall('close', (n) => n.close(fd)).catch(() => {})
+      await closeFd(this.b, fd)
       throw e
     }
     const conn = new UringConn(this.b, fd, this.buffers)
