@@ -156,7 +156,8 @@ export class Socket implements AsyncIterable<Buffer> {
   #queued = 0
   #ended = false
   #error: Error | undefined
-  #waiting: { resolve: (b: Buffer | null) => void; reject: (e: Error) => void } | undefined
+  /** A reader waiting for data: read() (`iter` false) or the async iterator's next() (`iter` true). */
+  #waiting: { resolve: (v: Buffer | null | IteratorResult<Buffer, undefined>) => void; reject: (e: Error) => void; iter: boolean } | undefined
   #paused = false
   #closed: Promise<void> | undefined
 
@@ -168,7 +169,7 @@ export class Socket implements AsyncIterable<Buffer> {
         if (this.#waiting !== undefined) {
           const w = this.#waiting
           this.#waiting = undefined
-          w.resolve(chunk)
+          w.resolve(w.iter ? { done: false, value: chunk } : chunk)
           return
         }
         this.#chunks.push(chunk)
@@ -194,10 +195,9 @@ export class Socket implements AsyncIterable<Buffer> {
     if (w === undefined) return
     this.#waiting = undefined
     if (this.#error !== undefined) w.reject(this.#error)
-    else w.resolve(null)
+    else w.resolve(w.iter ? { done: true, value: undefined } : null)
   }
 
-  /** The next bytes received, or null once the peer has ended the stream. */
   /** Takes the first chunk received (there is one), resuming receiving below the low mark. */
   #shift(): Buffer {
     const chunk = this.#chunks.shift()!
@@ -209,21 +209,27 @@ export class Socket implements AsyncIterable<Buffer> {
     return chunk
   }
 
+  /** The next bytes received, or null once the peer has ended the stream. */
   read(): Promise<Buffer | null> {
     if (this.#chunks.length > 0) return Promise.resolve(this.#shift())
+    return this.#next(false) as Promise<Buffer | null>
+  }
+
+  /** No chunk is here: the end, the error, or a promise that the next chunk settles. */
+  #next(iter: boolean): Promise<Buffer | null | IteratorResult<Buffer, undefined>> {
     if (this.#error !== undefined) return Promise.reject(this.#error)
-    if (this.#ended || this.#closed !== undefined) return Promise.resolve(null)
+    if (this.#ended || this.#closed !== undefined) return Promise.resolve(iter ? { done: true, value: undefined } : null)
     if (this.#waiting !== undefined) return Promise.reject(new RingError('ERR_READ_PENDING', 'a read() is already waiting on this socket'))
-    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }))
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject, iter }))
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     // A plain iterator object: cheaper per chunk than an async generator.
     return {
+      // One promise per chunk, settled with the iterator result itself.
       next: () => {
-        // A chunk already here: one resolved promise, not a read() promise and a then().
         if (this.#chunks.length > 0) return Promise.resolve({ done: false, value: this.#shift() })
-        return this.read().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk }))
+        return this.#next(true) as Promise<IteratorResult<Buffer, undefined>>
       },
       return: async () => {
         await this.close()
@@ -551,9 +557,40 @@ class UringConn implements Conn {
    * meanwhile goes out as one writev when the send completes.
    */
   write(bytes: Uint8Array): Promise<void> {
+    if (!this.#sending && bytes.byteLength < ZEROCOPY_MIN) return this.#sendOne(bytes)
     return new Promise((resolve, reject) => {
       this.#queue.push({ bytes, resolve, reject })
       if (!this.#sending) this.#next()
+    })
+  }
+
+  /** The common write: nothing queued, one send, no batch bookkeeping. */
+  #sendOne(b: Uint8Array): Promise<void> {
+    this.#sending = true
+    return new Promise((resolve, reject) => {
+      const fail = (e: Error): void => {
+        reject(e)
+        for (const w of this.#queue.splice(0)) w.reject(e)
+        this.#next()
+      }
+      try {
+        this.#b.netStream(
+          (native) => native.send(this.#fd, b, 0, b.byteLength, false),
+          (n) => {
+            if (n === b.byteLength) {
+              resolve()
+              this.#next()
+            } else if (n > 0) {
+              this.#sendAll(b.subarray(n)).then(() => {
+                resolve()
+                this.#next()
+              }, fail)
+            } else fail(netError(n < 0 ? n : -32, 'write'))
+          },
+        )
+      } catch (e) {
+        fail(e as Error)
+      }
     })
   }
 
