@@ -238,12 +238,3 @@ pub fn function(
   }
   Ok(f)
 }
-
-/// A new Buffer holding a copy of `bytes` (never an external buffer: Electron refuses those).
-pub fn buffer_copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
-  let mut data = ptr::null_mut();
-  let mut out = ptr::null_mut();
-  // SAFETY: copies `bytes.len()` bytes from a live slice into a buffer the call allocates.
-  check(unsafe { sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut out) }, "buffer")?;
-  Ok(out)
-}

@@ -344,6 +344,79 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::na
   }
 }
 
+/// Reads the arguments of a bound function: `N` values and the function's data (the ring's cell).
+/// Throws (returns None) when fewer than `N` were passed.
+unsafe fn bound_args<const N: usize>(env: sys::napi_env, info: sys::napi_callback_info, usage: &str) -> Option<([sys::napi_value; N], *const Cell)> {
+  let mut argc = N;
+  let mut argv = [ptr::null_mut(); N];
+  let mut data = ptr::null_mut();
+  // SAFETY: called by Node with a valid env and callback info; argv has room for `argc` values.
+  let s = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
+  if s != sys::Status::napi_ok || argc < N {
+    js::throw(env, usage);
+    return None;
+  }
+  Some((argv, data as *const Cell))
+}
+
+/// `send(fd, buffer, offset, length)` of one ring (MSG_NOSIGNAL), bound like `raw_rw`: returns
+/// the op's token.
+unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  // SAFETY: forwarded from Node's call.
+  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (fd, buffer, offset, length)") }) else { return ptr::null_mut() };
+  // SAFETY: the function's data is the `Rc<Cell>` leaked into it by `bound`, released only by its
+  // finalizer, which cannot run while the function is being called.
+  let cell = unsafe { &*cell };
+  let result = (|| -> Result<u32> {
+    let fd = js::get_i32(env, argv[0], "fd")?;
+    let offset = js::get_u32(env, argv[2], "offset")?;
+    let length = js::get_u32(env, argv[3], "length")?;
+    let mut b = cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?;
+    let (buf, hold) = st.hold_range(argv[1], offset, length)?;
+    Ok(st.push(Op::Send { fd, buf, len: length, zerocopy: false }, Keep::One(hold)))
+  })();
+  match result {
+    Ok(token) => js::uint32(env, token),
+    Err(e) => {
+      js::throw(env, &e.reason);
+      ptr::null_mut()
+    }
+  }
+}
+
+/// `take(group, flags, length, target)`: copies the `length` bytes a recv completion with
+/// `flags` put into a provided buffer of `group` into the view `target` (JS-allocated, at least
+/// `length` bytes), and gives the buffer back to the kernel.
+unsafe extern "C" fn raw_take(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  // SAFETY: forwarded from Node's call.
+  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (group, flags, length, target)") }) else { return ptr::null_mut() };
+  // SAFETY: as in `raw_send`.
+  let cell = unsafe { &*cell };
+  let result = (|| -> Result<()> {
+    let group = u16::try_from(js::get_u32(env, argv[0], "group")?).map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
+    let flags = js::get_u32(env, argv[1], "flags")?;
+    let len = js::get_u32(env, argv[2], "length")? as usize;
+    let bid = buffer_id(flags).ok_or_else(|| Error::new(Status::InvalidArg, "the completion names no buffer"))?;
+    let target = js::view(env, argv[3])?;
+    if target.len < len {
+      return Err(Error::new(Status::InvalidArg, "target too small"));
+    }
+    let mut b = cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?;
+    let bytes = st.ring.buffer(group, bid, len).ok_or_else(|| Error::new(Status::InvalidArg, "no such buffer"))?;
+    // SAFETY: `target` is a live view of at least `len` bytes (checked), owned by JS memory the
+    // kernel does not touch; `bytes` is ring memory; they cannot overlap. No JS runs meanwhile.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), target.data, len) };
+    st.ring.recycle_buffer(group, bid);
+    Ok(())
+  })();
+  if let Err(e) = result {
+    js::throw(env, &e.reason);
+  }
+  ptr::null_mut()
+}
+
 unsafe extern "C" fn drop_cell(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
   // SAFETY: `data` is the `Rc<Cell>` leaked by `bound` for one function; its finalizer runs
   // once, on the JS thread.
@@ -604,6 +677,16 @@ impl NativeRing {
     Ok(vec![bound(env, c"read", raw_rw::<false>, &self.cell)?, bound(env, c"write", raw_rw::<true>, &self.cell)?])
   }
 
+  /// `[send, take]`: this ring's socket hot-path functions, bound like `hot()`:
+  /// `send(fd, buffer, offset, length) => token` and `take(group, flags, length, target)`.
+  #[napi(
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number) => number, (group: number, flags: number, length: number, target: ArrayBufferView) => void]"
+  )]
+  pub fn net_hot(&self) -> Result<Vec<Unknown<'_>>> {
+    let env = self.with(|st| Ok(st.env))?;
+    Ok(vec![bound(env, c"send", raw_send, &self.cell)?, bound(env, c"take", raw_take, &self.cell)?])
+  }
+
   /// An iovec per view, and holds on their ArrayBuffers.
   fn vectored(st: &mut State, buffers: &[Unknown]) -> Result<(Box<[libc::iovec]>, Keep)> {
     let mut iov = Vec::with_capacity(buffers.len());
@@ -755,26 +838,11 @@ impl NativeRing {
   }
 
   /// Multishot `recv` into buffers of `group`: one completion per chunk, its flags naming the
-  /// buffer; take the bytes with `takeBuffer`.
+  /// buffer; take the bytes with `netHot()`'s `take`.
   #[napi]
   pub fn recv_multi(&self, fd: i32, group: u32) -> Result<u32> {
     let group = u16::try_from(group).map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
     self.push(Op::RecvMulti { fd, group })
-  }
-
-  /// The `len` bytes a recv completion with `flags` put into a buffer of `group`, copied into a
-  /// new Buffer; the provided buffer goes back to the kernel.
-  #[napi(ts_return_type = "Buffer")]
-  pub fn take_buffer(&self, group: u32, flags: u32, len: u32) -> Result<Unknown<'_>> {
-    let group = u16::try_from(group).map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
-    let bid = buffer_id(flags).ok_or_else(|| Error::new(Status::InvalidArg, "the completion names no buffer"))?;
-    self.with(|st| {
-      let bytes = st.ring.buffer(group, bid, len as usize).ok_or_else(|| Error::new(Status::InvalidArg, "no such buffer"))?;
-      let v = js::buffer_copy(st.env, bytes)?;
-      st.ring.recycle_buffer(group, bid);
-      // SAFETY: a live value of this env, returned before the call's handle scope closes.
-      Ok(unsafe { Unknown::from_raw_unchecked(st.env, v) })
-    })
   }
 
   /// `send(fd, buffer[offset..offset + length], MSG_NOSIGNAL)`; `zerocopy`: `IORING_OP_SEND_ZC`,

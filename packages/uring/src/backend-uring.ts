@@ -629,6 +629,13 @@ export class UringBackend implements Backend {
     return this.native
   }
 
+  /** The ring's bound socket functions `[send, take]` (see the binding's `netHot`), made once. */
+  get netHot(): ReturnType<NativeRingT['netHot']> {
+    return (this.#netHot ??= this.native.netHot())
+  }
+
+  #netHot: ReturnType<NativeRingT['netHot']> | undefined
+
   /** Whether the kernel has an opcode (`'socket'`, `'bind'`, ...). */
   has(op: string): boolean {
     return this.supported.has(op)

@@ -516,7 +516,9 @@ class UringConn implements Conn {
     const last = (flags & F_MORE) === 0
     if (last) this.#recv = -1
     if (r > 0) {
-      const chunk = this.#b.nativeRing.takeBuffer(GROUP, flags >>> 0, r)
+      // Small chunks come from Node's Buffer pool, as Buffer.allocUnsafe gives them.
+      const chunk = Buffer.allocUnsafe(r)
+      this.#b.netHot[1](GROUP, flags >>> 0, r, chunk)
       this.#sink?.data(chunk)
       if (last) this.#arm()
       return
@@ -575,7 +577,7 @@ class UringConn implements Conn {
       }
       try {
         this.#b.netStream(
-          (native) => native.send(this.#fd, b, 0, b.byteLength, false),
+          () => this.#b.netHot[0](this.#fd, b, 0, b.byteLength),
           (n) => {
             if (n === b.byteLength) {
               resolve()
@@ -617,7 +619,7 @@ class UringConn implements Conn {
         // The common case, with no promise of its own: one send, which is rarely short.
         try {
           this.#b.netStream(
-            (native) => native.send(this.#fd, b, 0, b.byteLength, false),
+            () => this.#b.netHot[0](this.#fd, b, 0, b.byteLength),
             (n) => (n === b.byteLength ? done() : n > 0 ? this.#sendAll(b.subarray(n)).then(done, fail) : fail(netError(n < 0 ? n : -32, 'write'))),
           )
         } catch (e) {
@@ -637,7 +639,7 @@ class UringConn implements Conn {
     let off = 0
     while (off < bytes.byteLength) {
       const len = Math.min(bytes.byteLength - off, 0x7fffffff)
-      const n = len >= ZEROCOPY_MIN && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len) : await this.#b.netCall('write', (native) => native.send(this.#fd, bytes, off, len, false)).catch((e) => Promise.reject(netError(e.errno, 'write')))
+      const n = len >= ZEROCOPY_MIN && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len) : await this.#b.netCall('write', () => this.#b.netHot[0](this.#fd, bytes, off, len)).catch((e) => Promise.reject(netError(e.errno, 'write')))
       if (n <= 0) throw netError(-32, 'write')
       off += n
     }
