@@ -22,7 +22,16 @@ pub fn buffer_id(flags: u32) -> Option<u16> {
 /// An anonymous private mapping of `len` bytes (page-aligned, zeroed), or the error.
 fn map(len: usize) -> io::Result<*mut u8> {
   // SAFETY: a new anonymous mapping aliases nothing; failure is MAP_FAILED.
-  let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+  let p = unsafe {
+    libc::mmap(
+      std::ptr::null_mut(),
+      len,
+      libc::PROT_READ | libc::PROT_WRITE,
+      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+      -1,
+      0,
+    )
+  };
   if p == libc::MAP_FAILED {
     return Err(io::Error::last_os_error());
   }
@@ -45,17 +54,31 @@ impl BufferGroup {
     if count == 0 || !count.is_power_of_two() || count > 32768 || size == 0 {
       return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    let total = (count as usize).checked_mul(size as usize).ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let total = (count as usize)
+      .checked_mul(size as usize)
+      .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
     let entries = map(count as usize * std::mem::size_of::<BufRingEntry>())?.cast::<BufRingEntry>();
     let bufs = match map(total) {
       Ok(b) => b,
       Err(e) => {
         // SAFETY: unmaps exactly the mapping made above, which nothing references yet.
-        unsafe { libc::munmap(entries.cast(), count as usize * std::mem::size_of::<BufRingEntry>()) };
+        unsafe {
+          libc::munmap(
+            entries.cast(),
+            count as usize * std::mem::size_of::<BufRingEntry>(),
+          )
+        };
         return Err(e);
       }
     };
-    let mut g = BufferGroup { group, entries, count, tail: 0, bufs, size };
+    let mut g = BufferGroup {
+      group,
+      entries,
+      count,
+      tail: 0,
+      bufs,
+      size,
+    };
     // SAFETY: `entries` is a page-aligned mapping of `count` entries that lives until `release`
     // (or is leaked), which is what the kernel requires of a registered buffer ring.
     if let Err(e) = unsafe { submitter.register_buf_ring_with_flags(entries as u64, count, group, 0) } {
@@ -120,7 +143,10 @@ impl BufferGroup {
     // SAFETY: both mappings were made in `new` with these lengths; the kernel no longer uses them
     // (the group is unregistered, or never was), and nothing else points into them.
     unsafe {
-      libc::munmap(self.entries.cast(), self.count as usize * std::mem::size_of::<BufRingEntry>());
+      libc::munmap(
+        self.entries.cast(),
+        self.count as usize * std::mem::size_of::<BufRingEntry>(),
+      );
       libc::munmap(self.bufs.cast(), self.count as usize * self.size as usize);
     }
   }

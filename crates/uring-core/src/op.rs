@@ -40,7 +40,9 @@ impl SockAddr {
         let sin = libc::sockaddr_in {
           sin_family: libc::AF_INET as libc::sa_family_t,
           sin_port: a.port().to_be(),
-          sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
+          sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(a.ip().octets()),
+          },
           sin_zero: [0; 8],
         };
         // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in.
@@ -52,7 +54,9 @@ impl SockAddr {
           sin6_family: libc::AF_INET6 as libc::sa_family_t,
           sin6_port: a.port().to_be(),
           sin6_flowinfo: a.flowinfo(),
-          sin6_addr: libc::in6_addr { s6_addr: a.ip().octets() },
+          sin6_addr: libc::in6_addr {
+            s6_addr: a.ip().octets(),
+          },
           sin6_scope_id: a.scope_id(),
         };
         // SAFETY: as above, for sockaddr_in6.
@@ -60,7 +64,10 @@ impl SockAddr {
         mem::size_of::<libc::sockaddr_in6>()
       }
     };
-    SockAddr { storage, len: len as libc::socklen_t }
+    SockAddr {
+      storage,
+      len: len as libc::socklen_t,
+    }
   }
 
   /// A Unix socket path (at most 107 bytes, no NUL; a leading NUL names an abstract socket).
@@ -79,7 +86,10 @@ impl SockAddr {
     }
     // Abstract names count exactly; paths count their terminating NUL.
     let len = mem::size_of::<libc::sa_family_t>() + path.len() + usize::from(!abstract_);
-    Ok(SockAddr { storage, len: len as libc::socklen_t })
+    Ok(SockAddr {
+      storage,
+      len: len as libc::socklen_t,
+    })
   }
 
   /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`).
@@ -94,7 +104,10 @@ impl SockAddr {
 
 impl fmt::Debug for SockAddr {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.debug_struct("SockAddr").field("family", &self.family()).field("len", &self.len).finish()
+    f.debug_struct("SockAddr")
+      .field("family", &self.family())
+      .field("len", &self.len)
+      .finish()
   }
 }
 
@@ -104,38 +117,94 @@ pub enum Op {
   /// Does nothing; completes with 0. Used to test the engine and to wake a ring.
   Nop,
   /// `pread(fd, buf, len, offset)`; `offset == CURRENT_POSITION` reads at the file position.
-  Read { fd: File, buf: *mut u8, len: u32, offset: u64 },
+  Read {
+    fd: File,
+    buf: *mut u8,
+    len: u32,
+    offset: u64,
+  },
   /// `pwrite(fd, buf, len, offset)`; `offset == CURRENT_POSITION` writes at the file position.
-  Write { fd: File, buf: *const u8, len: u32, offset: u64 },
+  Write {
+    fd: File,
+    buf: *const u8,
+    len: u32,
+    offset: u64,
+  },
   /// `preadv(fd, iov, offset)`: the iovec array is owned here, the memory it points to by the caller.
-  Readv { fd: i32, iov: Box<[libc::iovec]>, offset: u64 },
+  Readv {
+    fd: i32,
+    iov: Box<[libc::iovec]>,
+    offset: u64,
+  },
   /// `pwritev(fd, iov, offset)`.
-  Writev { fd: i32, iov: Box<[libc::iovec]>, offset: u64 },
+  Writev {
+    fd: i32,
+    iov: Box<[libc::iovec]>,
+    offset: u64,
+  },
   /// `openat(dirfd, path, flags, mode)`; completes with the new fd, or, with `slot`, installs the
   /// file into that slot of the registered file table and completes with 0.
-  OpenAt { dirfd: i32, path: CString, flags: i32, mode: u32, slot: Option<u32> },
+  OpenAt {
+    dirfd: i32,
+    path: CString,
+    flags: i32,
+    mode: u32,
+    slot: Option<u32>,
+  },
   /// `close(fd)`, or empties a slot of the registered file table.
   Close { fd: File },
   /// `statx(dirfd, path, flags, mask, buf)`; `buf` points at `size_of::<libc::statx>()` bytes.
-  Statx { dirfd: i32, path: CString, flags: i32, mask: u32, buf: *mut u8 },
+  Statx {
+    dirfd: i32,
+    path: CString,
+    flags: i32,
+    mask: u32,
+    buf: *mut u8,
+  },
   /// `fsync(fd)` or, with `datasync`, `fdatasync(fd)`.
   Fsync { fd: i32, datasync: bool },
   /// `unlinkat(dirfd, path, flags)`; `flags = AT_REMOVEDIR` removes a directory.
   UnlinkAt { dirfd: i32, path: CString, flags: i32 },
   /// `renameat2(olddirfd, oldpath, newdirfd, newpath, flags)`.
-  RenameAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: u32 },
+  RenameAt {
+    olddirfd: i32,
+    oldpath: CString,
+    newdirfd: i32,
+    newpath: CString,
+    flags: u32,
+  },
   /// `mkdirat(dirfd, path, mode)`.
   MkdirAt { dirfd: i32, path: CString, mode: u32 },
   /// `symlinkat(target, newdirfd, linkpath)`.
-  SymlinkAt { target: CString, newdirfd: i32, linkpath: CString },
+  SymlinkAt {
+    target: CString,
+    newdirfd: i32,
+    linkpath: CString,
+  },
   /// `linkat(olddirfd, oldpath, newdirfd, newpath, flags)`.
-  LinkAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: i32 },
+  LinkAt {
+    olddirfd: i32,
+    oldpath: CString,
+    newdirfd: i32,
+    newpath: CString,
+    flags: i32,
+  },
   /// `ftruncate(fd, len)` (kernel 6.9).
   Ftruncate { fd: i32, len: u64 },
   /// `fallocate(fd, mode, offset, len)`.
-  Fallocate { fd: i32, mode: i32, offset: u64, len: u64 },
+  Fallocate {
+    fd: i32,
+    mode: i32,
+    offset: u64,
+    len: u64,
+  },
   /// `posix_fadvise(fd, offset, len, advice)`.
-  Fadvise { fd: File, offset: u64, len: i64, advice: i32 },
+  Fadvise {
+    fd: File,
+    offset: u64,
+    len: i64,
+    advice: i32,
+  },
   /// `socket(domain, ty | SOCK_CLOEXEC, protocol)` (5.19); completes with the new fd.
   Socket { domain: i32, ty: i32, protocol: i32 },
   /// `bind(fd, addr)` (6.11).
@@ -156,7 +225,12 @@ pub enum Op {
   /// `send(fd, buf, len, MSG_NOSIGNAL)`. `zerocopy` (6.0): `IORING_OP_SEND_ZC`, whose result CQE
   /// is followed by a notification CQE once the kernel no longer reads `buf`; the op (and what
   /// keeps `buf` alive) is released only with that last CQE.
-  Send { fd: i32, buf: *const u8, len: u32, zerocopy: bool },
+  Send {
+    fd: i32,
+    buf: *const u8,
+    len: u32,
+    zerocopy: bool,
+  },
   /// `shutdown(fd, how)` (5.11).
   Shutdown { fd: i32, how: i32 },
 }
@@ -203,46 +277,92 @@ impl Op {
   pub(crate) fn entry(&self) -> squeue::Entry {
     match self {
       Op::Nop => opcode::Nop::new().build(),
-      Op::Read { fd: File::Fd(fd), buf, len, offset } => {
-        opcode::Read::new(types::Fd(*fd), *buf, *len).offset(*offset).build()
-      }
-      Op::Read { fd: File::Fixed(slot), buf, len, offset } => {
-        opcode::Read::new(types::Fixed(*slot), *buf, *len).offset(*offset).build()
-      }
-      Op::Write { fd: File::Fd(fd), buf, len, offset } => {
-        opcode::Write::new(types::Fd(*fd), *buf, *len).offset(*offset).build()
-      }
-      Op::Write { fd: File::Fixed(slot), buf, len, offset } => {
-        opcode::Write::new(types::Fixed(*slot), *buf, *len).offset(*offset).build()
-      }
-      Op::Readv { fd, iov, offset } => {
-        opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
-      }
-      Op::Writev { fd, iov, offset } => {
-        opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build()
-      }
-      Op::OpenAt { dirfd, path, flags, mode, slot } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+      Op::Read {
+        fd: File::Fd(fd),
+        buf,
+        len,
+        offset,
+      } => opcode::Read::new(types::Fd(*fd), *buf, *len)
+        .offset(*offset)
+        .build(),
+      Op::Read {
+        fd: File::Fixed(slot),
+        buf,
+        len,
+        offset,
+      } => opcode::Read::new(types::Fixed(*slot), *buf, *len)
+        .offset(*offset)
+        .build(),
+      Op::Write {
+        fd: File::Fd(fd),
+        buf,
+        len,
+        offset,
+      } => opcode::Write::new(types::Fd(*fd), *buf, *len)
+        .offset(*offset)
+        .build(),
+      Op::Write {
+        fd: File::Fixed(slot),
+        buf,
+        len,
+        offset,
+      } => opcode::Write::new(types::Fixed(*slot), *buf, *len)
+        .offset(*offset)
+        .build(),
+      Op::Readv { fd, iov, offset } => opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32)
+        .offset(*offset)
+        .build(),
+      Op::Writev { fd, iov, offset } => opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32)
+        .offset(*offset)
+        .build(),
+      Op::OpenAt {
+        dirfd,
+        path,
+        flags,
+        mode,
+        slot,
+      } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
         // A slot is never inherited by exec, and the kernel refuses O_CLOEXEC with one (EINVAL).
-        .flags(if slot.is_some() { *flags & !libc::O_CLOEXEC } else { *flags | libc::O_CLOEXEC })
+        .flags(if slot.is_some() {
+          *flags & !libc::O_CLOEXEC
+        } else {
+          *flags | libc::O_CLOEXEC
+        })
         .mode(*mode)
         .file_index(slot.and_then(|s| types::DestinationSlot::try_from_slot_target(s).ok()))
         .build(),
       Op::Close { fd: File::Fd(fd) } => opcode::Close::new(types::Fd(*fd)).build(),
-      Op::Close { fd: File::Fixed(slot) } => opcode::Close::new(types::Fixed(*slot)).build(),
-      Op::Statx { dirfd, path, flags, mask, buf } => {
-        opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), (*buf).cast::<types::statx>())
-          .flags(*flags)
-          .mask(*mask)
-          .build()
-      }
+      Op::Close {
+        fd: File::Fixed(slot),
+      } => opcode::Close::new(types::Fixed(*slot)).build(),
+      Op::Statx {
+        dirfd,
+        path,
+        flags,
+        mask,
+        buf,
+      } => opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), (*buf).cast::<types::statx>())
+        .flags(*flags)
+        .mask(*mask)
+        .build(),
       Op::Fsync { fd, datasync } => {
-        let flags = if *datasync { types::FsyncFlags::DATASYNC } else { types::FsyncFlags::empty() };
+        let flags = if *datasync {
+          types::FsyncFlags::DATASYNC
+        } else {
+          types::FsyncFlags::empty()
+        };
         opcode::Fsync::new(types::Fd(*fd)).flags(flags).build()
       }
-      Op::UnlinkAt { dirfd, path, flags } => {
-        opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr()).flags(*flags).build()
-      }
-      Op::RenameAt { olddirfd, oldpath, newdirfd, newpath, flags } => opcode::RenameAt::new(
+      Op::UnlinkAt { dirfd, path, flags } => opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr())
+        .flags(*flags)
+        .build(),
+      Op::RenameAt {
+        olddirfd,
+        oldpath,
+        newdirfd,
+        newpath,
+        flags,
+      } => opcode::RenameAt::new(
         types::Fd(*olddirfd),
         oldpath.as_ptr(),
         types::Fd(*newdirfd),
@@ -250,13 +370,21 @@ impl Op {
       )
       .flags(*flags)
       .build(),
-      Op::MkdirAt { dirfd, path, mode } => {
-        opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr()).mode(*mode).build()
-      }
-      Op::SymlinkAt { target, newdirfd, linkpath } => {
-        opcode::SymlinkAt::new(types::Fd(*newdirfd), target.as_ptr(), linkpath.as_ptr()).build()
-      }
-      Op::LinkAt { olddirfd, oldpath, newdirfd, newpath, flags } => opcode::LinkAt::new(
+      Op::MkdirAt { dirfd, path, mode } => opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr())
+        .mode(*mode)
+        .build(),
+      Op::SymlinkAt {
+        target,
+        newdirfd,
+        linkpath,
+      } => opcode::SymlinkAt::new(types::Fd(*newdirfd), target.as_ptr(), linkpath.as_ptr()).build(),
+      Op::LinkAt {
+        olddirfd,
+        oldpath,
+        newdirfd,
+        newpath,
+        flags,
+      } => opcode::LinkAt::new(
         types::Fd(*olddirfd),
         oldpath.as_ptr(),
         types::Fd(*newdirfd),
@@ -265,31 +393,63 @@ impl Op {
       .flags(*flags)
       .build(),
       Op::Ftruncate { fd, len } => opcode::Ftruncate::new(types::Fd(*fd), *len).build(),
-      Op::Fallocate { fd, mode, offset, len } => {
-        opcode::Fallocate::new(types::Fd(*fd), *len).offset(*offset).mode(*mode).build()
+      Op::Fallocate {
+        fd,
+        mode,
+        offset,
+        len,
+      } => opcode::Fallocate::new(types::Fd(*fd), *len)
+        .offset(*offset)
+        .mode(*mode)
+        .build(),
+      Op::Fadvise {
+        fd: File::Fd(fd),
+        offset,
+        len,
+        advice,
+      } => opcode::Fadvise::new(types::Fd(*fd), *len, *advice)
+        .offset(*offset)
+        .build(),
+      Op::Fadvise {
+        fd: File::Fixed(slot),
+        offset,
+        len,
+        advice,
+      } => opcode::Fadvise::new(types::Fixed(*slot), *len, *advice)
+        .offset(*offset)
+        .build(),
+      Op::Socket { domain, ty, protocol } => {
+        opcode::Socket::new(*domain, *ty | libc::SOCK_CLOEXEC, *protocol).build()
       }
-      Op::Fadvise { fd: File::Fd(fd), offset, len, advice } => {
-        opcode::Fadvise::new(types::Fd(*fd), *len, *advice).offset(*offset).build()
-      }
-      Op::Fadvise { fd: File::Fixed(slot), offset, len, advice } => {
-        opcode::Fadvise::new(types::Fixed(*slot), *len, *advice).offset(*offset).build()
-      }
-      Op::Socket { domain, ty, protocol } => opcode::Socket::new(*domain, *ty | libc::SOCK_CLOEXEC, *protocol).build(),
       Op::Bind { fd, addr } => opcode::Bind::new(types::Fd(*fd), addr.ptr(), addr.len).build(),
       Op::Listen { fd, backlog } => opcode::Listen::new(types::Fd(*fd), *backlog).build(),
       Op::Connect { fd, addr } => opcode::Connect::new(types::Fd(*fd), addr.ptr(), addr.len).build(),
       Op::Accept { fd, multishot: false } => {
-        opcode::Accept::new(types::Fd(*fd), std::ptr::null_mut(), std::ptr::null_mut()).flags(libc::SOCK_CLOEXEC).build()
+        opcode::Accept::new(types::Fd(*fd), std::ptr::null_mut(), std::ptr::null_mut())
+          .flags(libc::SOCK_CLOEXEC)
+          .build()
       }
-      Op::Accept { fd, multishot: true } => opcode::AcceptMulti::new(types::Fd(*fd)).flags(libc::SOCK_CLOEXEC).build(),
+      Op::Accept { fd, multishot: true } => opcode::AcceptMulti::new(types::Fd(*fd))
+        .flags(libc::SOCK_CLOEXEC)
+        .build(),
       Op::Recv { fd, buf, len } => opcode::Recv::new(types::Fd(*fd), *buf, *len).build(),
       Op::RecvMulti { fd, group } => opcode::RecvMulti::new(types::Fd(*fd), *group).build(),
-      Op::Send { fd, buf, len, zerocopy: false } => {
-        opcode::Send::new(types::Fd(*fd), *buf, *len).flags(libc::MSG_NOSIGNAL).build()
-      }
-      Op::Send { fd, buf, len, zerocopy: true } => {
-        opcode::SendZc::new(types::Fd(*fd), *buf, *len).flags(libc::MSG_NOSIGNAL).build()
-      }
+      Op::Send {
+        fd,
+        buf,
+        len,
+        zerocopy: false,
+      } => opcode::Send::new(types::Fd(*fd), *buf, *len)
+        .flags(libc::MSG_NOSIGNAL)
+        .build(),
+      Op::Send {
+        fd,
+        buf,
+        len,
+        zerocopy: true,
+      } => opcode::SendZc::new(types::Fd(*fd), *buf, *len)
+        .flags(libc::MSG_NOSIGNAL)
+        .build(),
       Op::Shutdown { fd, how } => opcode::Shutdown::new(types::Fd(*fd), *how).build(),
     }
   }

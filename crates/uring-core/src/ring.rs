@@ -85,7 +85,12 @@ pub struct Options {
 
 impl Default for Options {
   fn default() -> Self {
-    Options { entries: 256, sqpoll: None, submitter: false, files: 0 }
+    Options {
+      entries: 256,
+      sqpoll: None,
+      submitter: false,
+      files: 0,
+    }
   }
 }
 
@@ -168,6 +173,9 @@ pub struct Ring<T> {
   stats: Stats,
 }
 
+/// Adds a setup mode's flags to a ring builder.
+type SetupFlags = fn(&mut io_uring::Builder);
+
 impl<T> Ring<T> {
   /// Creates a ring, trying the fastest setup the kernel accepts (see [`Mode`]).
   pub fn new(options: Options) -> io::Result<Ring<T>> {
@@ -194,11 +202,16 @@ impl<T> Ring<T> {
         match Submitter::start(unsafe { BorrowedFd::borrow_raw(ring.as_raw_fd()) }) {
           Ok(s) => return Ok(Self::made(ring, Mode::Submitter, None, Some(s), options.files)),
           // No thread (resource limits): submit from the owner's thread instead.
-          Err(_) => return Self::new(Options { submitter: false, ..options }),
+          Err(_) => {
+            return Self::new(Options {
+              submitter: false,
+              ..options
+            })
+          }
         }
       }
       None => {
-        let attempts: [(Mode, fn(&mut io_uring::Builder)); 3] = [
+        let attempts: [(Mode, SetupFlags); 3] = [
           (Mode::DeferTaskrun, |b| {
             b.setup_single_issuer().setup_defer_taskrun().setup_taskrun_flag();
           }),
@@ -236,9 +249,19 @@ impl<T> Ring<T> {
     Ok(Self::made(ring, mode, eventfd, None, options.files))
   }
 
-  fn made(ring: IoUring, mode: Mode, eventfd: Option<OwnedFd>, submitter: Option<Submitter>, files: u32) -> Ring<T> {
+  fn made(
+    ring: IoUring,
+    mode: Mode,
+    eventfd: Option<OwnedFd>,
+    submitter: Option<Submitter>,
+    files: u32,
+  ) -> Ring<T> {
     // A sparse table (5.19+): every slot empty until an op opens into it.
-    let files = if files > 0 && ring.submitter().register_files_sparse(files).is_ok() { files } else { 0 };
+    let files = if files > 0 && ring.submitter().register_files_sparse(files).is_ok() {
+      files
+    } else {
+      0
+    };
     let mut probe = Probe::new();
     let probe = ring.submitter().register_probe(&mut probe).ok().map(|_| probe);
     let cap = ring.params().sq_entries().min(ring.params().cq_entries() / 2);
@@ -283,7 +306,11 @@ impl<T> Ring<T> {
   /// Gives buffer `bid` of group `group` back to the kernel once its bytes have been used.
   /// Returns false for an unknown group or buffer.
   pub fn recycle_buffer(&mut self, group: u16, bid: u16) -> bool {
-    self.groups.iter_mut().find(|g| g.group == group).is_some_and(|g| g.recycle(bid))
+    self
+      .groups
+      .iter_mut()
+      .find(|g| g.group == group)
+      .is_some_and(|g| g.recycle(bid))
   }
 
   /// Slots in the ring's registered file table (0: none; see [`Options::files`]).
@@ -336,7 +363,11 @@ impl<T> Ring<T> {
 
   /// Names of the engine's ops that this kernel supports.
   pub fn supported_ops(&self) -> Vec<&'static str> {
-    OP_NAMES.iter().filter(|(_, code)| self.supports(*code)).map(|(name, _)| *name).collect()
+    OP_NAMES
+      .iter()
+      .filter(|(_, code)| self.supports(*code))
+      .map(|(name, _)| *name)
+      .collect()
   }
 
   pub fn stats(&self) -> Stats {
@@ -407,7 +438,13 @@ impl<T> Ring<T> {
   /// only asks the kernel to finish early, and dropping the ring with ops still inside the kernel
   /// leaks them.
   pub unsafe fn push(&mut self, op: Op, keep: T) -> u32 {
-    let slot = Slot { op, keep, in_kernel: false, link: self.chaining, hard: false };
+    let slot = Slot {
+      op,
+      keep,
+      in_kernel: false,
+      link: self.chaining,
+      hard: false,
+    };
     let token = match self.free.pop() {
       Some(t) => {
         self.slots[t as usize] = Some(slot);
@@ -435,8 +472,12 @@ impl<T> Ring<T> {
   /// and this returns `EINVAL`.
   pub fn end_chain(&mut self) -> io::Result<()> {
     self.chaining = false;
-    let Some(&last) = self.backlog.back() else { return Ok(()) };
-    let slot = self.slots[last as usize].as_mut().expect("queued token has a slot");
+    let Some(&last) = self.backlog.back() else {
+      return Ok(());
+    };
+    let slot = self.slots[last as usize]
+      .as_mut()
+      .expect("queued token has a slot");
     if !slot.link {
       return Ok(()); // nothing was pushed since begin_chain
     }
@@ -456,7 +497,11 @@ impl<T> Ring<T> {
       return;
     }
     let len = self.backlog.len();
-    if len > 0 && self.slots[self.backlog[len - 1] as usize].as_ref().is_some_and(|s| s.link) {
+    if len > 0
+      && self.slots[self.backlog[len - 1] as usize]
+        .as_ref()
+        .is_some_and(|s| s.link)
+    {
       let start = self.chain_start(len - 1);
       self.cancel_queued(start, len);
     }
@@ -470,14 +515,20 @@ impl<T> Ring<T> {
       return;
     }
     if let Some(&last) = self.backlog.back() {
-      let slot = self.slots[last as usize].as_mut().expect("queued token has a slot");
+      let slot = self.slots[last as usize]
+        .as_mut()
+        .expect("queued token has a slot");
       slot.hard = slot.link;
     }
   }
 
   /// Index in the backlog of the first op of the chain that the op at `i` belongs to.
   fn chain_start(&self, mut i: usize) -> usize {
-    while i > 0 && self.slots[self.backlog[i - 1] as usize].as_ref().is_some_and(|s| s.link) {
+    while i > 0
+      && self.slots[self.backlog[i - 1] as usize]
+        .as_ref()
+        .is_some_and(|s| s.link)
+    {
       i -= 1;
     }
     i
@@ -489,7 +540,11 @@ impl<T> Ring<T> {
     let mut i = 0;
     loop {
       let token = *self.backlog.get(i)?;
-      if !self.slots[token as usize].as_ref().expect("queued token has a slot").link {
+      if !self.slots[token as usize]
+        .as_ref()
+        .expect("queued token has a slot")
+        .link
+      {
         return Some(i + 1);
       }
       i += 1;
@@ -506,8 +561,7 @@ impl<T> Ring<T> {
   /// Writes queued ops into the SQ while it has room and the cap allows; returns how many.
   fn fill_sq(&mut self) -> u32 {
     let mut n = 0;
-    loop {
-      let Some(len) = self.head_chain_len() else { break };
+    while let Some(len) = self.head_chain_len() {
       let capped = self.capped();
       let mut sq = self.ring.submission();
       // A chain goes in whole. Over the cap only into an empty kernel, so that a chain longer
@@ -517,10 +571,16 @@ impl<T> Ring<T> {
       }
       for _ in 0..len {
         let token = self.backlog.pop_front().expect("chain counted in the backlog");
-        let slot = self.slots[token as usize].as_mut().expect("queued token has a slot");
+        let slot = self.slots[token as usize]
+          .as_mut()
+          .expect("queued token has a slot");
         let mut entry = slot.op.entry().user_data(token as u64);
         if slot.link {
-          entry = entry.flags(if slot.hard { squeue::Flags::IO_HARDLINK } else { squeue::Flags::IO_LINK });
+          entry = entry.flags(if slot.hard {
+            squeue::Flags::IO_HARDLINK
+          } else {
+            squeue::Flags::IO_LINK
+          });
         }
         // SAFETY: the entry's pointers point into `slot.op` (heap-owned paths and iovecs) or at
         // the caller's memory kept valid by `slot.keep` (the contract of `push`). The slot stays
@@ -549,7 +609,12 @@ impl<T> Ring<T> {
     self.stats.enter_calls += 1;
     // SAFETY: no extended argument is passed (arg = None), so the kernel reads no user memory
     // beyond the rings themselves.
-    unsafe { self.ring.submitter().enter::<libc::sigset_t>(to_submit, min_complete, flags, None) }
+    unsafe {
+      self
+        .ring
+        .submitter()
+        .enter::<libc::sigset_t>(to_submit, min_complete, flags, None)
+    }
   }
 
   /// Hands queued ops to the kernel. One `io_uring_enter` per SQ-full of ops on ordinary rings;
@@ -628,7 +693,11 @@ impl<T> Ring<T> {
       Mode::SqPoll => self.enter(0, 0, IORING_ENTER_SQ_WAKEUP | IORING_ENTER_SQ_WAIT),
       _ => self.enter(pending, 0, self.submit_flags()),
     };
-    self.unsubmitted = if self.mode == Mode::SqPoll { 0 } else { self.ring.submission().len() as u32 };
+    self.unsubmitted = if self.mode == Mode::SqPoll {
+      0
+    } else {
+      self.ring.submission().len() as u32
+    };
     r.map(|_| ())
   }
 
@@ -664,9 +733,16 @@ impl<T> Ring<T> {
   pub fn reap(&mut self, max: usize, mut f: impl FnMut(Completion<T>)) -> usize {
     let mut n = 0;
     while n < max {
-      let Some((token, result)) = self.local.pop_front() else { break };
+      let Some((token, result)) = self.local.pop_front() else {
+        break;
+      };
       let done = self.release(token);
-      f(Completion { token, result, flags: 0, done: Some(done) });
+      f(Completion {
+        token,
+        result,
+        flags: 0,
+        done: Some(done),
+      });
       n += 1;
     }
     if n == max {
@@ -695,12 +771,20 @@ impl<T> Ring<T> {
           None
         } else {
           self.in_kernel -= 1;
-          if self.slots[token as usize].as_ref().is_some_and(|s| s.op.standing()) {
+          if self.slots[token as usize]
+            .as_ref()
+            .is_some_and(|s| s.op.standing())
+          {
             self.standing -= 1;
           }
           Some(self.release(token))
         };
-        f(Completion { token, result, flags, done });
+        f(Completion {
+          token,
+          result,
+          flags,
+          done,
+        });
         n += 1;
       }
       if n >= max {
@@ -710,7 +794,9 @@ impl<T> Ring<T> {
   }
 
   fn release(&mut self, token: u32) -> (Op, T) {
-    let slot = self.slots[token as usize].take().expect("completion for a live slot");
+    let slot = self.slots[token as usize]
+      .take()
+      .expect("completion for a live slot");
     self.free.push(token);
     self.stats.completed += 1;
     (slot.op, slot.keep)
@@ -725,7 +811,9 @@ impl<T> Ring<T> {
     if self.in_kernel == 0 {
       return Ok(());
     }
-    let entry = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL);
+    let entry = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+      .build()
+      .user_data(INTERNAL);
     self.push_internal(&entry)
   }
 
@@ -735,13 +823,19 @@ impl<T> Ring<T> {
   /// finished or could not be stopped. Returns false when `token` is not an op in flight. As
   /// always, the op's memory is released only when its final CQE is reaped.
   pub fn cancel(&mut self, token: u32) -> io::Result<bool> {
-    let Some(Some(slot)) = self.slots.get(token as usize) else { return Ok(false) };
+    let Some(Some(slot)) = self.slots.get(token as usize) else {
+      return Ok(false);
+    };
     if !slot.in_kernel {
       // A queued op of a chain takes its whole chain with it (the kernel would cancel the rest).
       if let Some(i) = self.backlog.iter().position(|&t| t == token) {
         let start = self.chain_start(i);
         let mut end = i + 1;
-        while self.slots[self.backlog[end - 1] as usize].as_ref().is_some_and(|s| s.link) && end < self.backlog.len() {
+        while self.slots[self.backlog[end - 1] as usize]
+          .as_ref()
+          .is_some_and(|s| s.link)
+          && end < self.backlog.len()
+        {
           end += 1;
         }
         self.cancel_queued(start, end);
@@ -788,7 +882,9 @@ impl<T> Ring<T> {
         break;
       }
       let left = deadline - now;
-      let ts = types::Timespec::new().sec(left.as_secs()).nsec(left.subsec_nanos());
+      let ts = types::Timespec::new()
+        .sec(left.as_secs())
+        .nsec(left.subsec_nanos());
       let args = types::SubmitArgs::new().timespec(&ts);
       self.stats.enter_calls += 1;
       let _ = self.ring.submitter().submit_with_args(1, &args);
@@ -810,12 +906,11 @@ impl<T> Drop for Ring<T> {
         std::mem::forget(slot);
       }
     }
-    // Buffers the kernel may still write into (an op inside it took one) are leaked too.
+    // A group unmaps its memory only in `release`: while the kernel may still write into its
+    // buffers (an op inside it took one), it is left mapped — leaked, like those ops.
     for g in self.groups.drain(..) {
       if self.in_kernel == 0 {
         g.release(&self.ring.submitter());
-      } else {
-        std::mem::forget(g);
       }
     }
   }
@@ -833,5 +928,8 @@ pub(crate) fn eventfd(flags: i32) -> io::Result<OwnedFd> {
 }
 
 fn transient(e: &io::Error) -> bool {
-  matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::EINTR))
+  matches!(
+    e.raw_os_error(),
+    Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::EINTR)
+  )
 }

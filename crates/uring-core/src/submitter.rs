@@ -48,14 +48,23 @@ impl Submitter {
   pub(crate) fn start(ring: BorrowedFd<'_>) -> io::Result<Submitter> {
     // Blocking: the thread sleeps in `read` on it.
     let kick = crate::ring::eventfd(0)?;
-    let shared = Arc::new(Shared { idle: AtomicBool::new(true), stop: AtomicBool::new(false), enters: AtomicU64::new(0), published: AtomicU64::new(0), kick });
+    let shared = Arc::new(Shared {
+      idle: AtomicBool::new(true),
+      stop: AtomicBool::new(false),
+      enters: AtomicU64::new(0),
+      published: AtomicU64::new(0),
+      kick,
+    });
     let ring = ring.try_clone_to_owned()?;
     let theirs = shared.clone();
     let thread = std::thread::Builder::new()
       .name("uring-submit".into())
       .stack_size(64 * 1024)
       .spawn(move || run(ring, &theirs))?;
-    Ok(Submitter { shared, thread: Some(thread) })
+    Ok(Submitter {
+      shared,
+      thread: Some(thread),
+    })
   }
 
   /// Called by the owner after it stored the SQ tail for `n` more SQEs.
@@ -126,7 +135,17 @@ fn run(ring: OwnedFd, shared: &Shared) {
     // ring's file stays open while this thread may use it). The kernel submits at most what the
     // SQ holds. Errors (EBUSY/EAGAIN under CQ pressure, EINTR) count as "nothing submitted": the
     // owner submits itself when it finds this thread idle with SQEs pending.
-    let n = unsafe { libc::syscall(libc::SYS_io_uring_enter, ring.as_raw_fd(), u32::MAX, 0u32, 0u32, 0usize, 0usize) };
+    let n = unsafe {
+      libc::syscall(
+        libc::SYS_io_uring_enter,
+        ring.as_raw_fd(),
+        u32::MAX,
+        0u32,
+        0u32,
+        0usize,
+        0usize,
+      )
+    };
     n > 0
   };
   loop {
@@ -145,7 +164,7 @@ fn run(ring: OwnedFd, shared: &Shared) {
     while shared.published.load(Ordering::Acquire) == seen {
       std::hint::spin_loop();
       i = i.wrapping_add(1);
-      if i % 64 == 0 && t0.elapsed() >= SPIN {
+      if i.is_multiple_of(64) && t0.elapsed() >= SPIN {
         break;
       }
     }

@@ -16,14 +16,25 @@ struct Harness<T> {
 
 impl<T: Default> Harness<T> {
   fn new(options: Options) -> Harness<T> {
-    Harness { ring: Ring::new(options).unwrap(), reaped: Vec::new() }
+    Harness {
+      ring: Ring::new(options).unwrap(),
+      reaped: Vec::new(),
+    }
   }
 
   /// Reaps until `pred` holds over the completions not yet taken (panics after 5 s).
   fn until(&mut self, pred: impl Fn(&[Completion<T>]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !pred(&self.reaped) {
-      assert!(Instant::now() < deadline, "timed out; reaped {:?}", self.reaped.iter().map(|c| (c.token, c.result, c.flags)).collect::<Vec<_>>());
+      assert!(
+        Instant::now() < deadline,
+        "timed out; reaped {:?}",
+        self
+          .reaped
+          .iter()
+          .map(|c| (c.token, c.result, c.flags))
+          .collect::<Vec<_>>()
+      );
       let _ = self.ring.flush();
       let reaped = &mut self.reaped;
       if self.ring.reap(usize::MAX, |c| reaped.push(c)) == 0 {
@@ -34,7 +45,9 @@ impl<T: Default> Harness<T> {
 
   /// Takes every completion of `token` reaped so far.
   fn take(&mut self, token: u32) -> Vec<Completion<T>> {
-    let (mine, rest) = std::mem::take(&mut self.reaped).into_iter().partition(|c| c.token == token);
+    let (mine, rest) = std::mem::take(&mut self.reaped)
+      .into_iter()
+      .partition(|c| c.token == token);
     self.reaped = rest;
     mine
   }
@@ -59,7 +72,10 @@ fn local_port(fd: i32) -> u16 {
   unsafe {
     let mut sin: libc::sockaddr_in = std::mem::zeroed();
     let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    assert_eq!(libc::getsockname(fd, (&mut sin as *mut libc::sockaddr_in).cast(), &mut len), 0);
+    assert_eq!(
+      libc::getsockname(fd, (&mut sin as *mut libc::sockaddr_in).cast(), &mut len),
+      0
+    );
     u16::from_be(sin.sin_port)
   }
 }
@@ -70,7 +86,11 @@ fn close(fd: i32) {
 }
 
 fn tcp_socket<T: Default>(h: &mut Harness<T>) -> i32 {
-  let fd = h.one(Op::Socket { domain: libc::AF_INET, ty: libc::SOCK_STREAM, protocol: 0 });
+  let fd = h.one(Op::Socket {
+    domain: libc::AF_INET,
+    ty: libc::SOCK_STREAM,
+    protocol: 0,
+  });
   assert!(fd >= 0, "socket: {fd}");
   fd
 }
@@ -78,23 +98,44 @@ fn tcp_socket<T: Default>(h: &mut Harness<T>) -> i32 {
 fn listener<T: Default>(h: &mut Harness<T>) -> (i32, u16) {
   let fd = tcp_socket(h);
   let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-  assert_eq!(h.one(Op::Bind { fd, addr: SockAddr::inet(&addr) }), 0);
+  assert_eq!(
+    h.one(Op::Bind {
+      fd,
+      addr: SockAddr::inet(&addr)
+    }),
+    0
+  );
   assert_eq!(h.one(Op::Listen { fd, backlog: 16 }), 0);
   (fd, local_port(fd))
 }
 
 fn echo_flow(submitter: bool) {
-  let mut h: Harness<Vec<u8>> = Harness::new(Options { entries: 32, submitter, ..Options::default() });
-  for op in ["socket", "bind", "listen", "connect", "accept", "recv", "send", "send_zc", "shutdown"] {
+  let mut h: Harness<Vec<u8>> = Harness::new(Options {
+    entries: 32,
+    submitter,
+    ..Options::default()
+  });
+  for op in [
+    "socket", "bind", "listen", "connect", "accept", "recv", "send", "send_zc", "shutdown",
+  ] {
     assert!(h.ring.supported_ops().contains(&op), "{op}");
   }
   let (server, port) = listener(&mut h);
-  let accept = h.push(Op::Accept { fd: server, multishot: true });
+  let accept = h.push(Op::Accept {
+    fd: server,
+    multishot: true,
+  });
   let mut clients = Vec::new();
   for _ in 0..3 {
     let c = tcp_socket(&mut h);
     let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    assert_eq!(h.one(Op::Connect { fd: c, addr: SockAddr::inet(&to) }), 0);
+    assert_eq!(
+      h.one(Op::Connect {
+        fd: c,
+        addr: SockAddr::inet(&to)
+      }),
+      0
+    );
     clients.push(c);
   }
   // One standing accept, one CQE per connection, each with F_MORE and no release of the op.
@@ -102,31 +143,60 @@ fn echo_flow(submitter: bool) {
   let accepts = h.take(accept);
   let accepted: Vec<i32> = accepts.iter().map(|c| c.result).collect();
   assert!(accepted.iter().all(|&fd| fd >= 0), "{accepted:?}");
-  assert!(accepts.iter().all(|c| io_uring::cqueue::more(c.flags) && c.done.is_none()));
+  assert!(accepts
+    .iter()
+    .all(|c| io_uring::cqueue::more(c.flags) && c.done.is_none()));
 
   // Multishot recv of the first connection into a provided-buffer group.
   h.ring.add_buffer_group(7, 8, 4096).unwrap();
-  assert_eq!(h.ring.add_buffer_group(7, 8, 4096).unwrap_err().raw_os_error(), Some(libc::EEXIST));
-  let mut recv = h.push(Op::RecvMulti { fd: accepted[0], group: 7 });
+  assert_eq!(
+    h.ring.add_buffer_group(7, 8, 4096).unwrap_err().raw_os_error(),
+    Some(libc::EEXIST)
+  );
+  let mut recv = h.push(Op::RecvMulti {
+    fd: accepted[0],
+    group: 7,
+  });
   let small = b"hello over io_uring".to_vec();
   let big: Vec<u8> = (0..65536u32).map(|i| (i * 7 % 251) as u8).collect();
   // SAFETY: each Vec is the op's keep: its heap memory lives until the op's final CQE.
-  let s1 = unsafe { h.ring.push(Op::Send { fd: clients[0], buf: small.as_ptr(), len: small.len() as u32, zerocopy: false }, small.clone()) };
-  let s2 = unsafe { h.ring.push(Op::Send { fd: clients[0], buf: big.as_ptr(), len: big.len() as u32, zerocopy: true }, big.clone()) };
+  let s1 = unsafe {
+    h.ring.push(
+      Op::Send {
+        fd: clients[0],
+        buf: small.as_ptr(),
+        len: small.len() as u32,
+        zerocopy: false,
+      },
+      small.clone(),
+    )
+  };
+  let s2 = unsafe {
+    h.ring.push(
+      Op::Send {
+        fd: clients[0],
+        buf: big.as_ptr(),
+        len: big.len() as u32,
+        zerocopy: true,
+      },
+      big.clone(),
+    )
+  };
   let mut received = Vec::new();
   let want = small.len() + big.len();
   let mut rearmed = 0;
   // A token is free for reuse once its op's final CQE is reaped, so each op's completions are
   // taken as they come, and a finished op's token is not looked for again.
   let (mut send1, mut zc) = (Vec::new(), Vec::new());
-  let collect = |h: &mut Harness<Vec<u8>>, send1: &mut Vec<Completion<Vec<u8>>>, zc: &mut Vec<Completion<Vec<u8>>>| {
-    if !send1.iter().any(|c: &Completion<Vec<u8>>| c.done.is_some()) {
-      send1.extend(h.take(s1));
-    }
-    if !zc.iter().any(|c: &Completion<Vec<u8>>| c.done.is_some()) {
-      zc.extend(h.take(s2));
-    }
-  };
+  let collect =
+    |h: &mut Harness<Vec<u8>>, send1: &mut Vec<Completion<Vec<u8>>>, zc: &mut Vec<Completion<Vec<u8>>>| {
+      if !send1.iter().any(|c: &Completion<Vec<u8>>| c.done.is_some()) {
+        send1.extend(h.take(s1));
+      }
+      if !zc.iter().any(|c: &Completion<Vec<u8>>| c.done.is_some()) {
+        zc.extend(h.take(s2));
+      }
+    };
   while received.len() < want {
     h.until(|s| s.iter().any(|c| c.token == recv));
     collect(&mut h, &mut send1, &mut zc);
@@ -146,7 +216,10 @@ fn echo_flow(submitter: bool) {
       }
     }
     if ended {
-      recv = h.push(Op::RecvMulti { fd: accepted[0], group: 7 });
+      recv = h.push(Op::RecvMulti {
+        fd: accepted[0],
+        group: 7,
+      });
       rearmed += 1;
       assert!(rearmed < 100);
     }
@@ -166,7 +239,13 @@ fn echo_flow(submitter: bool) {
   assert!(io_uring::cqueue::notif(zc[1].flags) && zc[1].done.is_some());
 
   // Half-close: the recv sees the end of the stream (0) and stops standing.
-  assert_eq!(h.one(Op::Shutdown { fd: clients[0], how: libc::SHUT_WR }), 0);
+  assert_eq!(
+    h.one(Op::Shutdown {
+      fd: clients[0],
+      how: libc::SHUT_WR
+    }),
+    0
+  );
   h.until(|s| s.iter().any(|c| c.token == recv && c.done.is_some()));
   assert_eq!(h.take(recv).last().unwrap().result, 0);
 
@@ -192,13 +271,35 @@ fn tcp_accept_recv_send_shutdown_with_submit_thread() {
 
 #[test]
 fn a_multishot_recv_ends_with_enobufs_when_the_group_runs_dry_and_can_be_rearmed() {
-  let mut h: Harness<Vec<u8>> = Harness::new(Options { entries: 16, submitter: false, ..Options::default() });
+  let mut h: Harness<Vec<u8>> = Harness::new(Options {
+    entries: 16,
+    submitter: false,
+    ..Options::default()
+  });
   let mut fds = [0i32; 2];
   // SAFETY: socketpair fills two fds.
-  assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }, 0);
+  assert_eq!(
+    unsafe {
+      libc::socketpair(
+        libc::AF_UNIX,
+        libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+        0,
+        fds.as_mut_ptr(),
+      )
+    },
+    0
+  );
   h.ring.add_buffer_group(1, 2, 16).unwrap();
   let data: Vec<u8> = (0..100u8).collect();
-  assert_eq!(h.one(Op::Send { fd: fds[1], buf: data.as_ptr(), len: 100, zerocopy: false }), 100);
+  assert_eq!(
+    h.one(Op::Send {
+      fd: fds[1],
+      buf: data.as_ptr(),
+      len: 100,
+      zerocopy: false
+    }),
+    100
+  );
   let mut got = Vec::new();
   let mut arms = 0;
   let mut t = 0;
@@ -233,7 +334,10 @@ fn a_multishot_recv_ends_with_enobufs_when_the_group_runs_dry_and_can_be_rearmed
   h.until(|s| s.iter().any(|c| c.token == t && c.done.is_some()));
   assert_eq!(h.take(t).last().unwrap().result, -libc::ECANCELED);
   assert_eq!(got, data);
-  assert!(arms >= 4, "100 bytes through 2 buffers of 16 take several arms ({arms})");
+  assert!(
+    arms >= 4,
+    "100 bytes through 2 buffers of 16 take several arms ({arms})"
+  );
   assert!(!h.ring.recycle_buffer(1, 2));
   assert!(!h.ring.recycle_buffer(9, 0));
   close(fds[0]);
@@ -246,38 +350,103 @@ fn unix_addresses_and_refused_connects() {
   assert!(SockAddr::unix(b"a\0b").is_err());
   assert!(SockAddr::unix(&[b'x'; 108]).is_err());
   assert_eq!(SockAddr::unix(b"\0abstract").unwrap().family(), libc::AF_UNIX);
-  let mut h: Harness<Vec<u8>> = Harness::new(Options { entries: 8, submitter: false, ..Options::default() });
+  let mut h: Harness<Vec<u8>> = Harness::new(Options {
+    entries: 8,
+    submitter: false,
+    ..Options::default()
+  });
   let dir = std::env::temp_dir().join(format!("uring-net-{}", std::process::id()));
   std::fs::create_dir_all(&dir).unwrap();
   let path = dir.join("sock");
   let _ = std::fs::remove_file(&path);
-  let unix = |h: &mut Harness<Vec<u8>>| h.one(Op::Socket { domain: libc::AF_UNIX, ty: libc::SOCK_STREAM, protocol: 0 });
+  let unix = |h: &mut Harness<Vec<u8>>| {
+    h.one(Op::Socket {
+      domain: libc::AF_UNIX,
+      ty: libc::SOCK_STREAM,
+      protocol: 0,
+    })
+  };
   let addr = || SockAddr::unix(path.to_str().unwrap().as_bytes()).unwrap();
   let server = unix(&mut h);
-  assert_eq!(h.one(Op::Bind { fd: server, addr: addr() }), 0);
-  assert_eq!(h.one(Op::Listen { fd: server, backlog: 4 }), 0);
+  assert_eq!(
+    h.one(Op::Bind {
+      fd: server,
+      addr: addr()
+    }),
+    0
+  );
+  assert_eq!(
+    h.one(Op::Listen {
+      fd: server,
+      backlog: 4
+    }),
+    0
+  );
   let client = unix(&mut h);
-  assert_eq!(h.one(Op::Connect { fd: client, addr: addr() }), 0);
-  let accepted = h.one(Op::Accept { fd: server, multishot: false });
+  assert_eq!(
+    h.one(Op::Connect {
+      fd: client,
+      addr: addr()
+    }),
+    0
+  );
+  let accepted = h.one(Op::Accept {
+    fd: server,
+    multishot: false,
+  });
   assert!(accepted >= 0);
   let mut buf = vec![0u8; 8];
-  assert_eq!(h.one(Op::Send { fd: client, buf: b"ping".as_ptr(), len: 4, zerocopy: false }), 4);
-  assert_eq!(h.one(Op::Recv { fd: accepted, buf: buf.as_mut_ptr(), len: 8 }), 4);
+  assert_eq!(
+    h.one(Op::Send {
+      fd: client,
+      buf: b"ping".as_ptr(),
+      len: 4,
+      zerocopy: false
+    }),
+    4
+  );
+  assert_eq!(
+    h.one(Op::Recv {
+      fd: accepted,
+      buf: buf.as_mut_ptr(),
+      len: 8
+    }),
+    4
+  );
   assert_eq!(&buf[..4], b"ping");
   // Nobody listens on a missing path; a TCP port nobody listens on refuses.
   let lonely = unix(&mut h);
   let nowhere = SockAddr::unix(dir.join("missing").to_str().unwrap().as_bytes()).unwrap();
-  assert_eq!(h.one(Op::Connect { fd: lonely, addr: nowhere }), -libc::ENOENT);
+  assert_eq!(
+    h.one(Op::Connect {
+      fd: lonely,
+      addr: nowhere
+    }),
+    -libc::ENOENT
+  );
   let (tcp, port) = listener(&mut h);
   close(tcp);
   let t = tcp_socket(&mut h);
   let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-  assert_eq!(h.one(Op::Connect { fd: t, addr: SockAddr::inet(&to) }), -libc::ECONNREFUSED);
+  assert_eq!(
+    h.one(Op::Connect {
+      fd: t,
+      addr: SockAddr::inet(&to)
+    }),
+    -libc::ECONNREFUSED
+  );
   // IPv6 loopback, when the host has it.
-  let v6 = h.one(Op::Socket { domain: libc::AF_INET6, ty: libc::SOCK_STREAM, protocol: 0 });
+  let v6 = h.one(Op::Socket {
+    domain: libc::AF_INET6,
+    ty: libc::SOCK_STREAM,
+    protocol: 0,
+  });
   if v6 >= 0 {
     let any6: SocketAddr = "[::1]:0".parse().unwrap();
-    let r = h.one(Op::Bind { fd: v6, addr: SockAddr::inet(&any6) });
+    let r = h.one(Op::Bind {
+      fd: v6,
+      addr: SockAddr::inet(&any6),
+    });
     assert!(r == 0 || r == -libc::EADDRNOTAVAIL, "bind ::1: {r}");
     close(v6);
   }
@@ -287,18 +456,31 @@ fn unix_addresses_and_refused_connects() {
   let _ = std::fs::remove_dir_all(&dir);
 }
 
-
 #[test]
 fn standing_multishot_ops_do_not_hold_other_ops_back() {
   // A ring of 8 entries (cap 8) with 40 standing recvs: other ops still go through.
-  let mut h: Harness<Vec<u8>> = Harness::new(Options { entries: 8, submitter: false, ..Options::default() });
+  let mut h: Harness<Vec<u8>> = Harness::new(Options {
+    entries: 8,
+    submitter: false,
+    ..Options::default()
+  });
   h.ring.add_buffer_group(3, 64, 256).unwrap();
   let mut pairs = Vec::new();
   let mut recvs = Vec::new();
   for _ in 0..40 {
     let mut fds = [0i32; 2];
     // SAFETY: socketpair fills two fds.
-    assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }, 0);
+    assert_eq!(
+      unsafe {
+        libc::socketpair(
+          libc::AF_UNIX,
+          libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+          0,
+          fds.as_mut_ptr(),
+        )
+      },
+      0
+    );
     recvs.push(h.push(Op::RecvMulti { fd: fds[0], group: 3 }));
     pairs.push(fds);
   }
@@ -307,7 +489,15 @@ fn standing_multishot_ops_do_not_hold_other_ops_back() {
   }
   // And the standing ones still receive.
   let last = pairs[39];
-  assert_eq!(h.one(Op::Send { fd: last[1], buf: b"x".as_ptr(), len: 1, zerocopy: false }), 1);
+  assert_eq!(
+    h.one(Op::Send {
+      fd: last[1],
+      buf: b"x".as_ptr(),
+      len: 1,
+      zerocopy: false
+    }),
+    1
+  );
   let t = recvs[39];
   h.until(|s| s.iter().any(|c| c.token == t));
   assert_eq!(h.take(t)[0].result, 1);

@@ -30,15 +30,39 @@ fn run<T>(ring: &mut Ring<T>) -> Vec<Completion<T>> {
 }
 
 fn read_op(fd: i32, buf: &mut Vec<u8>, offset: u64) -> Op {
-  Op::Read { fd: File::Fd(fd), buf: buf.as_mut_ptr(), len: buf.len() as u32, offset }
+  Op::Read {
+    fd: File::Fd(fd),
+    buf: buf.as_mut_ptr(),
+    len: buf.len() as u32,
+    offset,
+  }
 }
 
 #[test]
 fn setup_prefers_defer_taskrun_and_probes() {
   let ring: Ring<()> = Ring::new(Options::default()).unwrap();
-  assert_eq!(ring.mode(), Mode::DeferTaskrun, "Linux 6.1+ accepts DEFER_TASKRUN");
+  assert_eq!(
+    ring.mode(),
+    Mode::DeferTaskrun,
+    "Linux 6.1+ accepts DEFER_TASKRUN"
+  );
   let ops = ring.supported_ops();
-  for op in ["read", "write", "openat", "statx", "close", "fsync", "unlinkat", "renameat", "mkdirat", "symlinkat", "linkat", "ftruncate", "fallocate", "fadvise"] {
+  for op in [
+    "read",
+    "write",
+    "openat",
+    "statx",
+    "close",
+    "fsync",
+    "unlinkat",
+    "renameat",
+    "mkdirat",
+    "symlinkat",
+    "linkat",
+    "ftruncate",
+    "fallocate",
+    "fadvise",
+  ] {
     assert!(ops.contains(&op), "{op} missing from {ops:?}");
   }
   assert_eq!(ring.sq_entries(), 256);
@@ -47,9 +71,25 @@ fn setup_prefers_defer_taskrun_and_probes() {
 
 #[test]
 fn rejects_bad_options() {
-  assert!(Ring::<()>::new(Options { entries: 0, ..Options::default() }).is_err());
-  assert!(Ring::<()>::new(Options { entries: 65536, ..Options::default() }).is_err());
-  let zero_idle = Options { entries: 8, sqpoll: Some(SqPoll { idle_ms: 0, cpu: None }), submitter: false, files: 0 };
+  assert!(Ring::<()>::new(Options {
+    entries: 0,
+    ..Options::default()
+  })
+  .is_err());
+  assert!(Ring::<()>::new(Options {
+    entries: 65536,
+    ..Options::default()
+  })
+  .is_err());
+  let zero_idle = Options {
+    entries: 8,
+    sqpoll: Some(SqPoll {
+      idle_ms: 0,
+      cpu: None,
+    }),
+    submitter: false,
+    files: 0,
+  };
   assert!(Ring::<()>::new(zero_idle).is_err());
 }
 
@@ -70,14 +110,29 @@ macro_rules! both_modes {
 }
 
 fn opts(entries: u32, submitter: bool) -> Options {
-  Options { entries, sqpoll: None, submitter, files: 0 }
+  Options {
+    entries,
+    sqpoll: None,
+    submitter,
+    files: 0,
+  }
 }
 
-both_modes!(reads_return_file_contents_and_buffers_come_back, reads_return_file_contents);
+both_modes!(
+  reads_return_file_contents_and_buffers_come_back,
+  reads_return_file_contents
+);
 fn reads_return_file_contents(submitter: bool) {
   // Block k of the file holds the byte k, so each buffer says which block it read.
   let data: Vec<u8> = (0..64 * 1024).map(|i| (i / 1024) as u8).collect();
-  let (_p, f) = tmpfile(if submitter { "reads-submitter" } else { "reads-inline" }, &data);
+  let (_p, f) = tmpfile(
+    if submitter {
+      "reads-submitter"
+    } else {
+      "reads-inline"
+    },
+    &data,
+  );
   let mut ring: Ring<Vec<u8>> = Ring::new(opts(8, submitter)).unwrap();
   assert_eq!(ring.mode() == Mode::Submitter, submitter);
   // 64 reads through an 8-entry ring: most wait in the queue (backpressure, never loss).
@@ -101,7 +156,10 @@ fn reads_return_file_contents(submitter: bool) {
   assert!(seen.iter().all(|&s| s));
   let s = ring.stats();
   assert_eq!((s.submitted, s.completed, s.in_flight, s.queued), (64, 64, 0, 0));
-  assert!(s.enter_calls >= 8, "an 8-entry ring needs at least 8 submits for 64 ops");
+  assert!(
+    s.enter_calls >= 8,
+    "an 8-entry ring needs at least 8 submits for 64 ops"
+  );
 }
 
 #[test]
@@ -112,17 +170,42 @@ fn write_open_statx_rename_unlink_mkdir() {
   let mut ring: Ring<Vec<u8>> = Ring::new(Options::default()).unwrap();
 
   let sub = dir.join("sub");
-  unsafe { ring.push(Op::MkdirAt { dirfd: AT_FDCWD, path: c(&sub), mode: 0o755 }, vec![]) };
+  unsafe {
+    ring.push(
+      Op::MkdirAt {
+        dirfd: AT_FDCWD,
+        path: c(&sub),
+        mode: 0o755,
+      },
+      vec![],
+    )
+  };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert!(sub.is_dir());
 
   let file = sub.join("f");
   let flags = libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC;
-  unsafe { ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&file), flags, mode: 0o644, slot: None }, vec![]) };
+  unsafe {
+    ring.push(
+      Op::OpenAt {
+        dirfd: AT_FDCWD,
+        path: c(&file),
+        flags,
+        mode: 0o644,
+        slot: None,
+      },
+      vec![],
+    )
+  };
   let fd = run(&mut ring)[0].result;
   assert!(fd >= 0);
   let buf = b"hello uring".to_vec();
-  let op = Op::Write { fd: File::Fd(fd), buf: buf.as_ptr(), len: buf.len() as u32, offset: 0 };
+  let op = Op::Write {
+    fd: File::Fd(fd),
+    buf: buf.as_ptr(),
+    len: buf.len() as u32,
+    offset: 0,
+  };
   unsafe { ring.push(op, buf) };
   assert_eq!(run(&mut ring)[0].result, 11);
   unsafe { ring.push(Op::Close { fd: File::Fd(fd) }, vec![]) };
@@ -130,7 +213,13 @@ fn write_open_statx_rename_unlink_mkdir() {
   assert_eq!(std::fs::read(&file).unwrap(), b"hello uring");
 
   let mut sx = vec![0u8; std::mem::size_of::<libc::statx>()];
-  let op = Op::Statx { dirfd: AT_FDCWD, path: c(&file), flags: 0, mask: libc::STATX_ALL, buf: sx.as_mut_ptr() };
+  let op = Op::Statx {
+    dirfd: AT_FDCWD,
+    path: c(&file),
+    flags: 0,
+    mask: libc::STATX_ALL,
+    buf: sx.as_mut_ptr(),
+  };
   unsafe { ring.push(op, sx) };
   let done = run(&mut ring).pop().unwrap();
   assert_eq!(done.result, 0);
@@ -139,19 +228,65 @@ fn write_open_statx_rename_unlink_mkdir() {
   assert_eq!(stx.stx_size, 11);
 
   let moved = sub.join("g");
-  let op = Op::RenameAt { olddirfd: AT_FDCWD, oldpath: c(&file), newdirfd: AT_FDCWD, newpath: c(&moved), flags: 0 };
+  let op = Op::RenameAt {
+    olddirfd: AT_FDCWD,
+    oldpath: c(&file),
+    newdirfd: AT_FDCWD,
+    newpath: c(&moved),
+    flags: 0,
+  };
   unsafe { ring.push(op, vec![]) };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert!(moved.exists() && !file.exists());
 
-  unsafe { ring.push(Op::UnlinkAt { dirfd: AT_FDCWD, path: c(&file), flags: 0 }, vec![]) };
-  assert_eq!(run(&mut ring)[0].result, -libc::ENOENT, "errors come back as -errno");
-  unsafe { ring.push(Op::UnlinkAt { dirfd: AT_FDCWD, path: c(&moved), flags: 0 }, vec![]) };
-  unsafe { ring.push(Op::UnlinkAt { dirfd: AT_FDCWD, path: c(&sub), flags: libc::AT_REMOVEDIR }, vec![]) };
+  unsafe {
+    ring.push(
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&file),
+        flags: 0,
+      },
+      vec![],
+    )
+  };
+  assert_eq!(
+    run(&mut ring)[0].result,
+    -libc::ENOENT,
+    "errors come back as -errno"
+  );
+  unsafe {
+    ring.push(
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&moved),
+        flags: 0,
+      },
+      vec![],
+    )
+  };
+  unsafe {
+    ring.push(
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&sub),
+        flags: libc::AT_REMOVEDIR,
+      },
+      vec![],
+    )
+  };
   // Unordered: the rmdir may run before the unlink, so retry it once if it raced.
   let results: Vec<i32> = run(&mut ring).iter().map(|c| c.result).collect();
   if results.contains(&-libc::ENOTEMPTY) {
-    unsafe { ring.push(Op::UnlinkAt { dirfd: AT_FDCWD, path: c(&sub), flags: libc::AT_REMOVEDIR }, vec![]) };
+    unsafe {
+      ring.push(
+        Op::UnlinkAt {
+          dirfd: AT_FDCWD,
+          path: c(&sub),
+          flags: libc::AT_REMOVEDIR,
+        },
+        vec![],
+      )
+    };
     run(&mut ring);
   }
   assert!(!sub.exists());
@@ -168,15 +303,36 @@ fn symlink_link_ftruncate_fallocate_fadvise() {
   std::fs::write(&file, b"0123456789").unwrap();
 
   let sym = dir.join("sym");
-  unsafe { ring.push(Op::SymlinkAt { target: c(std::path::Path::new("f")), newdirfd: AT_FDCWD, linkpath: c(&sym) }, ()) };
+  unsafe {
+    ring.push(
+      Op::SymlinkAt {
+        target: c(std::path::Path::new("f")),
+        newdirfd: AT_FDCWD,
+        linkpath: c(&sym),
+      },
+      (),
+    )
+  };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert_eq!(std::fs::read_link(&sym).unwrap(), std::path::Path::new("f"));
   let hard = dir.join("hard");
-  let op = Op::LinkAt { olddirfd: AT_FDCWD, oldpath: c(&file), newdirfd: AT_FDCWD, newpath: c(&hard), flags: 0 };
+  let op = Op::LinkAt {
+    olddirfd: AT_FDCWD,
+    oldpath: c(&file),
+    newdirfd: AT_FDCWD,
+    newpath: c(&hard),
+    flags: 0,
+  };
   unsafe { ring.push(op, ()) };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert_eq!(std::fs::read(&hard).unwrap(), b"0123456789");
-  let op = Op::LinkAt { olddirfd: AT_FDCWD, oldpath: c(&file), newdirfd: AT_FDCWD, newpath: c(&hard), flags: 0 };
+  let op = Op::LinkAt {
+    olddirfd: AT_FDCWD,
+    oldpath: c(&file),
+    newdirfd: AT_FDCWD,
+    newpath: c(&hard),
+    flags: 0,
+  };
   unsafe { ring.push(op, ()) };
   assert_eq!(run(&mut ring)[0].result, -libc::EEXIST);
 
@@ -185,12 +341,42 @@ fn symlink_link_ftruncate_fallocate_fadvise() {
   unsafe { ring.push(Op::Ftruncate { fd, len: 4 }, ()) };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert_eq!(std::fs::read(&file).unwrap(), b"0123");
-  unsafe { ring.push(Op::Fallocate { fd, mode: 0, offset: 0, len: 4096 }, ()) };
+  unsafe {
+    ring.push(
+      Op::Fallocate {
+        fd,
+        mode: 0,
+        offset: 0,
+        len: 4096,
+      },
+      (),
+    )
+  };
   assert_eq!(run(&mut ring)[0].result, 0);
   assert_eq!(std::fs::metadata(&file).unwrap().len(), 4096);
-  unsafe { ring.push(Op::Fadvise { fd: File::Fd(fd), offset: 0, len: 0, advice: libc::POSIX_FADV_SEQUENTIAL }, ()) };
+  unsafe {
+    ring.push(
+      Op::Fadvise {
+        fd: File::Fd(fd),
+        offset: 0,
+        len: 0,
+        advice: libc::POSIX_FADV_SEQUENTIAL,
+      },
+      (),
+    )
+  };
   assert_eq!(run(&mut ring)[0].result, 0);
-  unsafe { ring.push(Op::Fadvise { fd: File::Fd(fd), offset: 0, len: 0, advice: 12345 }, ()) };
+  unsafe {
+    ring.push(
+      Op::Fadvise {
+        fd: File::Fd(fd),
+        offset: 0,
+        len: 0,
+        advice: 12345,
+      },
+      (),
+    )
+  };
   assert_eq!(run(&mut ring)[0].result, -libc::EINVAL);
   drop(f);
   std::fs::remove_dir_all(&dir).unwrap();
@@ -202,7 +388,10 @@ fn pipe() -> (i32, i32) {
   (fds[0], fds[1])
 }
 
-both_modes!(cancel_all_completes_blocked_ops_and_returns_their_memory, cancel_all_completes);
+both_modes!(
+  cancel_all_completes_blocked_ops_and_returns_their_memory,
+  cancel_all_completes
+);
 fn cancel_all_completes(submitter: bool) {
   let (r, w) = pipe();
   // Counting owners proves the ring held `keep` until the cancelled op's CQE.
@@ -222,10 +411,19 @@ fn cancel_all_completes(submitter: bool) {
   ring.cancel_all().unwrap();
   let done = run(&mut ring);
   assert_eq!(done.len(), 5);
-  assert!(done.iter().all(|c| c.result == -libc::ECANCELED || c.result == -libc::EINTR), "{:?}",
-    done.iter().map(|c| c.result).collect::<Vec<_>>());
+  assert!(
+    done
+      .iter()
+      .all(|c| c.result == -libc::ECANCELED || c.result == -libc::EINTR),
+    "{:?}",
+    done.iter().map(|c| c.result).collect::<Vec<_>>()
+  );
   drop(done);
-  assert_eq!(Rc::strong_count(&keep), 1, "all memory handed back after the final CQEs");
+  assert_eq!(
+    Rc::strong_count(&keep),
+    1,
+    "all memory handed back after the final CQEs"
+  );
   unsafe { libc::close(r) };
   unsafe { libc::close(w) };
 }
@@ -257,7 +455,10 @@ fn cancel_one(submitter: bool) {
   got.sort();
   assert_eq!(got.len(), 2, "{got:?}");
   assert_eq!(got[0].0, tokens[0]);
-  assert!(got[0].1 == -libc::ECANCELED || got[0].1 == -libc::EINTR, "{got:?}");
+  assert!(
+    got[0].1 == -libc::ECANCELED || got[0].1 == -libc::EINTR,
+    "{got:?}"
+  );
   assert_eq!(got[1], (tokens[2], -libc::ECANCELED));
   assert_eq!(ring.in_flight(), 1);
   assert_eq!(unsafe { libc::write(w, b"data".as_ptr().cast(), 4) }, 4);
@@ -269,7 +470,10 @@ fn cancel_one(submitter: bool) {
   unsafe { libc::close(w) };
 }
 
-both_modes!(dropping_a_ring_with_ops_in_flight_leaks_rather_than_frees, dropping_leaks);
+both_modes!(
+  dropping_a_ring_with_ops_in_flight_leaks_rather_than_frees,
+  dropping_leaks
+);
 fn dropping_leaks(submitter: bool) {
   let (r, w) = pipe();
   let keep = Rc::new(());
@@ -280,7 +484,11 @@ fn dropping_leaks(submitter: bool) {
     unsafe { ring.push(op, (buf, keep.clone())) };
     ring.flush().unwrap();
   }
-  assert_eq!(Rc::strong_count(&keep), 2, "a buffer the kernel may still write is never freed by drop");
+  assert_eq!(
+    Rc::strong_count(&keep),
+    2,
+    "a buffer the kernel may still write is never freed by drop"
+  );
   unsafe { libc::close(r) };
   unsafe { libc::close(w) };
 }
@@ -296,7 +504,11 @@ fn pipe_completion(submitter: bool) {
   // Poll on the ring fd must report readiness once the deferred completion is pending: this is
   // what the Node binding waits on.
   ring.clear_wakeup();
-  let mut pfd = libc::pollfd { fd: ring.poll_fd(), events: libc::POLLIN, revents: 0 };
+  let mut pfd = libc::pollfd {
+    fd: ring.poll_fd(),
+    events: libc::POLLIN,
+    revents: 0,
+  };
   assert_eq!(unsafe { libc::poll(&mut pfd, 1, 0) }, 0, "not ready before data");
   let writer = std::thread::spawn(move || {
     std::thread::sleep(Duration::from_millis(50));
@@ -304,8 +516,15 @@ fn pipe_completion(submitter: bool) {
     w
   });
   let t0 = std::time::Instant::now();
-  assert_eq!(unsafe { libc::poll(&mut pfd, 1, 5000) }, 1, "ring fd became readable");
-  assert!(t0.elapsed() < Duration::from_secs(2), "woken by the completion, not by the timeout");
+  assert_eq!(
+    unsafe { libc::poll(&mut pfd, 1, 5000) },
+    1,
+    "ring fd became readable"
+  );
+  assert!(
+    t0.elapsed() < Duration::from_secs(2),
+    "woken by the completion, not by the timeout"
+  );
   let w = writer.join().unwrap();
   let mut got = Vec::new();
   ring.reap(usize::MAX, |c| got.push(c));
@@ -319,7 +538,10 @@ fn pipe_completion(submitter: bool) {
 /// Runs the ring until every op completed; returns the results of `tokens`, in that order.
 fn results<T>(ring: &mut Ring<T>, tokens: &[u32]) -> Vec<i32> {
   let done: Vec<(u32, i32)> = run(ring).iter().map(|c| (c.token, c.result)).collect();
-  tokens.iter().map(|t| done.iter().find(|d| d.0 == *t).expect("token completed").1).collect()
+  tokens
+    .iter()
+    .map(|t| done.iter().find(|d| d.0 == *t).expect("token completed").1)
+    .collect()
 }
 
 both_modes!(a_chain_runs_in_order_and_a_failure_cancels_the_rest, chains);
@@ -337,9 +559,25 @@ fn chains(submitter: bool) {
   ring.begin_chain();
   let t = unsafe {
     [
-      ring.push(Op::Write { fd: File::Fd(fd), buf: w, len: 6, offset: 0 }, data),
+      ring.push(
+        Op::Write {
+          fd: File::Fd(fd),
+          buf: w,
+          len: 6,
+          offset: 0,
+        },
+        data,
+      ),
       ring.push(Op::Fsync { fd, datasync: true }, vec![]),
-      ring.push(Op::Read { fd: File::Fd(fd), buf: r, len: 6, offset: 0 }, back),
+      ring.push(
+        Op::Read {
+          fd: File::Fd(fd),
+          buf: r,
+          len: 6,
+          offset: 0,
+        },
+        back,
+      ),
     ]
   };
   // An open chain is not submitted, however often the ring is flushed.
@@ -353,16 +591,44 @@ fn chains(submitter: bool) {
 
   // A failed op cancels the ops linked after it; an op pushed after the chain still runs.
   ring.begin_chain();
-  let mut t = unsafe { vec![ring.push(Op::Fsync { fd: -1, datasync: false }, vec![]), ring.push(Op::Nop, vec![]), ring.push(Op::Nop, vec![])] };
+  let mut t = unsafe {
+    vec![
+      ring.push(
+        Op::Fsync {
+          fd: -1,
+          datasync: false,
+        },
+        vec![],
+      ),
+      ring.push(Op::Nop, vec![]),
+      ring.push(Op::Nop, vec![]),
+    ]
+  };
   ring.end_chain().unwrap();
   t.push(unsafe { ring.push(Op::Nop, vec![]) });
-  assert_eq!(results(&mut ring, &t), vec![-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED, 0]);
+  assert_eq!(
+    results(&mut ring, &t),
+    vec![-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED, 0]
+  );
 
   // A short read counts as a failure for the link.
   let mut big = vec![0u8; 64];
   let p = big.as_mut_ptr();
   ring.begin_chain();
-  let t = unsafe { [ring.push(Op::Read { fd: File::Fd(fd), buf: p, len: 64, offset: 0 }, big), ring.push(Op::Nop, vec![])] };
+  let t = unsafe {
+    [
+      ring.push(
+        Op::Read {
+          fd: File::Fd(fd),
+          buf: p,
+          len: 64,
+          offset: 0,
+        },
+        big,
+      ),
+      ring.push(Op::Nop, vec![]),
+    ]
+  };
   ring.end_chain().unwrap();
   assert_eq!(results(&mut ring, &t), vec![6, -libc::ECANCELED]);
 
@@ -371,20 +637,49 @@ fn chains(submitter: bool) {
   let mut big = vec![0u8; 64];
   let p = big.as_mut_ptr();
   ring.begin_chain();
-  let mut t = vec![unsafe { ring.push(Op::Read { fd: File::Fd(fd), buf: p, len: 64, offset: 0 }, big) }];
+  let mut t = vec![unsafe {
+    ring.push(
+      Op::Read {
+        fd: File::Fd(fd),
+        buf: p,
+        len: 64,
+        offset: 0,
+      },
+      big,
+    )
+  }];
   ring.harden_link();
-  t.push(unsafe { ring.push(Op::Fsync { fd: -1, datasync: false }, vec![]) });
+  t.push(unsafe {
+    ring.push(
+      Op::Fsync {
+        fd: -1,
+        datasync: false,
+      },
+      vec![],
+    )
+  });
   ring.harden_link();
   t.push(unsafe { ring.push(Op::Nop, vec![]) });
   ring.end_chain().unwrap();
   assert_eq!(results(&mut ring, &t), vec![6, -libc::EBADF, 0]);
   ring.begin_chain();
-  let mut t = vec![unsafe { ring.push(Op::Fsync { fd: -1, datasync: false }, vec![]) }];
+  let mut t = vec![unsafe {
+    ring.push(
+      Op::Fsync {
+        fd: -1,
+        datasync: false,
+      },
+      vec![],
+    )
+  }];
   t.push(unsafe { ring.push(Op::Nop, vec![]) });
   ring.harden_link();
   t.push(unsafe { ring.push(Op::Nop, vec![]) });
   ring.end_chain().unwrap();
-  assert_eq!(results(&mut ring, &t), vec![-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED]);
+  assert_eq!(
+    results(&mut ring, &t),
+    vec![-libc::EBADF, -libc::ECANCELED, -libc::ECANCELED]
+  );
 
   // Cancelling a queued op of a chain cancels the whole chain, and nothing else.
   let (pr, pw) = pipe();
@@ -400,12 +695,19 @@ fn chains(submitter: bool) {
   ring.end_chain().unwrap();
   let after = unsafe { ring.push(Op::Nop, vec![]) };
   ring.flush().unwrap();
-  assert_eq!(ring.stats().queued, 4, "the cap of 8 is taken by the blocked reads");
+  assert_eq!(
+    ring.stats().queued,
+    4,
+    "the cap of 8 is taken by the blocked reads"
+  );
   assert!(ring.cancel(chain[1]).unwrap());
   let mut got = Vec::new();
   ring.reap(usize::MAX, |c| got.push((c.token, c.result)));
   got.sort();
-  assert_eq!(got, chain.iter().map(|&t| (t, -libc::ECANCELED)).collect::<Vec<_>>());
+  assert_eq!(
+    got,
+    chain.iter().map(|&t| (t, -libc::ECANCELED)).collect::<Vec<_>>()
+  );
   assert_eq!(ring.stats().queued, 1);
   ring.cancel_all().unwrap();
   let rest = run(&mut ring);
@@ -424,11 +726,16 @@ fn chains(submitter: bool) {
   let mut t: Vec<u32> = (0..2).map(|_| unsafe { ring.push(Op::Nop, vec![]) }).collect();
   ring.abort_chain();
   t.insert(0, before);
-  assert_eq!(results(&mut ring, &t), vec![0, -libc::ECANCELED, -libc::ECANCELED]);
+  assert_eq!(
+    results(&mut ring, &t),
+    vec![0, -libc::ECANCELED, -libc::ECANCELED]
+  );
 
   // A chain longer than the SQ can never run: refused, its ops cancelled.
   ring.begin_chain();
-  let t: Vec<u32> = (0..=ring.sq_entries()).map(|_| unsafe { ring.push(Op::Nop, vec![]) }).collect();
+  let t: Vec<u32> = (0..=ring.sq_entries())
+    .map(|_| unsafe { ring.push(Op::Nop, vec![]) })
+    .collect();
   assert_eq!(ring.end_chain().unwrap_err().raw_os_error(), Some(libc::EINVAL));
   assert!(results(&mut ring, &t).iter().all(|&r| r == -libc::ECANCELED));
 }
@@ -437,44 +744,122 @@ both_modes!(open_into_a_file_slot_read_and_close_as_one_chain, fixed_files);
 fn fixed_files(submitter: bool) {
   let (path, f) = tmpfile(&format!("fixed-{submitter}"), b"direct descriptor");
   drop(f);
-  let mut ring: Ring<Vec<u8>> = Ring::new(Options { files: 4, ..opts(16, submitter) }).unwrap();
+  let mut ring: Ring<Vec<u8>> = Ring::new(Options {
+    files: 4,
+    ..opts(16, submitter)
+  })
+  .unwrap();
   assert_eq!(ring.files(), 4);
   let mut buf = vec![0u8; 64];
   let p = buf.as_mut_ptr();
   ring.begin_chain();
   let t = unsafe {
     [
-      ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&path), flags: libc::O_RDONLY, mode: 0, slot: Some(2) }, vec![]),
-      ring.push(Op::Read { fd: File::Fixed(2), buf: p, len: 64, offset: u64::MAX }, buf),
+      ring.push(
+        Op::OpenAt {
+          dirfd: AT_FDCWD,
+          path: c(&path),
+          flags: libc::O_RDONLY,
+          mode: 0,
+          slot: Some(2),
+        },
+        vec![],
+      ),
+      ring.push(
+        Op::Read {
+          fd: File::Fixed(2),
+          buf: p,
+          len: 64,
+          offset: u64::MAX,
+        },
+        buf,
+      ),
     ]
   };
   ring.end_chain().unwrap();
   let done = run(&mut ring);
   let step = |i: usize| done.iter().find(|c| c.token == t[i]).unwrap();
-  assert_eq!((step(0).result, step(1).result), (0, 17), "open into a slot completes with 0");
+  assert_eq!(
+    (step(0).result, step(1).result),
+    (0, 17),
+    "open into a slot completes with 0"
+  );
   assert_eq!(&step(1).done.as_ref().unwrap().1[..17], b"direct descriptor");
-  let fds_on_file = std::fs::read_dir("/proc/self/fd").unwrap().flatten().filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path));
+  let fds_on_file = std::fs::read_dir("/proc/self/fd")
+    .unwrap()
+    .flatten()
+    .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path));
   assert_eq!(fds_on_file.count(), 0, "a slot is not an fd");
   // The slot keeps its file position until it is closed; then it is empty.
   let mut more = vec![0u8; 8];
   let p = more.as_mut_ptr();
-  let t = unsafe { [ring.push(Op::Read { fd: File::Fixed(2), buf: p, len: 8, offset: u64::MAX }, more), ring.push(Op::Close { fd: File::Fixed(2) }, vec![])] };
+  let t = unsafe {
+    [
+      ring.push(
+        Op::Read {
+          fd: File::Fixed(2),
+          buf: p,
+          len: 8,
+          offset: u64::MAX,
+        },
+        more,
+      ),
+      ring.push(Op::Close { fd: File::Fixed(2) }, vec![]),
+    ]
+  };
   assert_eq!(results(&mut ring, &t), vec![0, 0], "read at EOF, then close");
   let mut again = vec![0u8; 8];
   let p = again.as_mut_ptr();
-  let t = unsafe { [ring.push(Op::Read { fd: File::Fixed(2), buf: p, len: 8, offset: 0 }, again), ring.push(Op::Close { fd: File::Fixed(3) }, vec![])] };
-  assert_eq!(results(&mut ring, &t), vec![-libc::EBADF, -libc::EBADF], "empty slots");
+  let t = unsafe {
+    [
+      ring.push(
+        Op::Read {
+          fd: File::Fixed(2),
+          buf: p,
+          len: 8,
+          offset: 0,
+        },
+        again,
+      ),
+      ring.push(Op::Close { fd: File::Fixed(3) }, vec![]),
+    ]
+  };
+  assert_eq!(
+    results(&mut ring, &t),
+    vec![-libc::EBADF, -libc::EBADF],
+    "empty slots"
+  );
   // Opening a missing file into a slot fails like open, and cancels what is linked after it.
   let mut b = vec![0u8; 8];
   let p = b.as_mut_ptr();
   ring.begin_chain();
   let t = unsafe {
     [
-      ring.push(Op::OpenAt { dirfd: AT_FDCWD, path: c(&path.with_extension("missing")), flags: libc::O_RDONLY, mode: 0, slot: Some(0) }, vec![]),
-      ring.push(Op::Read { fd: File::Fixed(0), buf: p, len: 8, offset: u64::MAX }, b),
+      ring.push(
+        Op::OpenAt {
+          dirfd: AT_FDCWD,
+          path: c(&path.with_extension("missing")),
+          flags: libc::O_RDONLY,
+          mode: 0,
+          slot: Some(0),
+        },
+        vec![],
+      ),
+      ring.push(
+        Op::Read {
+          fd: File::Fixed(0),
+          buf: p,
+          len: 8,
+          offset: u64::MAX,
+        },
+        b,
+      ),
       ring.push(Op::Close { fd: File::Fixed(0) }, vec![]),
     ]
   };
   ring.end_chain().unwrap();
-  assert_eq!(results(&mut ring, &t), vec![-libc::ENOENT, -libc::ECANCELED, -libc::ECANCELED]);
+  assert_eq!(
+    results(&mut ring, &t),
+    vec![-libc::ENOENT, -libc::ECANCELED, -libc::ECANCELED]
+  );
 }

@@ -12,7 +12,15 @@ fn sqpoll_ring_submits_without_syscalls() {
   let path = std::env::temp_dir().join(format!("uring-core-sqpoll-{}", std::process::id()));
   std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
   let f = std::fs::File::open(&path).unwrap();
-  let opts = Options { entries: 64, sqpoll: Some(SqPoll { idle_ms: 1000, cpu: None }), submitter: false, files: 0 };
+  let opts = Options {
+    entries: 64,
+    sqpoll: Some(SqPoll {
+      idle_ms: 1000,
+      cpu: None,
+    }),
+    submitter: false,
+    files: 0,
+  };
   let mut ring: Ring<Vec<u8>> = Ring::new(opts).unwrap();
   assert_eq!(ring.mode(), Mode::SqPoll);
   // Three windows of 20000 reads; one within the bound passes. On this VM a window very rarely
@@ -26,7 +34,12 @@ fn sqpoll_ring_submits_without_syscalls() {
     while done < total {
       while pushed < total && ring.stats().in_flight < 32 {
         let mut buf = vec![0u8; 4096];
-        let op = Op::Read { fd: File::Fd(f.as_raw_fd()), buf: buf.as_mut_ptr(), len: 4096, offset: (pushed % 64) * 4096 };
+        let op = Op::Read {
+          fd: File::Fd(f.as_raw_fd()),
+          buf: buf.as_mut_ptr(),
+          len: 4096,
+          offset: (pushed % 64) * 4096,
+        };
         unsafe { ring.push(op, buf) };
         pushed += 1;
       }

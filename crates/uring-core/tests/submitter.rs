@@ -12,7 +12,9 @@ fn submit_threads() -> usize {
     .unwrap()
     .filter(|t| {
       let comm = t.as_ref().unwrap().path().join("comm");
-      std::fs::read_to_string(comm).map(|c| c.trim() == "uring-submit").unwrap_or(false)
+      std::fs::read_to_string(comm)
+        .map(|c| c.trim() == "uring-submit")
+        .unwrap_or(false)
     })
     .count()
 }
@@ -27,7 +29,13 @@ fn the_thread_submits_published_ops_and_is_joined_on_drop() {
   let f = std::fs::File::open(&path).unwrap();
 
   assert_eq!(submit_threads(), 0);
-  let mut ring: Ring<Vec<u8>> = Ring::new(Options { entries: 64, sqpoll: None, submitter: true, files: 0 }).unwrap();
+  let mut ring: Ring<Vec<u8>> = Ring::new(Options {
+    entries: 64,
+    sqpoll: None,
+    submitter: true,
+    files: 0,
+  })
+  .unwrap();
   assert_eq!(ring.mode(), Mode::Submitter);
   // The thread names itself once it runs.
   let deadline = Instant::now() + Duration::from_secs(2);
@@ -40,21 +48,38 @@ fn the_thread_submits_published_ops_and_is_joined_on_drop() {
   for round in 0..20 {
     for k in 0..64u64 {
       let mut buf = vec![0u8; 4096];
-      let op = Op::Read { fd: File::Fd(f.as_raw_fd()), buf: buf.as_mut_ptr(), len: 4096, offset: k * 4096 };
+      let op = Op::Read {
+        fd: File::Fd(f.as_raw_fd()),
+        buf: buf.as_mut_ptr(),
+        len: 4096,
+        offset: k * 4096,
+      };
       unsafe { ring.push(op, buf) };
       ring.publish().unwrap();
     }
     let mut done = 0;
     let deadline = Instant::now() + Duration::from_secs(5);
     while done < 64 {
-      assert!(Instant::now() < deadline, "round {round}: {done} of 64 reads completed without a flush");
-      let mut pfd = libc::pollfd { fd: ring.poll_fd(), events: libc::POLLIN, revents: 0 };
+      assert!(
+        Instant::now() < deadline,
+        "round {round}: {done} of 64 reads completed without a flush"
+      );
+      let mut pfd = libc::pollfd {
+        fd: ring.poll_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+      };
       unsafe { libc::poll(&mut pfd, 1, 100) };
       ring.reap(usize::MAX, |c| {
         assert_eq!(c.result, 4096);
         let (op, buf) = c.done.unwrap();
-        let Op::Read { offset, .. } = op else { panic!("not a read") };
-        assert!(buf.iter().all(|&b| b as u64 == offset / 4096), "read the right block");
+        let Op::Read { offset, .. } = op else {
+          panic!("not a read")
+        };
+        assert!(
+          buf.iter().all(|&b| b as u64 == offset / 4096),
+          "read the right block"
+        );
         done += 1;
       });
     }

@@ -35,15 +35,35 @@ pub fn view(env: sys::napi_env, value: sys::napi_value) -> Result<View> {
   let mut buffer = ptr::null_mut();
   let mut offset = 0usize;
   // SAFETY: out-pointers are valid locals; `value` is a live handle of this env.
-  let s = unsafe { sys::napi_get_typedarray_info(env, value, &mut kind, &mut len, &mut data, &mut buffer, &mut offset) };
+  let s = unsafe {
+    sys::napi_get_typedarray_info(
+      env,
+      value,
+      &mut kind,
+      &mut len,
+      &mut data,
+      &mut buffer,
+      &mut offset,
+    )
+  };
   if s == sys::Status::napi_ok {
     let len = len * element_size(kind);
-    return Ok(View { data: data.cast(), len, buffer, base: (data as usize).wrapping_sub(offset) });
+    return Ok(View {
+      data: data.cast(),
+      len,
+      buffer,
+      base: (data as usize).wrapping_sub(offset),
+    });
   }
   // SAFETY: as above.
   let s = unsafe { sys::napi_get_dataview_info(env, value, &mut len, &mut data, &mut buffer, &mut offset) };
   check(s, "buffer must be a TypedArray, Buffer or DataView")?;
-  Ok(View { data: data.cast(), len, buffer, base: (data as usize).wrapping_sub(offset) })
+  Ok(View {
+    data: data.cast(),
+    len,
+    buffer,
+    base: (data as usize).wrapping_sub(offset),
+  })
 }
 
 /// `a === b`.
@@ -68,7 +88,10 @@ fn element_size(kind: sys::napi_typedarray_type) -> usize {
 pub fn strong(env: sys::napi_env, value: sys::napi_value) -> Result<sys::napi_ref> {
   let mut r = ptr::null_mut();
   // SAFETY: valid env and value; `r` is a valid out-pointer.
-  check(unsafe { sys::napi_create_reference(env, value, 1, &mut r) }, "napi_create_reference")?;
+  check(
+    unsafe { sys::napi_create_reference(env, value, 1, &mut r) },
+    "napi_create_reference",
+  )?;
   Ok(r)
 }
 
@@ -113,7 +136,8 @@ pub fn path(env: sys::napi_env, value: sys::napi_value) -> Result<CString> {
     buf.truncate(len);
     buf
   } else {
-    let v = view(env, value).map_err(|_| Error::new(Status::InvalidArg, "path must be a string or Uint8Array"))?;
+    let v =
+      view(env, value).map_err(|_| Error::new(Status::InvalidArg, "path must be a string or Uint8Array"))?;
     if v.len == 0 {
       Vec::new()
     } else {
@@ -162,10 +186,16 @@ pub fn async_context(env: sys::napi_env) -> Result<sys::napi_async_context> {
   let mut ctx = ptr::null_mut();
   // SAFETY: valid env; the name string is created in the caller's handle scope.
   unsafe {
-    check(sys::napi_create_string_utf8(env, c"uring".as_ptr(), 5, &mut name), "name")?;
+    check(
+      sys::napi_create_string_utf8(env, c"uring".as_ptr(), 5, &mut name),
+      "name",
+    )?;
     let mut resource = ptr::null_mut();
     check(sys::napi_create_object(env, &mut resource), "resource")?;
-    check(sys::napi_async_init(env, resource, name, &mut ctx), "napi_async_init")?;
+    check(
+      sys::napi_async_init(env, resource, name, &mut ctx),
+      "napi_async_init",
+    )?;
   }
   Ok(ctx)
 }
@@ -178,7 +208,10 @@ pub fn async_destroy(env: sys::napi_env, ctx: sys::napi_async_context) {
 pub fn uv_loop(env: sys::napi_env) -> Result<*mut c_void> {
   let mut lp = ptr::null_mut();
   // SAFETY: valid env and out-pointer.
-  check(unsafe { sys::napi_get_uv_event_loop(env, &mut lp) }, "napi_get_uv_event_loop")?;
+  check(
+    unsafe { sys::napi_get_uv_event_loop(env, &mut lp) },
+    "napi_get_uv_event_loop",
+  )?;
   Ok(lp.cast())
 }
 
@@ -231,10 +264,20 @@ pub fn function(
   // SAFETY: valid env; `name` is NUL-terminated; `cb` and `finalize` are valid Node-API callbacks.
   unsafe {
     check(
-      sys::napi_create_function(env, name.as_ptr(), name.to_bytes().len() as isize, Some(cb), data, &mut f),
+      sys::napi_create_function(
+        env,
+        name.as_ptr(),
+        name.to_bytes().len() as isize,
+        Some(cb),
+        data,
+        &mut f,
+      ),
       "napi_create_function",
     )?;
-    check(sys::napi_add_finalizer(env, f, data, Some(finalize), ptr::null_mut(), ptr::null_mut()), "napi_add_finalizer")?;
+    check(
+      sys::napi_add_finalizer(env, f, data, Some(finalize), ptr::null_mut(), ptr::null_mut()),
+      "napi_add_finalizer",
+    )?;
   }
   Ok(f)
 }

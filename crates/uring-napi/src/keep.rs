@@ -68,7 +68,11 @@ impl Pins {
       }
       return Ok(Hold::Ref(js::strong(env, view.buffer)?));
     }
-    let pin = Pin { r: js::strong(env, view.buffer)?, base: view.base, count: 1 };
+    let pin = Pin {
+      r: js::strong(env, view.buffer)?,
+      base: view.base,
+      count: 1,
+    };
     let i = match self.free.pop() {
       Some(i) => {
         self.pins[i as usize] = pin;

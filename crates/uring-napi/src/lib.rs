@@ -24,10 +24,10 @@ use std::ptr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use keep::{Keep, Pins};
 use napi::bindgen_prelude::*;
 use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
-use keep::{Keep, Pins};
 use uring_core::{buffer_id, Completion, File, Op, Options, Ring, SockAddr, SqPoll, AT_FDCWD};
 
 /// How long closing a ring (or its thread exiting) waits for cancelled ops to complete before it
@@ -91,10 +91,18 @@ impl State {
   }
 
   /// Bytes `offset..offset + length` of the view `value`, and a hold on its ArrayBuffer.
-  fn hold_range(&mut self, value: sys::napi_value, offset: u32, length: u32) -> Result<(*mut u8, keep::Hold)> {
+  fn hold_range(
+    &mut self,
+    value: sys::napi_value,
+    offset: u32,
+    length: u32,
+  ) -> Result<(*mut u8, keep::Hold)> {
     let v = js::view(self.env, value)?;
     if offset as usize + length as usize > v.len {
-      return Err(Error::new(Status::InvalidArg, "offset + length exceeds the buffer"));
+      return Err(Error::new(
+        Status::InvalidArg,
+        "offset + length exceeds the buffer",
+      ));
     }
     let hold = self.pins.hold(self.env, &v)?;
     // SAFETY: in bounds of the view, checked above (`add(0)` on an empty view is allowed).
@@ -178,7 +186,8 @@ fn turn(cell: &Cell, woken: bool) {
     // submitted have already completed (page-cache reads complete inside the submitting
     // syscall), within the budget.
     let budget_left = rounds < TURN_ROUNDS && delivered < TURN_COMPLETIONS;
-    if !call.4 && !(budget_left && st.ring.ready()) {
+    let go_on = call.4 || (budget_left && st.ring.ready());
+    if !go_on {
       st.end_turn();
       return;
     }
@@ -218,7 +227,9 @@ unsafe extern "C" fn on_close(h: *mut uv::Handle) {
 /// Ends a ring: cancels and drains whatever is in flight (blocking, bounded), releases every
 /// reference, closes the uv handles. `hook` is set when called from the env's cleanup.
 fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
-  let Some(mut st) = cell.borrow_mut().take() else { return };
+  let Some(mut st) = cell.borrow_mut().take() else {
+    return;
+  };
   let env = st.env;
   if st.ring.in_flight() > 0 {
     let _ = st.ring.cancel_all();
@@ -299,16 +310,46 @@ fn closed() -> Error {
 }
 
 /// `read`/`write` of `length` bytes at `offset` of a JS view, at file `position` (< 0: current).
-fn rw(cell: &Cell, write: bool, fd: File, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
+fn rw(
+  cell: &Cell,
+  write: bool,
+  fd: File,
+  buffer: sys::napi_value,
+  offset: u32,
+  length: u32,
+  position: i64,
+) -> Result<u32> {
   let mut b = cell.borrow_mut();
   let st = b.as_mut().ok_or_else(closed)?;
   rw_op(st, write, fd, buffer, offset, length, position)
 }
 
-fn rw_op(st: &mut State, write: bool, fd: File, buffer: sys::napi_value, offset: u32, length: u32, position: i64) -> Result<u32> {
+fn rw_op(
+  st: &mut State,
+  write: bool,
+  fd: File,
+  buffer: sys::napi_value,
+  offset: u32,
+  length: u32,
+  position: i64,
+) -> Result<u32> {
   let (buf, hold) = st.hold_range(buffer, offset, length)?;
   let offset = self::position(position);
-  let op = if write { Op::Write { fd, buf, len: length, offset } } else { Op::Read { fd, buf, len: length, offset } };
+  let op = if write {
+    Op::Write {
+      fd,
+      buf,
+      len: length,
+      offset,
+    }
+  } else {
+    Op::Read {
+      fd,
+      buf,
+      len: length,
+      offset,
+    }
+  };
   Ok(st.push(op, Keep::One(hold)))
 }
 
@@ -316,15 +357,30 @@ fn rw_op(st: &mut State, write: bool, fd: File, buffer: sys::napi_value, offset:
 /// functions bound to it (see [`NativeRing::hot`]): a class method pays for unwrapping and
 /// borrow-tracking the instance on every call (measured: ~30% of a 4 KiB page-cache read).
 /// Return the op's token; throw on bad arguments or a closed ring.
-unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn raw_rw<const WRITE: bool>(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
   let mut argc = 5usize;
   let mut argv = [ptr::null_mut(); 5];
   let mut data = ptr::null_mut();
   // SAFETY: called by Node with a valid env and callback info; argv has room for `argc` values.
-  let s = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
+  let s = unsafe {
+    sys::napi_get_cb_info(
+      env,
+      info,
+      &mut argc,
+      argv.as_mut_ptr(),
+      ptr::null_mut(),
+      &mut data,
+    )
+  };
   let result = (|| -> Result<u32> {
     if s != sys::Status::napi_ok || argc < 5 {
-      return Err(Error::new(Status::InvalidArg, "expected (fd, buffer, offset, length, position)"));
+      return Err(Error::new(
+        Status::InvalidArg,
+        "expected (fd, buffer, offset, length, position)",
+      ));
     }
     let fd = js::get_i32(env, argv[0], "fd")?;
     let offset = js::get_u32(env, argv[2], "offset")?;
@@ -346,12 +402,25 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(env: sys::napi_env, info: sys::na
 
 /// Reads the arguments of a bound function: `N` values and the function's data (the ring's cell).
 /// Throws (returns None) when fewer than `N` were passed.
-unsafe fn bound_args<const N: usize>(env: sys::napi_env, info: sys::napi_callback_info, usage: &str) -> Option<([sys::napi_value; N], *const Cell)> {
+unsafe fn bound_args<const N: usize>(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+  usage: &str,
+) -> Option<([sys::napi_value; N], *const Cell)> {
   let mut argc = N;
   let mut argv = [ptr::null_mut(); N];
   let mut data = ptr::null_mut();
   // SAFETY: called by Node with a valid env and callback info; argv has room for `argc` values.
-  let s = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
+  let s = unsafe {
+    sys::napi_get_cb_info(
+      env,
+      info,
+      &mut argc,
+      argv.as_mut_ptr(),
+      ptr::null_mut(),
+      &mut data,
+    )
+  };
   if s != sys::Status::napi_ok || argc < N {
     js::throw(env, usage);
     return None;
@@ -363,7 +432,10 @@ unsafe fn bound_args<const N: usize>(env: sys::napi_env, info: sys::napi_callbac
 /// the op's token.
 unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (fd, buffer, offset, length)") }) else { return ptr::null_mut() };
+  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (fd, buffer, offset, length)") })
+  else {
+    return ptr::null_mut();
+  };
   // SAFETY: the function's data is the `Rc<Cell>` leaked into it by `bound`, released only by its
   // finalizer, which cannot run while the function is being called.
   let cell = unsafe { &*cell };
@@ -374,7 +446,15 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
     let mut b = cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?;
     let (buf, hold) = st.hold_range(argv[1], offset, length)?;
-    Ok(st.push(Op::Send { fd, buf, len: length, zerocopy: false }, Keep::One(hold)))
+    Ok(st.push(
+      Op::Send {
+        fd,
+        buf,
+        len: length,
+        zerocopy: false,
+      },
+      Keep::One(hold),
+    ))
   })();
   match result {
     Ok(token) => js::uint32(env, token),
@@ -390,21 +470,29 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
 /// `length` bytes), and gives the buffer back to the kernel.
 unsafe extern "C" fn raw_take(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (group, flags, length, target)") }) else { return ptr::null_mut() };
+  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (group, flags, length, target)") })
+  else {
+    return ptr::null_mut();
+  };
   // SAFETY: as in `raw_send`.
   let cell = unsafe { &*cell };
   let result = (|| -> Result<()> {
-    let group = u16::try_from(js::get_u32(env, argv[0], "group")?).map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
+    let group = u16::try_from(js::get_u32(env, argv[0], "group")?)
+      .map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
     let flags = js::get_u32(env, argv[1], "flags")?;
     let len = js::get_u32(env, argv[2], "length")? as usize;
-    let bid = buffer_id(flags).ok_or_else(|| Error::new(Status::InvalidArg, "the completion names no buffer"))?;
+    let bid =
+      buffer_id(flags).ok_or_else(|| Error::new(Status::InvalidArg, "the completion names no buffer"))?;
     let target = js::view(env, argv[3])?;
     if target.len < len {
       return Err(Error::new(Status::InvalidArg, "target too small"));
     }
     let mut b = cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?;
-    let bytes = st.ring.buffer(group, bid, len).ok_or_else(|| Error::new(Status::InvalidArg, "no such buffer"))?;
+    let bytes = st
+      .ring
+      .buffer(group, bid, len)
+      .ok_or_else(|| Error::new(Status::InvalidArg, "no such buffer"))?;
     // SAFETY: `target` is a live view of at least `len` bytes (checked), owned by JS memory the
     // kernel does not touch; `bytes` is ring memory; they cannot overlap. No JS runs meanwhile.
     unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), target.data, len) };
@@ -469,11 +557,25 @@ impl NativeRing {
     completions: Unknown,
   ) -> Result<Self> {
     let env = env.raw();
-    let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll { idle_ms, cpu: sqpoll_cpu });
+    let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll {
+      idle_ms,
+      cpu: sqpoll_cpu,
+    });
     // By default a submitter thread only where it can run beside this one.
-    let submitter = submitter.unwrap_or_else(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
-    let ring: Ring<Keep> = Ring::new(Options { entries, sqpoll, submitter, files: files.unwrap_or(0) })
-      .map_err(|e| Error::new(Status::GenericFailure, format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0))))?;
+    let submitter =
+      submitter.unwrap_or_else(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    let ring: Ring<Keep> = Ring::new(Options {
+      entries,
+      sqpoll,
+      submitter,
+      files: files.unwrap_or(0),
+    })
+    .map_err(|e| {
+      Error::new(
+        Status::GenericFailure,
+        format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0)),
+      )
+    })?;
     let view = js::view(env, completions.raw())?;
     let (slots, slot_count) = (view.data, view.len / 12);
     if slot_count == 0 {
@@ -500,7 +602,13 @@ impl NativeRing {
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
-    let handles = uv::Handles::start(js::uv_loop(env)?, poll_fd, data as *mut c_void, on_poll, on_prepare);
+    let handles = uv::Handles::start(
+      js::uv_loop(env)?,
+      poll_fd,
+      data as *mut c_void,
+      on_poll,
+      on_prepare,
+    );
     let handles = match handles {
       Ok(h) => h,
       Err(msg) => {
@@ -514,9 +622,14 @@ impl NativeRing {
     let hook_arg = Rc::into_raw(cell.clone());
     // SAFETY: the hook gets an Rc of its own, reclaimed when it runs, or by `destroy` when the
     // ring is destroyed first (which removes the hook).
-    let s = unsafe { sys::napi_add_async_cleanup_hook(env, Some(on_env_cleanup), hook_arg as *mut c_void, &mut cleanup) };
+    let s = unsafe {
+      sys::napi_add_async_cleanup_hook(env, Some(on_env_cleanup), hook_arg as *mut c_void, &mut cleanup)
+    };
     if s != sys::Status::napi_ok {
-      return Err(Error::new(Status::GenericFailure, "napi_add_async_cleanup_hook failed"));
+      return Err(Error::new(
+        Status::GenericFailure,
+        "napi_add_async_cleanup_hook failed",
+      ));
     }
     {
       let mut b = cell.borrow_mut();
@@ -527,7 +640,13 @@ impl NativeRing {
       st.handle_data = data;
       st.sync_busy();
     }
-    Ok(NativeRing { cell, env, mode, supported, files })
+    Ok(NativeRing {
+      cell,
+      env,
+      mode,
+      supported,
+      files,
+    })
   }
 
   /// How the ring was set up: `submitter`, `defer_taskrun`, `coop_taskrun`, `plain` or `sqpoll`.
@@ -577,20 +696,56 @@ impl NativeRing {
 
   /// `read` of a file-table slot (see `files`); `position < 0`: the slot's file position.
   #[napi]
-  pub fn read_slot(&self, slot: u32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
-    self.with(|st| rw_op(st, false, File::Fixed(slot), buffer.raw(), offset, length, position))
+  pub fn read_slot(
+    &self,
+    slot: u32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+    position: i64,
+  ) -> Result<u32> {
+    self.with(|st| {
+      rw_op(
+        st,
+        false,
+        File::Fixed(slot),
+        buffer.raw(),
+        offset,
+        length,
+        position,
+      )
+    })
   }
 
   /// `write` to a file-table slot.
   #[napi]
-  pub fn write_slot(&self, slot: u32, buffer: Unknown, offset: u32, length: u32, position: i64) -> Result<u32> {
-    self.with(|st| rw_op(st, true, File::Fixed(slot), buffer.raw(), offset, length, position))
+  pub fn write_slot(
+    &self,
+    slot: u32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+    position: i64,
+  ) -> Result<u32> {
+    self.with(|st| {
+      rw_op(
+        st,
+        true,
+        File::Fixed(slot),
+        buffer.raw(),
+        offset,
+        length,
+        position,
+      )
+    })
   }
 
   /// Empties a file-table slot (closes its file).
   #[napi]
   pub fn close_slot(&self, slot: u32) -> Result<u32> {
-    self.push(Op::Close { fd: File::Fixed(slot) })
+    self.push(Op::Close {
+      fd: File::Fixed(slot),
+    })
   }
 
   /// The chain of `readFile`: open `path` into `slot` → read into `first` → read into `second`,
@@ -599,7 +754,14 @@ impl NativeRing {
   /// can return short reads long before their end) without a statx, which the kernel always
   /// hands to a worker thread. Returns the three tokens. The slot stays open: the caller closes it.
   #[napi]
-  pub fn read_file_chain(&self, path: Unknown, flags: i32, slot: u32, first: Unknown, second: Unknown) -> Result<Vec<u32>> {
+  pub fn read_file_chain(
+    &self,
+    path: Unknown,
+    flags: i32,
+    slot: u32,
+    first: Unknown,
+    second: Unknown,
+  ) -> Result<Vec<u32>> {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
       Self::chain_fits(st, 3)?;
@@ -614,11 +776,36 @@ impl NativeRing {
       let at = uring_core::CURRENT_POSITION;
       st.ring.begin_chain();
       let mut tokens = vec![
-        st.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode: 0, slot: Some(slot) }, Keep::None),
-        st.push(Op::Read { fd: File::Fixed(slot), buf: a, len: a_len, offset: at }, Keep::One(a_hold)),
+        st.push(
+          Op::OpenAt {
+            dirfd: AT_FDCWD,
+            path,
+            flags,
+            mode: 0,
+            slot: Some(slot),
+          },
+          Keep::None,
+        ),
+        st.push(
+          Op::Read {
+            fd: File::Fixed(slot),
+            buf: a,
+            len: a_len,
+            offset: at,
+          },
+          Keep::One(a_hold),
+        ),
       ];
       st.ring.harden_link();
-      tokens.push(st.push(Op::Read { fd: File::Fixed(slot), buf: b, len: b_len, offset: at }, Keep::One(b_hold)));
+      tokens.push(st.push(
+        Op::Read {
+          fd: File::Fixed(slot),
+          buf: b,
+          len: b_len,
+          offset: at,
+        },
+        Keep::One(b_hold),
+      ));
       Self::end(st)?;
       Ok(tokens)
     })
@@ -628,15 +815,45 @@ impl NativeRing {
   /// of `buffer` from `offset` at the file position → close the slot. Returns the three tokens.
   /// A short write stops the chain before the close: the caller writes the rest and closes.
   #[napi]
-  pub fn write_file_chain(&self, path: Unknown, flags: i32, mode: u32, slot: u32, buffer: Unknown, offset: u32, length: u32) -> Result<Vec<u32>> {
+  #[allow(clippy::too_many_arguments)]
+  pub fn write_file_chain(
+    &self,
+    path: Unknown,
+    flags: i32,
+    mode: u32,
+    slot: u32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+  ) -> Result<Vec<u32>> {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
       Self::chain_fits(st, 3)?;
       let (buf, hold) = st.hold_range(buffer.raw(), offset, length)?;
-      let open = Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode, slot: Some(slot) };
-      let write = Op::Write { fd: File::Fixed(slot), buf, len: length, offset: uring_core::CURRENT_POSITION };
+      let open = Op::OpenAt {
+        dirfd: AT_FDCWD,
+        path,
+        flags,
+        mode,
+        slot: Some(slot),
+      };
+      let write = Op::Write {
+        fd: File::Fixed(slot),
+        buf,
+        len: length,
+        offset: uring_core::CURRENT_POSITION,
+      };
       st.ring.begin_chain();
-      let tokens = vec![st.push(open, Keep::None), st.push(write, Keep::One(hold)), st.push(Op::Close { fd: File::Fixed(slot) }, Keep::None)];
+      let tokens = vec![
+        st.push(open, Keep::None),
+        st.push(write, Keep::One(hold)),
+        st.push(
+          Op::Close {
+            fd: File::Fixed(slot),
+          },
+          Keep::None,
+        ),
+      ];
       Self::end(st)?;
       Ok(tokens)
     })
@@ -645,7 +862,10 @@ impl NativeRing {
   /// Refuses, before anything is pushed, a chain of `n` ops that the SQ cannot hold.
   fn chain_fits(st: &State, n: u32) -> Result<()> {
     if n > st.ring.sq_entries() {
-      return Err(Error::new(Status::InvalidArg, "a chain may not be longer than the submission queue"));
+      return Err(Error::new(
+        Status::InvalidArg,
+        "a chain may not be longer than the submission queue",
+      ));
     }
     Ok(())
   }
@@ -654,7 +874,12 @@ impl NativeRing {
     let r = st.ring.end_chain();
     let _ = st.ring.publish();
     st.sync_busy();
-    r.map_err(|_| Error::new(Status::InvalidArg, "a chain may not be longer than the submission queue"))
+    r.map_err(|_| {
+      Error::new(
+        Status::InvalidArg,
+        "a chain may not be longer than the submission queue",
+      )
+    })
   }
 
   /// Runs `f` on the ring's state; "ring is closed" once destroyed.
@@ -674,7 +899,10 @@ impl NativeRing {
   )]
   pub fn hot(&self) -> Result<Vec<Unknown<'_>>> {
     let env = self.with(|st| Ok(st.env))?;
-    Ok(vec![bound(env, c"read", raw_rw::<false>, &self.cell)?, bound(env, c"write", raw_rw::<true>, &self.cell)?])
+    Ok(vec![
+      bound(env, c"read", raw_rw::<false>, &self.cell)?,
+      bound(env, c"write", raw_rw::<true>, &self.cell)?,
+    ])
   }
 
   /// `[send, take]`: this ring's socket hot-path functions, bound like `hot()`:
@@ -684,7 +912,10 @@ impl NativeRing {
   )]
   pub fn net_hot(&self) -> Result<Vec<Unknown<'_>>> {
     let env = self.with(|st| Ok(st.env))?;
-    Ok(vec![bound(env, c"send", raw_send, &self.cell)?, bound(env, c"take", raw_take, &self.cell)?])
+    Ok(vec![
+      bound(env, c"send", raw_send, &self.cell)?,
+      bound(env, c"take", raw_take, &self.cell)?,
+    ])
   }
 
   /// An iovec per view, and holds on their ArrayBuffers.
@@ -696,7 +927,10 @@ impl NativeRing {
       match held {
         Ok((hold, v)) => {
           holds.push(hold);
-          iov.push(libc::iovec { iov_base: v.data.cast(), iov_len: v.len });
+          iov.push(libc::iovec {
+            iov_base: v.data.cast(),
+            iov_len: v.len,
+          });
         }
         Err(e) => {
           // Nothing was pushed: give back what this op took so far.
@@ -712,7 +946,14 @@ impl NativeRing {
   pub fn readv(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
     self.with(|st| {
       let (iov, keep) = Self::vectored(st, &buffers)?;
-      Ok(st.push(Op::Readv { fd, iov, offset: self::position(position) }, keep))
+      Ok(st.push(
+        Op::Readv {
+          fd,
+          iov,
+          offset: self::position(position),
+        },
+        keep,
+      ))
     })
   }
 
@@ -720,14 +961,27 @@ impl NativeRing {
   pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
     self.with(|st| {
       let (iov, keep) = Self::vectored(st, &buffers)?;
-      Ok(st.push(Op::Writev { fd, iov, offset: self::position(position) }, keep))
+      Ok(st.push(
+        Op::Writev {
+          fd,
+          iov,
+          offset: self::position(position),
+        },
+        keep,
+      ))
     })
   }
 
   #[napi]
   pub fn openat(&self, path: Unknown, flags: i32, mode: u32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
-    self.push(Op::OpenAt { dirfd: AT_FDCWD, path, flags, mode, slot: None })
+    self.push(Op::OpenAt {
+      dirfd: AT_FDCWD,
+      path,
+      flags,
+      mode,
+      slot: None,
+    })
   }
 
   #[napi]
@@ -743,7 +997,16 @@ impl NativeRing {
     self.with(|st| {
       let (buf, hold) = st.hold_range(out.raw(), 0, std::mem::size_of::<libc::statx>() as u32)?;
       let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
-      Ok(st.push(Op::Statx { dirfd, path, flags, mask, buf }, Keep::One(hold)))
+      Ok(st.push(
+        Op::Statx {
+          dirfd,
+          path,
+          flags,
+          mask,
+          buf,
+        },
+        Keep::One(hold),
+      ))
     })
   }
 
@@ -755,32 +1018,62 @@ impl NativeRing {
   #[napi]
   pub fn unlinkat(&self, path: Unknown, flags: i32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
-    self.push(Op::UnlinkAt { dirfd: AT_FDCWD, path, flags })
+    self.push(Op::UnlinkAt {
+      dirfd: AT_FDCWD,
+      path,
+      flags,
+    })
   }
 
   #[napi]
   pub fn renameat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
-    let (oldpath, newpath) = (js::path(self.env, oldpath.raw())?, js::path(self.env, newpath.raw())?);
-    self.push(Op::RenameAt { olddirfd: AT_FDCWD, oldpath, newdirfd: AT_FDCWD, newpath, flags: 0 })
+    let (oldpath, newpath) = (
+      js::path(self.env, oldpath.raw())?,
+      js::path(self.env, newpath.raw())?,
+    );
+    self.push(Op::RenameAt {
+      olddirfd: AT_FDCWD,
+      oldpath,
+      newdirfd: AT_FDCWD,
+      newpath,
+      flags: 0,
+    })
   }
 
   #[napi]
   pub fn mkdirat(&self, path: Unknown, mode: u32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
-    self.push(Op::MkdirAt { dirfd: AT_FDCWD, path, mode })
+    self.push(Op::MkdirAt {
+      dirfd: AT_FDCWD,
+      path,
+      mode,
+    })
   }
 
   /// `symlinkat(target, AT_FDCWD, path)`: `target` is stored as given (not resolved).
   #[napi]
   pub fn symlinkat(&self, target: Unknown, path: Unknown) -> Result<u32> {
     let (target, linkpath) = (js::path(self.env, target.raw())?, js::path(self.env, path.raw())?);
-    self.push(Op::SymlinkAt { target, newdirfd: AT_FDCWD, linkpath })
+    self.push(Op::SymlinkAt {
+      target,
+      newdirfd: AT_FDCWD,
+      linkpath,
+    })
   }
 
   #[napi]
   pub fn linkat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
-    let (oldpath, newpath) = (js::path(self.env, oldpath.raw())?, js::path(self.env, newpath.raw())?);
-    self.push(Op::LinkAt { olddirfd: AT_FDCWD, oldpath, newdirfd: AT_FDCWD, newpath, flags: 0 })
+    let (oldpath, newpath) = (
+      js::path(self.env, oldpath.raw())?,
+      js::path(self.env, newpath.raw())?,
+    );
+    self.push(Op::LinkAt {
+      olddirfd: AT_FDCWD,
+      oldpath,
+      newdirfd: AT_FDCWD,
+      newpath,
+      flags: 0,
+    })
   }
 
   /// `ftruncate(fd, len)`; `len` is a non-negative safe integer (checked by the caller).
@@ -832,16 +1125,24 @@ impl NativeRing {
   pub fn add_buffer_group(&self, group: u32, count: u32, size: u32) -> Result<()> {
     let (group, count) = (u16::try_from(group), u16::try_from(count));
     let (Ok(group), Ok(count)) = (group, count) else {
-      return Err(Error::new(Status::InvalidArg, "group and count must fit in 16 bits"));
+      return Err(Error::new(
+        Status::InvalidArg,
+        "group and count must fit in 16 bits",
+      ));
     };
-    self.with(|st| st.ring.add_buffer_group(group, count, size).map_err(|e| Error::new(Status::GenericFailure, format!("provided buffers: {e}"))))
+    self.with(|st| {
+      st.ring
+        .add_buffer_group(group, count, size)
+        .map_err(|e| Error::new(Status::GenericFailure, format!("provided buffers: {e}")))
+    })
   }
 
   /// Multishot `recv` into buffers of `group`: one completion per chunk, its flags naming the
   /// buffer; take the bytes with `netHot()`'s `take`.
   #[napi]
   pub fn recv_multi(&self, fd: i32, group: u32) -> Result<u32> {
-    let group = u16::try_from(group).map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
+    let group =
+      u16::try_from(group).map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
     self.push(Op::RecvMulti { fd, group })
   }
 
@@ -852,7 +1153,15 @@ impl NativeRing {
   pub fn send(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, zerocopy: bool) -> Result<u32> {
     self.with(|st| {
       let (buf, hold) = st.hold_range(buffer.raw(), offset, length)?;
-      Ok(st.push(Op::Send { fd, buf, len: length, zerocopy }, Keep::One(hold)))
+      Ok(st.push(
+        Op::Send {
+          fd,
+          buf,
+          len: length,
+          zerocopy,
+        },
+        Keep::One(hold),
+      ))
     })
   }
 
@@ -867,7 +1176,9 @@ impl NativeRing {
   pub fn cancel(&self, token: u32) -> Result<bool> {
     let mut b = self.cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?;
-    st.ring.cancel(token).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    st.ring
+      .cancel(token)
+      .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
   }
 
   /// Asks every in-flight op to finish early; each still completes through `on_complete`.
@@ -875,7 +1186,9 @@ impl NativeRing {
   pub fn cancel_all(&self) -> Result<()> {
     let mut b = self.cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?;
-    st.ring.cancel_all().map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    st.ring
+      .cancel_all()
+      .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     st.sync_busy();
     Ok(())
   }
@@ -938,10 +1251,17 @@ pub fn sock_name(fd: i32, peer: bool) -> Result<(u32, String, u32)> {
     let mut ss: libc::sockaddr_storage = std::mem::zeroed();
     let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     let p = (&mut ss as *mut libc::sockaddr_storage).cast();
-    let r = if peer { libc::getpeername(fd, p, &mut len) } else { libc::getsockname(fd, p, &mut len) };
+    let r = if peer {
+      libc::getpeername(fd, p, &mut len)
+    } else {
+      libc::getsockname(fd, p, &mut len)
+    };
     if r != 0 {
       let e = std::io::Error::last_os_error();
-      return Err(Error::new(Status::GenericFailure, format!("errno {}", e.raw_os_error().unwrap_or(0))));
+      return Err(Error::new(
+        Status::GenericFailure,
+        format!("errno {}", e.raw_os_error().unwrap_or(0)),
+      ));
     }
     (ss, len as usize)
   };
@@ -961,11 +1281,20 @@ pub fn sock_name(fd: i32, peer: bool) -> Result<(u32, String, u32)> {
     libc::AF_UNIX => {
       // SAFETY: the kernel wrote a sockaddr_un of `len` bytes.
       let un = unsafe { &*(&ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
-      let n = len.saturating_sub(std::mem::size_of::<libc::sa_family_t>()).min(un.sun_path.len());
-      let bytes: Vec<u8> = un.sun_path[..n].iter().map(|&c| c as u8).take_while(|&c| c != 0).collect();
+      let n = len
+        .saturating_sub(std::mem::size_of::<libc::sa_family_t>())
+        .min(un.sun_path.len());
+      let bytes: Vec<u8> = un.sun_path[..n]
+        .iter()
+        .map(|&c| c as u8)
+        .take_while(|&c| c != 0)
+        .collect();
       Ok((0, String::from_utf8_lossy(&bytes).into_owned(), 0))
     }
-    f => Err(Error::new(Status::GenericFailure, format!("unknown address family {f}"))),
+    f => Err(Error::new(
+      Status::GenericFailure,
+      format!("unknown address family {f}"),
+    )),
   }
 }
 
@@ -973,10 +1302,21 @@ pub fn sock_name(fd: i32, peer: bool) -> Result<(u32, String, u32)> {
 #[napi]
 pub fn set_sock_opt(fd: i32, level: i32, name: i32, value: i32) -> Result<()> {
   // SAFETY: passes a pointer to a live i32 and its size.
-  let r = unsafe { libc::setsockopt(fd, level, name, (&value as *const i32).cast(), std::mem::size_of::<i32>() as libc::socklen_t) };
+  let r = unsafe {
+    libc::setsockopt(
+      fd,
+      level,
+      name,
+      (&value as *const i32).cast(),
+      std::mem::size_of::<i32>() as libc::socklen_t,
+    )
+  };
   if r != 0 {
     let e = std::io::Error::last_os_error();
-    return Err(Error::new(Status::GenericFailure, format!("errno {}", e.raw_os_error().unwrap_or(0))));
+    return Err(Error::new(
+      Status::GenericFailure,
+      format!("errno {}", e.raw_os_error().unwrap_or(0)),
+    ));
   }
   Ok(())
 }

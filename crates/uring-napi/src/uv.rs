@@ -36,13 +36,17 @@ fn api() -> Result<&'static Api, String> {
         // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only looks a symbol up.
         let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
         if p.is_null() {
-          Err(format!("libuv symbol {} not found in this process", name.to_string_lossy()))
+          Err(format!(
+            "libuv symbol {} not found in this process",
+            name.to_string_lossy()
+          ))
         } else {
           Ok(p)
         }
       }
       // SAFETY: each symbol is libuv's public function of that name; the signatures below are
-      // libuv's (uv.h, stable across 1.x).
+      // libuv's (uv.h, stable across 1.x). Each target type is its `Api` field's type.
+      #[allow(clippy::missing_transmute_annotations)]
       unsafe {
         Ok(Api {
           handle_size: std::mem::transmute::<*mut c_void, _>(sym(c"uv_handle_size")?),
@@ -112,7 +116,11 @@ impl Handles {
       (uv.prepare_start)(prepare, on_prepare);
       (uv.unref)(poll);
       (uv.unref)(prepare);
-      Ok(Handles { poll, prepare, referenced: false })
+      Ok(Handles {
+        poll,
+        prepare,
+        referenced: false,
+      })
     }
   }
 
