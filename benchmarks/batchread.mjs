@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Ring, defaultRing } from 'uring'
 import { open as uringOpen } from 'uring/fs'
-import { BS, batchLoop, dataFile } from './lib.mjs'
+import { BS, batchLoop, dataFile, emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const { values: args } = parseArgs({
@@ -103,5 +103,6 @@ if (hasFio) {
 }
 console.log('')
 for (const [text, ok] of checks) console.log(`${ok ? 'PASS' : 'MISS'}  ${text}`)
+emit(`4 KiB random reads, batch API, qd${QD}`, 'reads/s', 'uring batch (default ring)', contenders.map((c) => ({ contender: c.name, value: results.get(c.name) })))
 await sqRing.close()
 await inlineRing.close()

@@ -15,6 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
@@ -166,4 +167,7 @@ const line = (row) => `| ${row.map((v, i) => v.padEnd(widths[i])).join(' | ')} |
 console.log(line(head))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const row of rows) console.log(line(row))
+emit(`stat of ${N} files`, 'files/s', 'uring/fs (default ring)', results.map((r) => ({ contender: r.name, value: r.stat })))
+emit(`write ${WRITE_MIB} MiB in 1 MiB chunks + fsync`, 'MiB/s', 'uring/fs (default ring)', results.map((r) => ({ contender: r.name, value: r.write })))
+emit(`WAL: 4 KiB appends, fdatasync every 16`, 'records/s', 'uring/fs (default ring)', results.map((r) => ({ contender: r.name, value: r.wal })))
 fs.rmSync(scratch, { recursive: true, force: true })

@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
@@ -90,6 +91,7 @@ if (!haveWrk()) {
   console.log('| server | req/s | runs |')
   console.log('|---|---|---|')
   for (const s of servers) console.log(`| ${s.name} | ${fmt(median(runs.get(s.name)))} | ${runs.get(s.name).map(fmt).join(', ')} |`)
+  emit('HTTP/1.1 hello world, keep-alive, wrk -c100', 'requests/s', 'uring/net responder', servers.map((s) => ({ contender: s.name, value: median(runs.get(s.name)) })))
   const ratio = median(runs.get('uring/net responder')) / median(runs.get('node:net responder'))
   console.log('')
   console.log(`${ratio >= 1.3 ? 'PASS' : 'MISS'}  uring/net responder vs node:net responder: ${ratio.toFixed(2)}x (target >= 1.3x)`)

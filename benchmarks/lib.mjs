@@ -108,3 +108,12 @@ export async function batchLoop(fh, blocks, qd, batch, ms, warmMs = 300) {
   await Promise.all(Array.from({ length: Math.max(1, Math.floor(qd / batch)) }, worker))
   return clock.result()
 }
+
+/**
+ * Reports one scenario to benchmarks/run.mjs (which charts it): a line `BENCH_JSON {...}` with
+ * `{ scenario, unit, uring, entries: [{ contender, value }] }`, `uring` naming the entry that the
+ * others are compared with. Scripts run on their own print it too; it is one line.
+ */
+export function emit(scenario, unit, uring, entries) {
+  console.log(`BENCH_JSON ${JSON.stringify({ scenario, unit, uring, entries: entries.filter((e) => Number.isFinite(e.value) && e.value > 0) })}`)
+}

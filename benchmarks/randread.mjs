@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { Ring } from 'uring'
 import { open as uringOpen } from 'uring/fs'
 import { defaultRing } from 'uring'
-import { BS, dataFile, readLoop } from './lib.mjs'
+import { BS, dataFile, emit, readLoop } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const { values: args } = parseArgs({
@@ -89,6 +89,8 @@ const line = (r) => `| ${r.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`
 console.log(line(head))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const r of rows) console.log(line(r))
+
+for (const q of QDS) emit(`4 KiB random reads, FileHandle.read, qd${q}`, 'reads/s', 'uring/fs (default ring)', contenders.map((c) => ({ contender: c.name, value: results.get(`${c.name}|${q}`).rate })))
 
 if (QDS.includes(32)) {
   const u = results.get('uring/fs (default ring)|32').rate

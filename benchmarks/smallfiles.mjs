@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Ring, defaultRing } from 'uring'
 import { readFile as uringReadFile } from 'uring/fs'
+import { emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
@@ -141,6 +142,8 @@ console.log(line(head))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const row of rows) console.log(line(row))
 console.log('')
+emit(`readFile of ${N} files of ${SIZE} B, concurrency 1`, 'files/s', 'uring/fs (default ring)', results.filter(({ r }) => r[1] !== undefined).map(({ name, r }) => ({ contender: name, value: r[1] })))
+emit(`readFile of ${N} files of ${SIZE} B, concurrency 64 (and batches)`, 'files/s', 'uring/fs (default ring)', results.map(({ name, r }) => ({ contender: name, value: r[64] ?? r.batch })))
 const u = results[0].r
 const best = results[1].r
 const peer = bunBin ? results[5] : results[2]

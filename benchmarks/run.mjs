@@ -1,0 +1,105 @@
+// `npm run bench`: runs every benchmark script (each with its peers in the same run), shows their
+// output as it goes, then prints a summary table and writes benchmarks/results/latest.json and
+// benchmarks/results/latest.svg (ops/s per scenario, uring against each peer, ratios labelled).
+// `npm run bench -- --quick`: shorter runs on smaller data, under a minute — for a look, not for
+// figures to record.
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const quick = process.argv.includes('--quick')
+const steps = [
+  ['randread', quick ? ['--qd', '32', '--ms', '300', '--mib', '256'] : []],
+  ['batchread', quick ? ['--ms', '1000', '--repeat', '1', '--mib', '256'] : []],
+  ['smallfiles', quick ? ['--files', '2000', '--repeat', '1'] : []],
+  ['fsops', quick ? ['--repeat', '1', '--write-mib', '64', '--wal-records', '256', '--files', '2000'] : []],
+  ['http', quick ? ['--seconds', '1', '--repeat', '1', '--no-echo'] : []],
+]
+
+/** Runs one script, echoing its output (prefixed) and collecting its BENCH_JSON lines. */
+function runScript(name, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, `${name}.mjs`), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const found = []
+    let rest = ''
+    child.stdout.on('data', (d) => {
+      rest += d
+      let i
+      while ((i = rest.indexOf('\n')) >= 0) {
+        const line = rest.slice(0, i)
+        rest = rest.slice(i + 1)
+        if (line.startsWith('BENCH_JSON ')) found.push(JSON.parse(line.slice('BENCH_JSON '.length)))
+        else process.stdout.write(`  ${line}\n`)
+      }
+    })
+    child.on('exit', (code) => (code === 0 ? resolve(found) : reject(new Error(`${name}.mjs exited ${code}`))))
+  })
+}
+
+const scenarios = []
+const t0 = Date.now()
+for (const [i, [name, args]] of steps.entries()) {
+  console.log(`[${i + 1}/${steps.length}] ${name}.mjs ${args.join(' ')} (${Math.round((Date.now() - t0) / 1000)} s so far)`)
+  scenarios.push(...(await runScript(name, args)))
+}
+
+const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(n < 10 ? 2 : 0))
+console.log('')
+console.log(`Summary (${quick ? 'quick run: not for the record' : 'full run'}, ${Math.round((Date.now() - t0) / 1000)} s)`)
+console.log('')
+console.log('| scenario | uring | each peer (uring ÷ peer) |')
+console.log('|---|---|---|')
+for (const s of scenarios) {
+  const u = s.entries.find((e) => e.contender === s.uring)
+  if (!u) continue
+  const peers = s.entries.filter((e) => !e.contender.startsWith('uring'))
+  console.log(`| ${s.scenario} | ${fmt(u.value)} ${s.unit} | ${peers.map((p) => `${p.contender} ${fmt(p.value)} (${(u.value / p.value).toFixed(2)}x)`).join('; ')} |`)
+}
+
+const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`
+const results = path.join(here, 'results')
+mkdirSync(results, { recursive: true })
+const report = { date: new Date().toISOString(), machine, quick, scenarios }
+writeFileSync(path.join(results, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+writeFileSync(path.join(results, 'latest.svg'), chart(report))
+console.log('')
+console.log(`wrote ${path.relative(process.cwd(), path.join(results, 'latest.json'))} and latest.svg`)
+
+/** The chart: per scenario, a bar per contender (longest = fastest), the value, and uring ÷ peer. */
+function chart({ date, machine, quick, scenarios }) {
+  const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  const W = 900
+  const labelW = 300
+  const barMax = 380
+  const rowH = 18
+  let y = 56
+  const parts = []
+  for (const s of scenarios) {
+    const u = s.entries.find((e) => e.contender === s.uring)
+    const max = Math.max(...s.entries.map((e) => e.value))
+    parts.push(`<text x="10" y="${y}" class="h">${esc(s.scenario)} (${esc(s.unit)})</text>`)
+    y += 8
+    for (const e of s.entries) {
+      y += rowH
+      const w = Math.max(1, (e.value / max) * barMax)
+      const mine = e.contender.startsWith('uring')
+      const ratio = u && !mine ? `  uring ÷ this: ${(u.value / e.value).toFixed(2)}×` : ''
+      parts.push(`<text x="10" y="${y}" class="l">${esc(e.contender)}</text>`)
+      parts.push(`<rect x="${labelW}" y="${y - 12}" width="${w.toFixed(1)}" height="14" class="${mine ? 'u' : 'p'}"/>`)
+      parts.push(`<text x="${labelW + w + 6}" y="${y}" class="v">${esc(fmt(e.value))}${esc(ratio)}</text>`)
+    }
+    y += 28
+  }
+  const H = y
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif">
+<style>.t{font-size:15px;font-weight:600}.s{font-size:11px;fill:#555}.h{font-size:13px;font-weight:600}.l{font-size:12px}.v{font-size:11px;fill:#333}.u{fill:#2f7d4f}.p{fill:#9aa3ad}</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="10" y="22" class="t">uring benchmarks${quick ? ' (quick run)' : ''}: higher is better</text>
+<text x="10" y="40" class="s">${esc(date.slice(0, 10))} · ${esc(machine)} · green: uring, grey: peers in the same run</text>
+${parts.join('\n')}
+</svg>
+`
+}
