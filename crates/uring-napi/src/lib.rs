@@ -361,34 +361,20 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(
   env: sys::napi_env,
   info: sys::napi_callback_info,
 ) -> sys::napi_value {
-  let mut argc = 5usize;
-  let mut argv = [ptr::null_mut(); 5];
-  let mut data = ptr::null_mut();
-  // SAFETY: called by Node with a valid env and callback info; argv has room for `argc` values.
-  let s = unsafe {
-    sys::napi_get_cb_info(
-      env,
-      info,
-      &mut argc,
-      argv.as_mut_ptr(),
-      ptr::null_mut(),
-      &mut data,
-    )
+  // SAFETY: forwarded from Node's call.
+  let Some((argv, cell)) =
+    (unsafe { bound_args::<5>(env, info, "expected (fd, buffer, offset, length, position)") })
+  else {
+    return ptr::null_mut();
   };
+  // SAFETY: the function's data is the `Rc<Cell>` leaked into it by `bound`, released only by its
+  // finalizer, which cannot run while the function is being called.
+  let cell = unsafe { &*cell };
   let result = (|| -> Result<u32> {
-    if s != sys::Status::napi_ok || argc < 5 {
-      return Err(Error::new(
-        Status::InvalidArg,
-        "expected (fd, buffer, offset, length, position)",
-      ));
-    }
     let fd = js::get_i32(env, argv[0], "fd")?;
     let offset = js::get_u32(env, argv[2], "offset")?;
     let length = js::get_u32(env, argv[3], "length")?;
     let position = js::get_i64(env, argv[4], "position")?;
-    // SAFETY: `data` is the `Rc<Cell>` leaked into this function by `bound`, released only by
-    // the function's finalizer, which cannot run while the function is being called.
-    let cell = unsafe { &*(data as *const Cell) };
     rw(cell, WRITE, File::Fd(fd), argv[1], offset, length, position)
   })();
   match result {
