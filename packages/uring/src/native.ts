@@ -17,10 +17,25 @@ export function loadNative(): { binding?: NativeBinding; reason?: string } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = { binding: require('../binding.js') as NativeBinding }
   } catch (e) {
-    const msg = (e as Error)?.message?.split('\n')[0] ?? String(e)
-    loaded = { reason: `no native binary could be loaded for ${process.platform}-${process.arch}: ${msg}` }
+    loaded = { reason: noBinaryReason(e) }
   }
   return loaded
+}
+
+/**
+ * Says which platform package was missing or failed to load, with the loader's first cause (napi's
+ * loader throws "Cannot find native binding" with the errors of its attempts chained through `cause`).
+ */
+function noBinaryReason(e: unknown): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+  const libc = header?.glibcVersionRuntime ? 'gnu' : 'musl'
+  const triple = `${process.platform}-${process.arch}-${libc}`
+  const first = (x: unknown) => String((x as Error)?.message ?? x).split('\n')[0]
+  const causes: string[] = []
+  for (let c = (e as { cause?: unknown })?.cause; c && causes.length < 8; c = (c as { cause?: unknown }).cause) causes.push(first(c))
+  // napi's loader also tries a WebAssembly build, which uring does not ship.
+  const detail = causes.filter((m) => !/wasi|wasm32/.test(m)).join('; ') || first(e)
+  return `no native binary could be loaded for ${triple}: the optional package uring-${triple} is missing or did not load (${detail})`
 }
 
 /** Explains a failed `io_uring_setup` from the native error message, which ends in `(errno N)`. */
