@@ -1,32 +1,49 @@
 // What Electron needs (issue #5). Electron's binary cannot be downloaded here, so this file tests
 // what can be tested without it; the workflow runs electron/main.cjs under Electron itself.
-// What the built binary asks of its host, checked in the file itself:
-// - no external ArrayBuffers or Buffers: Electron >= 21 refuses them (napi_no_external_buffers_allowed),
-//   and a binary that never imports the two functions cannot call them;
-// - no libuv symbol bound at load time: libuv is looked up with dlsym once a ring starts
-//   (crates/uring-napi/src/uv.rs), so loading never depends on how the host exports libuv.
+// What the built binary asks of its host, read from the ELF file by scripts/check-binary.mjs (the
+// CI build job runs the same checks on every target's binary): no external-buffer function and
+// no libuv symbol imported, machine and libc as its name says.
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
-import { dynamicSymbols } from './elf'
+// @ts-expect-error a plain ESM script without type declarations
+import { checkBinary, readElf } from '../scripts/check-binary.mjs'
 
 const pkg = join(__dirname, '../packages/uring')
 const binary = readdirSync(pkg).find((f) => f.endsWith('.node'))
 const linux = process.platform === 'linux' && binary !== undefined
 
 ;(linux ? test : test.skip)('the binary imports no external-buffer function and no libuv symbol', (t) => {
-  const syms = dynamicSymbols(join(pkg, binary!))
-  // The reader works: the binary needs napi from its host and exports its module registration.
-  for (const needed of ['napi_get_typedarray_info', 'napi_get_uv_event_loop', 'dlsym']) t.true(syms.undefined.includes(needed), needed)
-  t.true(syms.defined.includes('napi_register_module_v1'), syms.defined.join(' '))
-  const nm = spawnSync('nm', ['-D', '--undefined-only', '--format=posix', join(pkg, binary!)], { encoding: 'utf8' })
+  const path = join(pkg, binary!)
+  const elf = readElf(path)
+  // The reader works: the binary needs napi and dlsym from its host and registers a napi module.
+  for (const needed of ['napi_get_typedarray_info', 'napi_get_uv_event_loop', 'dlsym']) t.true(elf.undefined.includes(needed), needed)
+  t.true(elf.defined.includes('napi_register_module_v1'))
+  const nm = spawnSync('nm', ['-D', '--undefined-only', '--format=posix', path], { encoding: 'utf8' })
   if (nm.status === 0) {
     const fromNm = nm.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0].replace(/@.*$/, '')).sort()
-    t.deepEqual([...syms.undefined].sort(), fromNm, 'the ELF reader agrees with nm -D')
+    t.deepEqual([...elf.undefined].sort(), fromNm, 'the ELF reader agrees with nm -D')
   }
-  t.deepEqual(syms.undefined.filter((s) => /^napi_create_external_(arraybuffer|buffer)$/.test(s)), [])
-  t.deepEqual(syms.undefined.filter((s) => s.startsWith('uv_')), [])
+  t.deepEqual(elf.undefined.filter((s: string) => /^napi_create_external_(arraybuffer|buffer)$/.test(s) || s.startsWith('uv_')), [])
+  t.deepEqual(checkBinary(path), [])
+})
+
+;(linux ? test : test.skip)('the binary check fails a binary whose name says another platform', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'uring-elf-'))
+  try {
+    const other = process.arch === 'x64' ? 'arm64' : 'x64'
+    const otherLibc = binary!.includes('-musl') ? 'gnu' : 'musl'
+    const renamed = join(dir, `uring.linux-${other}-${otherLibc}.node`)
+    copyFileSync(join(pkg, binary!), renamed)
+    const problems: string[] = checkBinary(renamed)
+    t.is(problems.length, 2, problems.join('; '))
+    t.regex(problems[0], new RegExp(`built for ${process.arch}, named ${other}`))
+    t.regex(problems[1], new RegExp(`not a ${otherLibc} binary`))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 ;(linux ? test : test.skip)('loads with every symbol bound at once (RTLD_NOW), as a strict host would', (t) => {

@@ -38,15 +38,18 @@ if (!onlyNoBinary && platformTarballs.length === 0) throw new Error(`no platform
 
 // PATH without any directory that holds a Rust toolchain.
 const exe = (b) => (win ? [`${b}.exe`, b] : [b])
-const PATH = (process.env.PATH ?? '')
+// (Windows spells the variable Path; process.env finds it under any case, a copy does not.)
+const pathKey = Object.keys(process.env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH'
+const PATH = (process.env[pathKey] ?? '')
   .split(delimiter)
   .filter((d) => !['cargo', 'rustc', 'rustup'].some((b) => exe(b).some((f) => existsSync(join(d, f)))))
   .join(delimiter)
-const env = { ...process.env, PATH, RUSTUP_HOME: '/nonexistent', CARGO_HOME: '/nonexistent' }
+const env = { ...process.env, [pathKey]: PATH, RUSTUP_HOME: '/nonexistent', CARGO_HOME: '/nonexistent' }
 for (const k of ['URING_BACKEND', 'URING_EXPECT', 'URING_EXPECT_REASON', 'URING_FAKE_PLATFORM']) delete env[k]
 
-const sh = (cmd, args, opts) => spawnSync(cmd, args, { shell: win, ...opts })
-if (sh('cargo', ['--version'], { env }).status === 0) throw new Error('cargo is still on PATH')
+// npm is npm.cmd on Windows, which Node runs only through a shell; node itself never needs one.
+const sh = (cmd, args, opts) => (cmd === 'npm' && win ? spawnSync('npm.cmd', args, { shell: true, ...opts }) : spawnSync(cmd, args, opts))
+if (spawnSync('cargo', ['--version'], { env }).status === 0) throw new Error('cargo is still on PATH')
 
 function nodeBinary(major) {
   if (major === 'current' || process.version.startsWith(`v${major}.`)) return process.execPath
