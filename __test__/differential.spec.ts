@@ -16,12 +16,15 @@ type Target = { name: string; fs: () => Run['fs']; ring?: () => Ring; close?: ()
 
 const linux = process.platform === 'linux'
 let sqpoll: Ring | undefined
+let inline: Ring | undefined
 let nodeRing: Ring | undefined
 const TARGETS: Target[] = [
   ...(linux
     ? [
         { name: 'uring/fs (default ring)', fs: () => ufs as unknown as Run['fs'] },
         { name: 'SQPOLL ring', fs: () => (sqpoll ??= new Ring({ sqpoll: true, backend: 'io_uring' })).fs as unknown as Run['fs'] },
+        // Submits from the JS thread (DEFER_TASKRUN where the kernel has it): no submit thread.
+        { name: 'submitThread: false ring', fs: () => (inline ??= new Ring({ submitThread: false, backend: 'io_uring' })).fs as unknown as Run['fs'] },
       ]
     : []),
   { name: "backend: 'node'", fs: () => (nodeRing ??= new Ring({ backend: 'node' })).fs as unknown as Run['fs'] },
@@ -29,6 +32,7 @@ const TARGETS: Target[] = [
 
 test.after.always(async () => {
   await sqpoll?.close()
+  await inline?.close()
   await nodeRing?.close()
 })
 
