@@ -3,21 +3,32 @@
 // benchmarks/results/latest.svg (ops/s per scenario, uring against each peer, ratios labelled).
 // `npm run bench -- --quick`: shorter runs on smaller data, under a minute — for a look, not for
 // figures to record.
+// Options for the CI matrix (bench.yml): `--only randread,http` runs only those scripts; `--out DIR`
+// writes latest.json and latest.svg there instead; `--summary FILE` appends the table (Markdown)
+// to FILE, e.g. $GITHUB_STEP_SUMMARY.
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
-const steps = [
+const option = (name) => {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+const allSteps = [
   ['randread', quick ? ['--qd', '32', '--ms', '300', '--mib', '256'] : []],
   ['batchread', quick ? ['--ms', '1000', '--repeat', '1', '--mib', '256'] : []],
   ['smallfiles', quick ? ['--files', '2000', '--repeat', '1'] : []],
   ['fsops', quick ? ['--repeat', '1', '--write-mib', '64', '--wal-records', '256', '--files', '2000'] : []],
   ['http', quick ? ['--seconds', '1', '--repeat', '1', '--no-echo'] : []],
 ]
+const only = option('--only')?.split(',')
+const unknown = only?.filter((n) => !allSteps.some(([name]) => name === n)) ?? []
+if (unknown.length > 0) throw new Error(`--only: no benchmark named ${unknown.join(', ')} (${allSteps.map(([n]) => n).join(', ')})`)
+const steps = only ? allSteps.filter(([name]) => only.includes(name)) : allSteps
 
 /** Runs one script, echoing its output (prefixed) and collecting its BENCH_JSON lines. */
 function runScript(name, args) {
@@ -47,20 +58,24 @@ for (const [i, [name, args]] of steps.entries()) {
 }
 
 const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(n < 10 ? 2 : 0))
-console.log('')
-console.log(`Summary (${quick ? 'quick run: not for the record' : 'full run'}, ${Math.round((Date.now() - t0) / 1000)} s)`)
-console.log('')
-console.log('| scenario | uring | each peer (uring ÷ peer) |')
-console.log('|---|---|---|')
+const table = [
+  `Summary (${quick ? 'quick run: not for the record' : 'full run'}, ${Math.round((Date.now() - t0) / 1000)} s, Node ${process.version}, backend ${process.env.URING_BACKEND ?? 'auto'})`,
+  '',
+  '| scenario | uring | each peer (uring ÷ peer) |',
+  '|---|---|---|',
+]
 for (const s of scenarios) {
   const u = s.entries.find((e) => e.contender === s.uring)
   if (!u) continue
   const peers = s.entries.filter((e) => !e.contender.startsWith('uring'))
-  console.log(`| ${s.scenario} | ${fmt(u.value)} ${s.unit} | ${peers.map((p) => `${p.contender} ${fmt(p.value)} (${(u.value / p.value).toFixed(2)}x)`).join('; ')} |`)
+  table.push(`| ${s.scenario} | ${fmt(u.value)} ${s.unit} | ${peers.map((p) => `${p.contender} ${fmt(p.value)} (${(u.value / p.value).toFixed(2)}x)`).join('; ')} |`)
 }
+console.log('')
+console.log(table.join('\n'))
+if (option('--summary')) appendFileSync(option('--summary'), `${table.join('\n')}\n\n`)
 
 const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`
-const results = path.join(here, 'results')
+const results = option('--out') ? path.resolve(option('--out')) : path.join(here, 'results')
 mkdirSync(results, { recursive: true })
 const report = { date: new Date().toISOString(), machine, quick, scenarios }
 writeFileSync(path.join(results, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
