@@ -51,6 +51,7 @@ const platformDirs = nodes.map((node) => {
   const dir = join(stage, 'npm', platformOf(node))
   if (!existsSync(join(dir, 'package.json'))) throw new Error(`napi create-npm-dirs made no ${platformOf(node)} package (napi.targets)`)
   cpSync(join(pkgDir, node), join(dir, node))
+  if (existsSync(join(root, 'LICENSE'))) cpSync(join(root, 'LICENSE'), join(dir, 'LICENSE'))
   return dir
 })
 
