@@ -132,3 +132,34 @@ const canSysctl = process.platform === 'linux' && (() => {
   t.is(again.json.backend, 'io_uring')
   t.is(again.json.strict, 'ok')
 })
+
+// A binary that is present but cannot be loaded (another libc or architecture, a truncated
+// download): import must still work, fall back to node:fs and say what the loader said.
+// A copy of the package whose .node file is not an ELF object stands in for it.
+;(process.platform === 'linux' ? test : test.skip)('a binary that fails to load: import falls back and says why', (t) => {
+  const pkg = join(here, '../packages/uring')
+  const copy = fs.mkdtempSync(join(require('node:os').tmpdir(), 'uring-badbin-'))
+  try {
+    fs.cpSync(join(pkg, 'dist'), join(copy, 'dist'), { recursive: true })
+    for (const f of ['binding.js', 'package.json']) fs.copyFileSync(join(pkg, f), join(copy, f))
+    const binary = fs.readdirSync(pkg).find((f) => f.endsWith('.node'))!
+    fs.writeFileSync(join(copy, binary), 'not an ELF object')
+    const script = `
+      const { Ring, defaultRing } = require(${JSON.stringify(join(copy, 'dist/index.js'))})
+      const ring = defaultRing()
+      let strict
+      try { new Ring({ backend: 'io_uring' }) } catch (e) { strict = e.code }
+      ring.fs.readFile(${JSON.stringify(file)}).then((b) => console.log(JSON.stringify({ backend: ring.backend, reason: ring.fallbackReason, strict, bytes: b.length })))
+    `
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, URING_BACKEND: 'auto' } })
+    t.is(r.status, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    t.is(out.backend, 'node')
+    t.regex(out.reason, new RegExp(`no native binary could be loaded for linux-${process.arch}-(gnu|musl)`))
+    t.regex(out.reason, /invalid ELF header|file too short/, out.reason)
+    t.is(out.strict, 'ERR_IO_URING_UNAVAILABLE')
+    t.is(out.bytes, 256 * 1024)
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true })
+  }
+})
