@@ -60,7 +60,7 @@ const main = join(stage, 'uring')
 mkdirSync(main, { recursive: true })
 for (const f of ['dist', 'binding.js', 'binding.d.ts']) cpSync(join(pkgDir, f), join(main, f), { recursive: true })
 for (const f of ['README.md', 'LICENSE']) if (existsSync(join(root, f))) cpSync(join(root, f), join(main, f))
-const mainPkg = { ...pkg, files: pkg.files.filter((f) => !f.endsWith('.node')), optionalDependencies: Object.fromEntries(nodes.map((n) => [`${pkg.name}-${platformOf(n)}`, pkg.version])) }
+const mainPkg = { ...pkg, optionalDependencies: Object.fromEntries(nodes.map((n) => [`${pkg.name}-${platformOf(n)}`, pkg.version])) }
 delete mainPkg.scripts
 writeFileSync(join(main, 'package.json'), `${JSON.stringify(mainPkg, null, 2)}\n`)
 
