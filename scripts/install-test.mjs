@@ -3,7 +3,7 @@
 // into new empty projects outside the repository, with no Rust toolchain on PATH, and runs the
 // smoke scripts of scripts/smoke/ (CommonJS and ESM) and a consumer type test:
 //   - "binary": uring + this platform's binary package; io_uring must be the backend. The same
-//     install is then loaded as if on macOS and on Windows (a preload fakes process.platform):
+//     install is then loaded as if on macOS, Windows and FreeBSD (a preload fakes process.platform):
 //     it must fall back to node:fs/node:net and say why, never throw at import.
 //   - "no binary": uring alone (its optional platform package is not installed, as on a platform
 //     or libc with no binary); it must fall back and say so.
@@ -109,7 +109,7 @@ try {
     const dir = project('binary', [mainTarball, ...platformTarballs])
     made.push(dir)
     smokeRuns(dir, 'binary')
-    for (const platform of ['darwin', 'win32']) {
+    for (const platform of ['darwin', 'win32', 'freebsd']) {
       smokeRuns(dir, `binary, platform faked as ${platform}`, { URING_EXPECT: 'fallback', URING_EXPECT_REASON: `Linux-only; this platform is ${platform}`, URING_FAKE_PLATFORM: platform }, ['-r', './fake-platform.cjs'])
     }
     typeTest(dir, 'binary')
@@ -122,6 +122,6 @@ try {
 } finally {
   for (const dir of made) rmSync(dir, { recursive: true, force: true })
 }
-const what = onlyNoBinary ? 'no-binary install' : 'binary install, faked darwin/win32, no-binary install, types'
+const what = onlyNoBinary ? 'no-binary install' : 'binary install, faked darwin/win32/freebsd, no-binary install, types'
 console.log(failed === 0 ? `install-test: PASS (${what}; Node ${nodes.join(', ')}; CommonJS and ESM; no Rust on PATH)` : `install-test: ${failed} failure(s)`)
 process.exit(failed === 0 ? 0 : 1)
