@@ -19,6 +19,7 @@ mod keep;
 mod uv;
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
@@ -60,6 +61,9 @@ struct State {
   hook_arg: *const Cell,
   /// `handle->data` of both uv handles: one `Rc` leaked into them, reclaimed on destroy.
   handle_data: *const Cell,
+  /// Fds of this ring's open FileHandles and sockets (`ownFd`/`disownFd`): closed if the thread
+  /// ends (a worker terminated) before JavaScript closed them, as Node closes its FileHandles.
+  owned_fds: HashSet<i32>,
 }
 
 type Cell = RefCell<Option<State>>;
@@ -243,6 +247,16 @@ fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
   }
   // References still counted on (ops the drain gave up on) are never deleted: leaked, not freed.
   st.pins.sweep(env);
+  if hook.is_some() {
+    // The thread is ending: no JavaScript will close these. Ops on them were cancelled and
+    // drained above; one the drain gave up on holds its own reference to the file, not the fd.
+    for fd in st.owned_fds.drain() {
+      // SAFETY: close(2) of an fd this ring's FileHandle or socket owns and never closed; it
+      // touches no memory. (A fd closed behind the handle's back could have been reused: the
+      // same hazard as Node's own FileHandle cleanup.)
+      unsafe { libc::close(fd) };
+    }
+  }
   if st.ring.in_flight() > 0 {
     // Keep the completion function (and so the views) reachable for ever: leaked, not freed.
     js::set_strong(env, st.on_complete, true);
@@ -585,6 +599,7 @@ impl NativeRing {
       cleanup: ptr::null_mut(),
       hook_arg: ptr::null(),
       handle_data: ptr::null(),
+      owned_fds: HashSet::new(),
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
@@ -1176,6 +1191,22 @@ impl NativeRing {
       .cancel_all()
       .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     st.sync_busy();
+    Ok(())
+  }
+
+  /// Records `fd` as owned by an open FileHandle or socket of this ring (see `State::owned_fds`).
+  #[napi]
+  pub fn own_fd(&self, fd: i32) -> Result<()> {
+    let mut b = self.cell.borrow_mut();
+    b.as_mut().ok_or_else(closed)?.owned_fds.insert(fd);
+    Ok(())
+  }
+
+  /// Forgets `fd`: its handle is closing it (called before the close is issued).
+  #[napi]
+  pub fn disown_fd(&self, fd: i32) -> Result<()> {
+    let mut b = self.cell.borrow_mut();
+    b.as_mut().ok_or_else(closed)?.owned_fds.remove(&fd);
     Ok(())
   }
 

@@ -699,6 +699,22 @@ export class UringBackend implements Backend {
 
   private final: Omit<RingStats, 'fallbackOps'> | undefined
 
+  own(fd: number): void {
+    try {
+      this.native.ownFd(fd)
+    } catch {
+      // Destroyed ring: whoever holds the fd closes it through node:fs.
+    }
+  }
+
+  disown(fd: number): void {
+    try {
+      this.native.disownFd(fd)
+    } catch {
+      // Destroyed ring: it owns nothing any more.
+    }
+  }
+
   close_(): Promise<void> {
     this.closed = true
     this.closing ??= (async () => {

@@ -97,6 +97,13 @@ export interface Backend {
    */
   readFile?(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined
   /**
+   * Records the fd of an open FileHandle or socket: if the thread ends (a worker terminated)
+   * before it is closed, the ring closes it, as Node closes its own FileHandles. io_uring only.
+   */
+  own?(fd: number): void
+  /** Forgets `fd`, just before its handle closes it. */
+  disown?(fd: number): void
+  /**
    * `writeFile` of bytes as one linked submission: open into a slot → write → close. Undefined
    * where the backend cannot (as readFile).
    */

@@ -137,7 +137,8 @@ function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
  * ("Closing file descriptor N on garbage collection"). A handle with ops in flight is never
  * collected (each op holds it until it completes).
  */
-const unclosed = new FinalizationRegistry<number>((fd) => {
+const unclosed = new FinalizationRegistry<{ fd: number; backend: Backend }>(({ fd, backend }) => {
+  backend.disown?.(fd)
   nodeFs.close(fd, () => {})
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`, 'Warning')
 })
@@ -159,7 +160,8 @@ export class FileHandle extends EventEmitter implements Owner {
     super()
     this.#backend = backend
     this.#fd = fd
-    unclosed.register(this, fd, this)
+    backend.own?.(fd)
+    unclosed.register(this, { fd, backend }, this)
   }
 
   /** The numeric file descriptor, or -1 once the handle is closed. */
@@ -498,11 +500,16 @@ export class FileHandle extends EventEmitter implements Owner {
       try {
         if (this.#pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
         this.#drained = undefined
+        // Forgotten before the close is issued: once closed, the number can be reused at once.
+        this.#backend.disown?.(fd)
         try {
           await this.#backend.close(fd)
         } catch (e) {
           // The ring was closed first: the fd is still ours to close, through node:fs.
-          if ((e as { code?: unknown }).code !== 'ERR_RING_CLOSED') throw e
+          if ((e as { code?: unknown }).code !== 'ERR_RING_CLOSED') {
+            this.#backend.own?.(fd)
+            throw e
+          }
           await callback<void>((cb) => nodeFs.close(fd, cb))
         }
         this.#fd = -1

@@ -738,6 +738,7 @@ function name(fd: number, peer: boolean): AddressInfo | string | undefined {
  * ours to close). Errors are ignored, as node:net ignores them on destroy.
  */
 function closeFd(b: UringBackend, fd: number): Promise<void> {
+  b.disown(fd)
   return b.netCall('close', (n) => n.close(fd)).then(
     () => undefined,
     (e) => {
@@ -797,6 +798,7 @@ class UringListener implements Listener {
     const last = (flags & F_MORE) === 0
     if (last) this.#accept = -1
     if (r >= 0) {
+      this.#b.own(r)
       if (this.#closed) void closeFd(this.#b, r)
       else {
         const conn = new UringConn(this.#b, r, this.#buffers)
@@ -840,7 +842,10 @@ class UringTransport implements Transport {
   ) {}
 
   async #socket(domain: number): Promise<number> {
-    return this.b.netCall('socket', (n) => n.socket(domain, SOCK_STREAM, 0)).catch((e) => Promise.reject(netError(e.errno, 'socket')))
+    const fd: number = await this.b.netCall('socket', (n) => n.socket(domain, SOCK_STREAM, 0)).catch((e) => Promise.reject(netError(e.errno, 'socket')))
+    // Closed by the ring if the thread ends first; every path that drops it goes through closeFd.
+    this.b.own(fd)
+    return fd
   }
 
   async listen(o: Resolved): Promise<Listener> {
