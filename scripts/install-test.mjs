@@ -32,7 +32,10 @@ if (argv.includes('--pack') || !existsSync(packages)) {
 }
 const tarballs = readdirSync(packages).filter((f) => f.endsWith('.tgz'))
 const mainTarball = tarballs.find((f) => /^uring-\d/.test(f))
-const platformTarballs = tarballs.filter((f) => f !== mainTarball)
+// Only this machine's platform package: npm refuses to install one for another cpu or libc when
+// it is named explicitly (CI's package job packs all four).
+const libc = process.report?.getReport()?.header?.glibcVersionRuntime ? 'gnu' : 'musl'
+const platformTarballs = tarballs.filter((f) => f.startsWith(`uring-${process.platform}-${process.arch}-${libc}-`))
 if (!mainTarball) throw new Error(`no uring tarball in ${packages}`)
 const onlyNoBinary = argv.includes('--no-binary-only')
 if (!onlyNoBinary && platformTarballs.length === 0) throw new Error(`no platform tarball in ${packages}`)

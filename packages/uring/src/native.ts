@@ -23,7 +23,7 @@ export function loadNative(): { binding?: NativeBinding; reason?: string } {
 }
 
 /**
- * Says which platform package was missing or failed to load, with the loader's first cause (napi's
+ * Says which platform package was missing or failed to load, with the loader's own errors (napi's
  * loader throws "Cannot find native binding" with the errors of its attempts chained through `cause`).
  */
 function noBinaryReason(e: unknown): string {
