@@ -62,15 +62,23 @@ const linux = process.platform === 'linux' && binary !== undefined
   t.regex(r.stdout.trim(), /^(defer_taskrun|inline)$/)
 })
 
-// The Electron smoke test's body, under Node: the same file the workflow runs under Electron.
-const smoke = join(__dirname, 'electron', 'main.cjs')
+// The Electron smoke tests' bodies, under Node: the files the workflow runs under Electron (main.cjs
+// in the main process, utility.cjs in a utility process, both running smoke.cjs).
+const dir = join(__dirname, 'electron')
 for (const [label, env, expected] of [
   ['default backend', {}, process.platform === 'linux' ? 'io_uring' : 'node'],
   ['node backend (a host without io_uring)', { URING_BACKEND: 'node', URING_EXPECT: 'fallback' }, 'node'],
 ] as const) {
+  const run = (file: string) => spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000 })
+  const what = `backend=${expected} worker=${expected} node ${process.version}`
   test(`electron/main.cjs passes under Node: ${label}`, (t) => {
-    const r = spawnSync(process.execPath, [smoke], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000 })
+    const r = run('main.cjs')
     t.is(r.status, 0, r.stderr)
-    t.regex(r.stdout, new RegExp(`electron-smoke: ok \\(backend=${expected} worker=${expected} node `))
+    t.is(r.stdout.trim(), `electron-smoke: ok (${what})`)
+  })
+  test(`electron/utility.cjs reports success under Node: ${label}`, (t) => {
+    const r = run('utility.cjs')
+    t.is(r.status, 0, r.stderr)
+    t.deepEqual(JSON.parse(r.stdout), { ok: true, what })
   })
 }

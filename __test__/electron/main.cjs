@@ -1,62 +1,33 @@
-// Electron main-process smoke test (issue #5): read, write, stats and a worker thread through
-// uring, in the process Electron apps load native modules into. The GitHub workflow runs it with
+// Electron smoke test (issue #5): the body of smoke.cjs (read, write, stats, a FileHandle, a
+// worker thread) in Electron's main process, then in a utility process (utility.cjs, forked with
+// utilityProcess). The GitHub workflow runs it with
 //   xvfb-run npx electron --no-sandbox __test__/electron/main.cjs
 // It cannot run on the development machine (Electron's binary is downloaded from GitHub, not the
-// npm registry), so the same file also runs under plain Node (__test__/electron.spec.ts): the
-// body is checked everywhere, the Electron host only in the workflow.
+// npm registry), so the same files also run under plain Node (__test__/electron.spec.ts): the
+// bodies are checked everywhere, the Electron host only in the workflow.
 // URING_EXPECT=fallback expects the node:fs backend (a host without io_uring).
 'use strict'
-const assert = require('node:assert')
-const { mkdtempSync, readFileSync, rmSync } = require('node:fs')
-const { tmpdir } = require('node:os')
 const { join } = require('node:path')
-const { Worker } = require('node:worker_threads')
+const { smoke } = require('./smoke.cjs')
 
-async function smoke() {
-  const { Ring, defaultRing } = require('uring')
-  const fs = require('uring/fs')
-  const expected = process.env.URING_EXPECT === 'fallback' || process.platform !== 'linux' ? 'node' : 'io_uring'
-  const ring = defaultRing()
-  assert.strictEqual(ring.backend, expected, `fallbackReason: ${ring.fallbackReason}`)
-  const dir = mkdtempSync(join(tmpdir(), 'uring-electron-'))
-  try {
-    const file0 = join(dir, 'ring-0.bin')
-    for (const [i, r] of [ring, new Ring({ backend: 'node' })].entries()) {
-      const file = join(dir, `ring-${i}.bin`)
-      const data = Buffer.alloc(300 * 1024)
-      for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff
-      await r.fs.writeFile(file, data)
-      const back = await r.fs.readFile(file)
-      assert.ok(back.equals(data), `${r.backend}: read back what was written`)
-      const st = await r.fs.stat(file)
-      assert.strictEqual(st.size, data.length)
-      assert.ok(st.isFile())
-      const fh = await r.fs.open(file, 'r+')
-      await fh.write(Buffer.from('electron'), 0, 8, 100)
-      const { bytesRead, buffer } = await fh.read(Buffer.alloc(8), 0, 8, 100)
-      assert.strictEqual(buffer.subarray(0, bytesRead).toString(), 'electron')
-      assert.strictEqual((await fh.stat()).size, data.length)
-      await fh.close()
-      if (r !== ring) await r.close()
-    }
-    await assert.rejects(fs.readFile(join(dir, 'missing')), { code: 'ENOENT', syscall: 'open' })
-
-    // A worker thread gets a ring of its own; terminating it with reads in flight must not crash.
-    const worker = new Worker(join(__dirname, 'worker.cjs'), { workerData: { file: file0 } })
-    const [report] = await Promise.race([
-      new Promise((resolve, reject) => {
-        worker.once('message', (m) => resolve([m]))
-        worker.once('error', reject)
-      }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('worker timed out')), 20000)),
-    ])
-    assert.strictEqual(report.backend, expected)
-    assert.strictEqual(report.bytes, readFileSync(file0).length)
-    await worker.terminate()
-    return `backend=${ring.backend} worker=${report.backend} ${process.versions.electron ? `electron ${process.versions.electron}` : `node ${process.version}`}`
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+/** Forks utility.cjs as an Electron utility process and resolves with what its smoke run reports. */
+function inUtilityProcess(utilityProcess) {
+  return new Promise((resolve, reject) => {
+    const child = utilityProcess.fork(join(__dirname, 'utility.cjs'), [], { stdio: 'inherit' })
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error('utility process timed out'))
+    }, 30000)
+    child.once('message', (m) => {
+      clearTimeout(timer)
+      if (m.ok) resolve(m.what)
+      else reject(new Error(`utility process: ${m.error}`))
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`utility process exited (${code}) before reporting`))
+    })
+  })
 }
 
 function finish(promise, exit) {
@@ -73,8 +44,13 @@ function finish(promise, exit) {
 }
 
 if (process.versions.electron) {
-  const { app } = require('electron')
-  app.whenReady().then(() => finish(smoke(), (code) => app.exit(code)))
+  const { app, utilityProcess } = require('electron')
+  app.whenReady().then(() =>
+    finish(
+      (async () => `main: ${await smoke()}; utility process: ${await inUtilityProcess(utilityProcess)}`)(),
+      (code) => app.exit(code),
+    ),
+  )
 } else {
   finish(smoke(), (code) => process.exit(code))
 }
