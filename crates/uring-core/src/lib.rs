@@ -5,6 +5,7 @@
 //!   [`Ring::push`] until its final completion is reaped, queues what does not fit, flushes
 //!   submissions in batches and reaps completions in batches.
 //! - `bufring`: provided-buffer groups the kernel fills for multishot receives, owned by the ring.
+//! - [`quirks`]: kernel behaviour the binding corrects for (a short write at the file position).
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
 //!
@@ -13,6 +14,7 @@
 
 mod bufring;
 pub mod op;
+pub mod quirks;
 pub mod ring;
 mod submitter;
 

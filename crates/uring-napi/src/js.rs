@@ -23,6 +23,44 @@ pub struct View {
   pub len: usize,
   pub buffer: sys::napi_value,
   pub base: usize,
+  /// The memory is a SharedArrayBuffer's: it cannot be detached, nor shrunk.
+  pub shared: bool,
+}
+
+/// Whether `buffer` (the buffer of a view) is a SharedArrayBuffer: a view's buffer that is not
+/// an ArrayBuffer is one (V8's `IsArrayBuffer` is false for shared buffers).
+fn is_shared(env: sys::napi_env, buffer: sys::napi_value) -> Result<bool> {
+  let mut plain = false;
+  // SAFETY: valid env and value; `plain` is a valid out-pointer.
+  check(
+    unsafe { sys::napi_is_arraybuffer(env, buffer, &mut plain) },
+    "napi_is_arraybuffer",
+  )?;
+  Ok(!plain)
+}
+
+/// The memory of the ArrayBuffer `buffer` as it is now: start and byte length (null and 0 once
+/// detached; the current length of a resizable one).
+pub fn arraybuffer_info(env: sys::napi_env, buffer: sys::napi_value) -> (*mut u8, usize) {
+  let mut data: *mut c_void = ptr::null_mut();
+  let mut len = 0usize;
+  // SAFETY: valid env; out-pointers are valid locals.
+  let s = unsafe { sys::napi_get_arraybuffer_info(env, buffer, &mut data, &mut len) };
+  if s != sys::Status::napi_ok || data.is_null() {
+    return (ptr::null_mut(), 0);
+  }
+  (data.cast(), len)
+}
+
+/// Runs `f` inside a handle scope of its own (for Node-API calls made from a libuv callback).
+pub fn with_scope<R>(env: sys::napi_env, f: impl FnOnce() -> R) -> R {
+  let mut scope = ptr::null_mut();
+  // SAFETY: called on the env's thread; the scope is closed below, after `f`'s handles are dead.
+  unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+  let r = f();
+  // SAFETY: the scope opened above.
+  unsafe { sys::napi_close_handle_scope(env, scope) };
+  r
 }
 
 /// The bytes of a TypedArray, Buffer or DataView. The pointer is into V8's backing store, which
@@ -53,6 +91,7 @@ pub fn view(env: sys::napi_env, value: sys::napi_value) -> Result<View> {
       len,
       buffer,
       base: (data as usize).wrapping_sub(offset),
+      shared: is_shared(env, buffer)?,
     });
   }
   // SAFETY: as above.
@@ -63,6 +102,7 @@ pub fn view(env: sys::napi_env, value: sys::napi_value) -> Result<View> {
     len,
     buffer,
     base: (data as usize).wrapping_sub(offset),
+    shared: is_shared(env, buffer)?,
   })
 }
 
@@ -235,6 +275,14 @@ pub fn get_i64(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<i64
   // SAFETY: as in `get_u32`.
   check(unsafe { sys::napi_get_value_int64(env, v, &mut out) }, what)?;
   Ok(out)
+}
+
+/// `v === true` (false for anything else, `undefined` included).
+pub fn is_true(env: sys::napi_env, v: sys::napi_value) -> bool {
+  let mut out = false;
+  // SAFETY: as in `get_u32`; a non-boolean fails and leaves `out` false.
+  let s = unsafe { sys::napi_get_value_bool(env, v, &mut out) };
+  s == sys::Status::napi_ok && out
 }
 
 pub fn uint32(env: sys::napi_env, n: u32) -> sys::napi_value {

@@ -1,24 +1,37 @@
-//! What keeps the memory of in-flight ops alive: strong references to the JS ArrayBuffers their
-//! SQEs point into.
+//! What an in-flight op owns besides its `Op`: the memory the kernel reads or writes for it.
 //!
-//! A reference per op costs a V8 global handle and a heap allocation, made and freed each time
-//! (measured: about a tenth of a 4 KiB page-cache read). Programs read into the same few buffers
-//! over and over, so references are shared instead: [`Pins`] holds one reference per ArrayBuffer
-//! with a count of the ops using it. A count that drops to zero does not delete the reference at
-//! once but at the end of the loop turn ([`Pins::sweep`]), so a buffer released by a completion
-//! and handed to the next read by that completion's promise reaction is never unpinned at all.
+//! A strong reference to a JS ArrayBuffer keeps the *object* alive, not its memory. A transfer
+//! (`structuredClone(ab, { transfer: [ab] })`, a `postMessage` transfer list, `ab.transfer()`)
+//! detaches the object and hands its memory to a new one, which may be collected and the memory
+//! freed while the kernel still writes into it; a resizable ArrayBuffer can shrink under a read.
+//! (That was this file's earlier reasoning, and `rio`'s mistake: safety resting on something user
+//! code can undo.) So the kernel is pointed at JS memory only where nothing can take it away:
 //!
-//! Soundness does not depend on the sharing: every op's [`Keep`] counts for one, and a reference
-//! is deleted only when no op counts on it. Holding one longer is always safe.
+//! - a **SharedArrayBuffer**: it cannot be detached, and a growable one only grows, in place; a
+//!   strong reference keeps its memory alive. This is the zero-copy path (`ring.allocBuffer`).
+//! - memory **the library allocated itself that no user code has seen yet** (readFile results,
+//!   read stream chunks, statx output): `direct` reads, which only the TypeScript layer makes.
+//!
+//! Every other buffer goes through memory the op owns ([`Keep::Owned`]): a write's bytes are
+//! copied into it before the op is pushed (later changes to the JS buffer, or its detaching,
+//! cannot reach the kernel); a read lands in it and is copied out after its final completion, on
+//! the JS thread, into the JS buffer *as it is then* — not at all if it was detached, and never
+//! past its current end. One copy per op, from a pool of chunks (no allocation per op).
+//!
+//! References to ArrayBuffers are shared ([`Pins`]: one per ArrayBuffer, counted per op), because
+//! making and deleting one per op cost a tenth of a page-cache read; a count that drops to zero
+//! deletes the reference at the end of the loop turn ([`Pins::sweep`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::mem::MaybeUninit;
+use std::ptr;
 
-use napi::{sys, Result};
+use napi::{sys, Error, Result, Status};
 
 use crate::js;
 
-/// One strong reference kept on behalf of an op.
+/// One strong reference to an ArrayBuffer kept on behalf of an op.
 pub enum Hold {
   /// A reference of the op's own (the rare case the shared one cannot be used).
   Ref(sys::napi_ref),
@@ -26,13 +39,37 @@ pub enum Hold {
   Pin(u32),
 }
 
+/// Where a read's bytes go at completion: `len` bytes at `at` of the held ArrayBuffer.
+pub struct Dest {
+  hold: Hold,
+  at: usize,
+  len: usize,
+}
+
+pub enum To {
+  /// A write: nothing goes back.
+  Nothing,
+  One(Dest),
+  /// A readv: the bytes fill the destinations in order.
+  Many(Vec<Dest>),
+}
+
 /// Everything one op keeps alive. Released on the JS thread right after the op's final CQE is
 /// reaped, and only then.
 pub enum Keep {
   None,
+  /// JS memory the kernel uses in place (a SharedArrayBuffer, or a direct read's destination).
   One(Hold),
   Many(Vec<Hold>),
+  /// Memory of the op's own that the kernel uses instead of the JS buffer(s).
+  Owned {
+    mem: Chunk,
+    to: To,
+  },
 }
+
+/// Memory owned by one op: a heap block that does not move while the op (and its `Keep`) does.
+pub type Chunk = Box<[MaybeUninit<u8>]>;
 
 struct Pin {
   r: sys::napi_ref,
@@ -41,7 +78,13 @@ struct Pin {
   count: u32,
 }
 
-/// The shared references of one ring: a slab of pins, indexed by address.
+/// Chunk sizes pooled: powers of two from 4 KiB to 1 MiB. Larger chunks are allocated per op.
+const MIN_CLASS: u32 = 12;
+const CLASSES: usize = 9;
+/// At most this many bytes of idle chunks are kept per size class.
+const POOL_BYTES_PER_CLASS: usize = 4 << 20;
+
+/// The shared references of one ring (a slab of pins, indexed by address), and its idle chunks.
 #[derive(Default)]
 pub struct Pins {
   pins: Vec<Pin>,
@@ -49,17 +92,25 @@ pub struct Pins {
   by_base: HashMap<usize, u32, BuildHasherDefault<AddrHasher>>,
   /// Pins whose count reached zero since the last sweep.
   idle: Vec<u32>,
+  pool: [Vec<Chunk>; CLASSES],
+}
+
+fn class_of(len: usize) -> Option<usize> {
+  let bits = len.max(1).next_power_of_two().trailing_zeros().max(MIN_CLASS);
+  let c = (bits - MIN_CLASS) as usize;
+  (c < CLASSES).then_some(c)
+}
+
+fn too_large() -> Error {
+  Error::new(Status::InvalidArg, "buffers too large for one operation")
 }
 
 impl Pins {
   /// Keeps `view`'s ArrayBuffer alive for one op.
   ///
-  /// A live ArrayBuffer is the only owner of its memory, and a referenced one stays live, so
-  /// while a pin holds a reference for an address no other ArrayBuffer can have memory there
-  /// — unless the referenced one was detached and its memory handed to another (transfer). That
-  /// is why a hit is checked to be the very same object; on a mismatch the op gets a reference
-  /// of its own.
-  pub fn hold(&mut self, env: sys::napi_env, view: &js::View) -> Result<Hold> {
+  /// A hit is checked to be the very same object: a detached ArrayBuffer's memory may belong to
+  /// another now, at the same address; on a mismatch the op gets a reference of its own.
+  fn hold(&mut self, env: sys::napi_env, view: &js::View) -> Result<Hold> {
     if let Some(&i) = self.by_base.get(&view.base) {
       let pin = &mut self.pins[i as usize];
       if js::same(env, js::get(env, pin.r), view.buffer) {
@@ -87,6 +138,185 @@ impl Pins {
     Ok(Hold::Pin(i))
   }
 
+  /// A chunk of at least `len` bytes, from the pool when one is idle.
+  fn chunk(&mut self, len: usize) -> Chunk {
+    match class_of(len) {
+      Some(c) => self.pool[c]
+        .pop()
+        .unwrap_or_else(|| Box::new_uninit_slice(1 << (c as u32 + MIN_CLASS))),
+      None => Box::new_uninit_slice(len),
+    }
+  }
+
+  fn recycle(&mut self, mem: Chunk) {
+    if let Some(c) = class_of(mem.len()) {
+      let pool = &mut self.pool[c];
+      if mem.len() == 1 << (c as u32 + MIN_CLASS) && (pool.len() + 1) * mem.len() <= POOL_BYTES_PER_CLASS {
+        pool.push(mem);
+      }
+    }
+  }
+
+  /// Bytes `offset..offset + length` of the view `value`, for the kernel to read (a write or a
+  /// send): the view itself when it is a SharedArrayBuffer's, else a copy the op owns.
+  pub fn source(
+    &mut self,
+    env: sys::napi_env,
+    value: sys::napi_value,
+    offset: u32,
+    length: u32,
+  ) -> Result<(*const u8, Keep)> {
+    let v = js::view(env, value)?;
+    in_bounds(&v, offset, length)?;
+    // SAFETY: in bounds of the view, checked above (`add(0)` on an empty view is allowed).
+    let at = unsafe { v.data.add(offset as usize) };
+    if v.shared {
+      return Ok((at, Keep::One(self.hold(env, &v)?)));
+    }
+    let mut mem = self.chunk(length as usize);
+    // SAFETY: `at..at + length` are live bytes of the view (checked above, no JS has run since
+    // `js::view` read them); `mem` has room for `length` bytes and is not JS memory.
+    unsafe { ptr::copy_nonoverlapping(at, mem.as_mut_ptr().cast::<u8>(), length as usize) };
+    Ok((mem.as_ptr().cast(), Keep::Owned { mem, to: To::Nothing }))
+  }
+
+  /// Bytes `offset..offset + length` of the view `value`, for the kernel to write (a read): the
+  /// view itself when it is a SharedArrayBuffer's or `direct` (memory the library allocated and
+  /// no user code has seen), else memory of the op's own, copied out at completion.
+  pub fn dest(
+    &mut self,
+    env: sys::napi_env,
+    value: sys::napi_value,
+    offset: u32,
+    length: u32,
+    direct: bool,
+  ) -> Result<(*mut u8, Keep)> {
+    let v = js::view(env, value)?;
+    in_bounds(&v, offset, length)?;
+    if v.shared || direct {
+      // SAFETY: in bounds of the view, checked above.
+      return Ok((
+        unsafe { v.data.add(offset as usize) },
+        Keep::One(self.hold(env, &v)?),
+      ));
+    }
+    let to = Dest {
+      at: (v.data as usize).wrapping_sub(v.base) + offset as usize,
+      len: length as usize,
+      hold: self.hold(env, &v)?,
+    };
+    let mut mem = self.chunk(length as usize);
+    Ok((mem.as_mut_ptr().cast(), Keep::Owned { mem, to: To::One(to) }))
+  }
+
+  /// An iovec per view for the kernel to read (a writev): the views themselves when all are
+  /// SharedArrayBuffers', else one iovec over a copy of them all, owned by the op.
+  pub fn sources(
+    &mut self,
+    env: sys::napi_env,
+    values: &[sys::napi_value],
+  ) -> Result<(Box<[libc::iovec]>, Keep)> {
+    let views = values
+      .iter()
+      .map(|&b| js::view(env, b))
+      .collect::<Result<Vec<_>>>()?;
+    let total = total_len(&views)?;
+    if views.iter().all(|v| v.shared) {
+      return self.in_place(env, &views);
+    }
+    let mut mem = self.chunk(total);
+    let mut off = 0;
+    for v in &views {
+      // SAFETY: each view's live bytes (no JS has run since `js::view`), into `mem`, which has
+      // room for all of them (`total`).
+      unsafe { ptr::copy_nonoverlapping(v.data, mem.as_mut_ptr().cast::<u8>().add(off), v.len) };
+      off += v.len;
+    }
+    let iov = Box::new([libc::iovec {
+      iov_base: mem.as_mut_ptr().cast(),
+      iov_len: total,
+    }]);
+    Ok((iov, Keep::Owned { mem, to: To::Nothing }))
+  }
+
+  /// An iovec per view for the kernel to write (a readv): the views themselves when all are
+  /// SharedArrayBuffers', else one iovec over memory of the op's own, scattered at completion.
+  pub fn dests(
+    &mut self,
+    env: sys::napi_env,
+    values: &[sys::napi_value],
+  ) -> Result<(Box<[libc::iovec]>, Keep)> {
+    let views = values
+      .iter()
+      .map(|&b| js::view(env, b))
+      .collect::<Result<Vec<_>>>()?;
+    let total = total_len(&views)?;
+    if views.iter().all(|v| v.shared) {
+      return self.in_place(env, &views);
+    }
+    let mut to = Vec::with_capacity(views.len());
+    for v in &views {
+      match self.hold(env, v) {
+        Ok(hold) => to.push(Dest {
+          hold,
+          at: (v.data as usize).wrapping_sub(v.base),
+          len: v.len,
+        }),
+        Err(e) => {
+          self.release_all(
+            env,
+            Keep::Owned {
+              mem: Box::new([]),
+              to: To::Many(to),
+            },
+            None,
+          );
+          return Err(e);
+        }
+      }
+    }
+    let mut mem = self.chunk(total);
+    let iov = Box::new([libc::iovec {
+      iov_base: mem.as_mut_ptr().cast(),
+      iov_len: total,
+    }]);
+    Ok((
+      iov,
+      Keep::Owned {
+        mem,
+        to: To::Many(to),
+      },
+    ))
+  }
+
+  fn in_place(&mut self, env: sys::napi_env, views: &[js::View]) -> Result<(Box<[libc::iovec]>, Keep)> {
+    let mut holds = Vec::with_capacity(views.len());
+    for v in views {
+      match self.hold(env, v) {
+        Ok(h) => holds.push(h),
+        Err(e) => {
+          self.release_all(env, Keep::Many(holds), None);
+          return Err(e);
+        }
+      }
+    }
+    let iov = views
+      .iter()
+      .map(|v| libc::iovec {
+        iov_base: v.data.cast(),
+        iov_len: v.len,
+      })
+      .collect();
+    Ok((iov, Keep::Many(holds)))
+  }
+
+  fn buffer_of(&self, env: sys::napi_env, hold: &Hold) -> sys::napi_value {
+    match *hold {
+      Hold::Ref(r) => js::get(env, r),
+      Hold::Pin(i) => js::get(env, self.pins[i as usize].r),
+    }
+  }
+
   fn release(&mut self, env: sys::napi_env, hold: Hold) {
     match hold {
       Hold::Ref(r) => js::unref(env, r),
@@ -100,12 +330,52 @@ impl Pins {
     }
   }
 
-  /// Releases what one op kept. Call only once its final CQE has been reaped.
-  pub fn release_all(&mut self, env: sys::napi_env, keep: Keep) {
+  /// Copies the first `n` bytes a read put into `mem` out to `to`, each destination clipped to
+  /// its ArrayBuffer as it is now. Needs an open handle scope.
+  fn copy_out(&self, env: sys::napi_env, mem: &Chunk, to: &To, n: usize) {
+    let dests: &[Dest] = match to {
+      To::Nothing => return,
+      To::One(d) => std::slice::from_ref(d),
+      To::Many(v) => v,
+    };
+    let n = n.min(mem.len());
+    let mut from = 0;
+    for d in dests {
+      if from >= n {
+        break;
+      }
+      let take = d.len.min(n - from);
+      let (data, len) = js::arraybuffer_info(env, self.buffer_of(env, &d.hold));
+      if !data.is_null() && d.at < len {
+        let m = take.min(len - d.at);
+        // SAFETY: `data..data + len` is the ArrayBuffer's memory at this moment (read just now,
+        // with no JS run since: not detached, `len` its current length), and `d.at + m <= len`;
+        // `mem[from..from + m]` was written by the kernel (it reported at least `n` bytes read,
+        // and its final completion is reaped: it writes no more). Different allocations.
+        unsafe { ptr::copy_nonoverlapping(mem.as_ptr().cast::<u8>().add(from), data.add(d.at), m) };
+      }
+      from += take;
+    }
+  }
+
+  /// Releases what one op kept. Call only once its final CQE has been reaped; `result` is that
+  /// CQE's result (a read's bytes are then copied out), `None` when nobody wants them.
+  pub fn release_all(&mut self, env: sys::napi_env, keep: Keep, result: Option<i32>) {
     match keep {
       Keep::None => {}
       Keep::One(h) => self.release(env, h),
       Keep::Many(hs) => hs.into_iter().for_each(|h| self.release(env, h)),
+      Keep::Owned { mem, to } => {
+        if let Some(n) = result.filter(|&n| n > 0) {
+          self.copy_out(env, &mem, &to, n as usize);
+        }
+        match to {
+          To::Nothing => {}
+          To::One(d) => self.release(env, d.hold),
+          To::Many(ds) => ds.into_iter().for_each(|d| self.release(env, d.hold)),
+        }
+        self.recycle(mem);
+      }
     }
   }
 
@@ -116,12 +386,34 @@ impl Pins {
       // Counted again since (the same buffer reused), or already swept (idle twice): keep.
       if pin.count == 0 && !pin.r.is_null() {
         js::unref(env, pin.r);
-        pin.r = std::ptr::null_mut();
+        pin.r = ptr::null_mut();
         self.by_base.remove(&pin.base);
         self.free.push(i);
       }
     }
   }
+}
+
+fn in_bounds(v: &js::View, offset: u32, length: u32) -> Result<()> {
+  if offset as usize + length as usize > v.len {
+    return Err(Error::new(
+      Status::InvalidArg,
+      "offset + length exceeds the buffer",
+    ));
+  }
+  Ok(())
+}
+
+/// The bytes of all `views`, at most what one read or write can report (`i32::MAX`).
+fn total_len(views: &[js::View]) -> Result<usize> {
+  let total = views
+    .iter()
+    .try_fold(0usize, |a, v| a.checked_add(v.len))
+    .ok_or_else(too_large)?;
+  if total > i32::MAX as usize {
+    return Err(too_large());
+  }
+  Ok(total)
 }
 
 /// Hashes an address: drop the alignment bits, spread with a multiply (Fibonacci hashing).

@@ -10,9 +10,10 @@
 //! `napi_make_callback`, so that promise reactions run at once. Completions are only ever
 //! handled on the JS thread; no threadsafe functions, no external buffers.
 //!
-//! Who owns memory the kernel touches: the engine, through [`Keep`] — strong references to the
-//! ArrayBuffer of every view an op reads or writes (shared between ops, see [`keep`]) — held
-//! until the op's final CQE.
+//! Who owns memory the kernel touches: the engine, through [`Keep`] — memory of the op's own
+//! that JS buffers are copied into (writes) or out of (reads, at completion), or, for memory JS
+//! cannot take away (SharedArrayBuffers, buffers the library just allocated), a strong reference
+//! (see [`keep`]) — held until the op's final CQE.
 
 mod js;
 mod keep;
@@ -83,42 +84,18 @@ impl State {
 
   /// Hands `op` and what keeps its memory alive to the ring; returns its token.
   fn push(&mut self, op: Op, keep: Keep) -> u32 {
-    // SAFETY: every pointer in `op` points into a JS view whose ArrayBuffer `keep` holds a strong
-    // reference to (made right after reading the pointer, with no JS run in between), so V8 keeps
-    // its backing store alive; the ring releases `keep` only after the op's final CQE (the
-    // contract of `Ring::push`), and `Pins` deletes a reference only when no op counts on it.
+    // SAFETY: every pointer in `op` points either into memory `keep` owns (`Keep::Owned`: a heap
+    // chunk that does not move and that nothing else frees), or into a view that no JS can take
+    // away — a SharedArrayBuffer's (never detached, never shrunk) or a direct read's buffer, which
+    // the library allocated and no user code has seen — whose ArrayBuffer `keep` holds a strong
+    // reference to (made right after reading the pointer, with no JS run in between). The ring
+    // releases `keep` only after the op's final CQE (the contract of `Ring::push`), and `Pins`
+    // deletes a reference only when no op counts on it. See `keep.rs`.
     let token = unsafe { self.ring.push(op, keep) };
     // Errors leave the op queued: retried every turn, cancelled by close.
     let _ = self.ring.publish();
     self.sync_busy();
     token
-  }
-
-  /// Bytes `offset..offset + length` of the view `value`, and a hold on its ArrayBuffer.
-  fn hold_range(
-    &mut self,
-    value: sys::napi_value,
-    offset: u32,
-    length: u32,
-  ) -> Result<(*mut u8, keep::Hold)> {
-    let v = js::view(self.env, value)?;
-    if offset as usize + length as usize > v.len {
-      return Err(Error::new(
-        Status::InvalidArg,
-        "offset + length exceeds the buffer",
-      ));
-    }
-    let hold = self.pins.hold(self.env, &v)?;
-    // SAFETY: in bounds of the view, checked above (`add(0)` on an empty view is allowed).
-    Ok((unsafe { v.data.add(offset as usize) }, hold))
-  }
-
-  /// All of the view `value` (at most 4 GiB - 1 bytes), and a hold on its ArrayBuffer.
-  fn hold_all(&mut self, value: sys::napi_value) -> Result<(*mut u8, u32, keep::Hold)> {
-    let v = js::view(self.env, value)?;
-    let len = u32::try_from(v.len).map_err(|_| Error::new(Status::InvalidArg, "buffer too large"))?;
-    let hold = self.pins.hold(self.env, &v)?;
-    Ok((v.data, len, hold))
   }
 
   /// End of a loop turn: drop references no op needs any more, and ref or unref the loop.
@@ -134,23 +111,29 @@ impl State {
     }
   }
 
-  /// Reaps up to one completion array's worth, releasing each finished op's references.
+  /// Reaps up to one completion array's worth, releasing each finished op's memory (a read's
+  /// bytes are copied out into its JS buffer first, when it went through memory of its own).
   fn reap_into_slots(&mut self) -> usize {
     let (env, slots, max) = (self.env, self.slots, self.slot_count);
     let pins = &mut self.pins;
+    let ring = &mut self.ring;
     let mut i = 0;
-    self.ring.reap(max, |c: Completion<Keep>| {
-      // SAFETY: `slots` points at the JS-allocated Int32Array of `3 * max` elements that
-      // `completions` keeps alive; `i < max` because reap hands at most `max` completions.
-      unsafe {
-        *slots.add(3 * i) = c.token as i32;
-        *slots.add(3 * i + 1) = c.result;
-        *slots.add(3 * i + 2) = c.flags as i32;
-      }
-      i += 1;
-      if let Some((_op, keep)) = c.done {
-        pins.release_all(env, keep);
-      }
+    // Copying out looks up ArrayBuffers: handles need a scope (this runs from libuv callbacks).
+    js::with_scope(env, || {
+      ring.reap(max, |c: Completion<Keep>| {
+        // SAFETY: `slots` points at the JS-allocated Int32Array of `3 * max` elements that
+        // `completions` keeps alive; `i < max` because reap hands at most `max` completions.
+        unsafe {
+          *slots.add(3 * i) = c.token as i32;
+          *slots.add(3 * i + 1) = c.result;
+          *slots.add(3 * i + 2) = c.flags as i32;
+        }
+        i += 1;
+        if let Some((op, keep)) = c.done {
+          fix_position(&op, c.result);
+          pins.release_all(env, keep, Some(c.result));
+        }
+      })
     })
   }
 }
@@ -241,7 +224,7 @@ fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
     let pins = &mut st.pins;
     st.ring.drain(DRAIN_TIMEOUT, |c| {
       if let Some((_op, keep)) = c.done {
-        pins.release_all(env, keep);
+        pins.release_all(env, keep, None);
       }
     });
   }
@@ -324,6 +307,8 @@ fn closed() -> Error {
 }
 
 /// `read`/`write` of `length` bytes at `offset` of a JS view, at file `position` (< 0: current).
+/// `direct`: a read into memory the library allocated and no user code has seen (see [`keep`]).
+#[allow(clippy::too_many_arguments)]
 fn rw(
   cell: &Cell,
   write: bool,
@@ -332,12 +317,14 @@ fn rw(
   offset: u32,
   length: u32,
   position: i64,
+  direct: bool,
 ) -> Result<u32> {
   let mut b = cell.borrow_mut();
   let st = b.as_mut().ok_or_else(closed)?;
-  rw_op(st, write, fd, buffer, offset, length, position)
+  rw_op(st, write, fd, buffer, offset, length, position, direct)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rw_op(
   st: &mut State,
   write: bool,
@@ -346,25 +333,30 @@ fn rw_op(
   offset: u32,
   length: u32,
   position: i64,
+  direct: bool,
 ) -> Result<u32> {
-  let (buf, hold) = st.hold_range(buffer, offset, length)?;
-  let offset = self::position(position);
-  let op = if write {
-    Op::Write {
+  let env = st.env;
+  let at = self::position(position);
+  let (op, keep) = if write {
+    let (buf, keep) = st.pins.source(env, buffer, offset, length)?;
+    let op = Op::Write {
       fd,
       buf,
       len: length,
-      offset,
-    }
+      offset: at,
+    };
+    (op, keep)
   } else {
-    Op::Read {
+    let (buf, keep) = st.pins.dest(env, buffer, offset, length, direct)?;
+    let op = Op::Read {
       fd,
       buf,
       len: length,
-      offset,
-    }
+      offset: at,
+    };
+    (op, keep)
   };
-  Ok(st.push(op, Keep::One(hold)))
+  Ok(st.push(op, keep))
 }
 
 /// `read(fd, buffer, offset, length, position)` and `write(...)` of one ring, as raw Node-API
@@ -377,7 +369,7 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(
 ) -> sys::napi_value {
   // SAFETY: forwarded from Node's call.
   let Some((argv, cell)) =
-    (unsafe { bound_args::<5>(env, info, "expected (fd, buffer, offset, length, position)") })
+    (unsafe { bound_args::<6, 5>(env, info, "expected (fd, buffer, offset, length, position)") })
   else {
     return ptr::null_mut();
   };
@@ -389,7 +381,18 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(
     let offset = js::get_u32(env, argv[2], "offset")?;
     let length = js::get_u32(env, argv[3], "length")?;
     let position = js::get_i64(env, argv[4], "position")?;
-    rw(cell, WRITE, File::Fd(fd), argv[1], offset, length, position)
+    // A 6th argument `true`: a direct read (library memory no user code has seen yet).
+    let direct = !WRITE && js::is_true(env, argv[5]);
+    rw(
+      cell,
+      WRITE,
+      File::Fd(fd),
+      argv[1],
+      offset,
+      length,
+      position,
+      direct,
+    )
   })();
   match result {
     Ok(token) => js::uint32(env, token),
@@ -400,9 +403,9 @@ unsafe extern "C" fn raw_rw<const WRITE: bool>(
   }
 }
 
-/// Reads the arguments of a bound function: `N` values and the function's data (the ring's cell).
-/// Throws (returns None) when fewer than `N` were passed.
-unsafe fn bound_args<const N: usize>(
+/// Reads the arguments of a bound function: up to `N` values (`undefined` for those not passed)
+/// and the function's data (the ring's cell). Throws (returns None) when fewer than `MIN` were passed.
+unsafe fn bound_args<const N: usize, const MIN: usize>(
   env: sys::napi_env,
   info: sys::napi_callback_info,
   usage: &str,
@@ -421,7 +424,7 @@ unsafe fn bound_args<const N: usize>(
       &mut data,
     )
   };
-  if s != sys::Status::napi_ok || argc < N {
+  if s != sys::Status::napi_ok || argc < MIN {
     js::throw(env, usage);
     return None;
   }
@@ -432,7 +435,8 @@ unsafe fn bound_args<const N: usize>(
 /// the op's token.
 unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (fd, buffer, offset, length)") })
+  let Some((argv, cell)) =
+    (unsafe { bound_args::<4, 4>(env, info, "expected (fd, buffer, offset, length)") })
   else {
     return ptr::null_mut();
   };
@@ -445,7 +449,7 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
     let length = js::get_u32(env, argv[3], "length")?;
     let mut b = cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?;
-    let (buf, hold) = st.hold_range(argv[1], offset, length)?;
+    let (buf, keep) = st.pins.source(env, argv[1], offset, length)?;
     Ok(st.push(
       Op::Send {
         fd,
@@ -453,7 +457,7 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
         len: length,
         zerocopy: false,
       },
-      Keep::One(hold),
+      keep,
     ))
   })();
   match result {
@@ -470,7 +474,8 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
 /// `length` bytes), and gives the buffer back to the kernel.
 unsafe extern "C" fn raw_take(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) = (unsafe { bound_args::<4>(env, info, "expected (group, flags, length, target)") })
+  let Some((argv, cell)) =
+    (unsafe { bound_args::<4, 4>(env, info, "expected (group, flags, length, target)") })
   else {
     return ptr::null_mut();
   };
@@ -509,6 +514,47 @@ unsafe extern "C" fn drop_cell(_env: sys::napi_env, data: *mut c_void, _hint: *m
   // SAFETY: `data` is the `Rc<Cell>` leaked by `bound` for one function; its finalizer runs
   // once, on the JS thread.
   drop(unsafe { Rc::from_raw(data as *const Cell) });
+}
+
+/// After a short write at the file position (offset -1) of a regular file or block device,
+/// moves the position past the bytes written, which this kernel leaves undone (see
+/// `uring_core::quirks`): `write(2)` would have, and loops that go on at the position (Node's,
+/// ours) would otherwise write the rest over them and never see ENOSPC/EFBIG.
+fn fix_position(op: &Op, result: i32) {
+  let (fd, asked) = match op {
+    Op::Write {
+      fd: File::Fd(fd),
+      len,
+      offset: uring_core::CURRENT_POSITION,
+      ..
+    } => (*fd, *len as usize),
+    Op::Writev {
+      fd,
+      iov,
+      offset: uring_core::CURRENT_POSITION,
+    } => (*fd, iov.iter().map(|v| v.iov_len).sum()),
+    _ => return,
+  };
+  if result < 0 || result as usize >= asked || !uring_core::quirks::short_write_keeps_position() {
+    return;
+  }
+  // SAFETY: fstat into a local, fcntl and lseek: no memory of ours is touched beyond `st`.
+  unsafe {
+    let mut st: libc::stat = std::mem::zeroed();
+    if libc::fstat(fd, &mut st) != 0 {
+      return;
+    }
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind != libc::S_IFREG && kind != libc::S_IFBLK {
+      return; // pipes, sockets, terminals: no position to fix
+    }
+    if libc::fcntl(fd, libc::F_GETFL) & libc::O_APPEND != 0 {
+      // write(2) leaves an O_APPEND file's position at its end.
+      libc::lseek(fd, 0, libc::SEEK_END);
+    } else {
+      libc::lseek(fd, result as libc::off_t, libc::SEEK_CUR);
+    }
+  }
 }
 
 fn position(pos: i64) -> u64 {
@@ -696,6 +742,7 @@ impl NativeRing {
   }
 
   /// `read` of a file-table slot (see `files`); `position < 0`: the slot's file position.
+  /// `direct`: into memory the library allocated and no user code has seen (see [`keep`]).
   #[napi]
   pub fn read_slot(
     &self,
@@ -704,6 +751,7 @@ impl NativeRing {
     offset: u32,
     length: u32,
     position: i64,
+    direct: Option<bool>,
   ) -> Result<u32> {
     self.with(|st| {
       rw_op(
@@ -714,6 +762,7 @@ impl NativeRing {
         offset,
         length,
         position,
+        direct.unwrap_or(false),
       )
     })
   }
@@ -737,6 +786,7 @@ impl NativeRing {
         offset,
         length,
         position,
+        false,
       )
     })
   }
@@ -766,11 +816,18 @@ impl NativeRing {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
       Self::chain_fits(st, 3)?;
-      let (a, a_len, a_hold) = st.hold_all(first.raw())?;
-      let (b, b_len, b_hold) = match st.hold_all(second.raw()) {
+      // The two buffers are the library's own pooled read buffers, never seen by user code.
+      let env = st.env;
+      let a_len = js::view(env, first.raw())?.len;
+      let b_len = js::view(env, second.raw())?.len;
+      let (Ok(a_len), Ok(b_len)) = (u32::try_from(a_len), u32::try_from(b_len)) else {
+        return Err(Error::new(Status::InvalidArg, "buffer too large"));
+      };
+      let (a, a_keep) = st.pins.dest(env, first.raw(), 0, a_len, true)?;
+      let (b, b_keep) = match st.pins.dest(env, second.raw(), 0, b_len, true) {
         Ok(h) => h,
         Err(e) => {
-          st.pins.release_all(st.env, Keep::One(a_hold));
+          st.pins.release_all(env, a_keep, None);
           return Err(e);
         }
       };
@@ -794,7 +851,7 @@ impl NativeRing {
             len: a_len,
             offset: at,
           },
-          Keep::One(a_hold),
+          a_keep,
         ),
       ];
       st.ring.harden_link();
@@ -805,7 +862,7 @@ impl NativeRing {
           len: b_len,
           offset: at,
         },
-        Keep::One(b_hold),
+        b_keep,
       ));
       Self::end(st)?;
       Ok(tokens)
@@ -813,8 +870,10 @@ impl NativeRing {
   }
 
   /// The chain of `writeFile`: open `path` (`flags`, `mode`) into `slot` → write `length` bytes
-  /// of `buffer` from `offset` at the file position → close the slot. Returns the three tokens.
-  /// A short write stops the chain before the close: the caller writes the rest and closes.
+  /// of `buffer` from `offset` at file offset 0 (the end with O_APPEND) → close the slot.
+  /// Returns the three tokens. A short write stops the chain before the close: the caller
+  /// writes the rest (at explicit offsets: a short write at the file position leaves the
+  /// position unmoved, see `uring_core::quirks`) and closes.
   #[napi]
   #[allow(clippy::too_many_arguments)]
   pub fn write_file_chain(
@@ -830,7 +889,7 @@ impl NativeRing {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
       Self::chain_fits(st, 3)?;
-      let (buf, hold) = st.hold_range(buffer.raw(), offset, length)?;
+      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length)?;
       let open = Op::OpenAt {
         dirfd: AT_FDCWD,
         path,
@@ -842,12 +901,12 @@ impl NativeRing {
         fd: File::Fixed(slot),
         buf,
         len: length,
-        offset: uring_core::CURRENT_POSITION,
+        offset: 0,
       };
       st.ring.begin_chain();
       let tokens = vec![
         st.push(open, Keep::None),
-        st.push(write, Keep::One(hold)),
+        st.push(write, keep),
         st.push(
           Op::Close {
             fd: File::Fixed(slot),
@@ -894,9 +953,10 @@ impl NativeRing {
   }
 
   /// `[read, write]`: this ring's hot-path functions, `(fd, buffer, offset, length, position)
-  /// => token`, raw Node-API functions bound to the ring (cheaper per call than methods).
+  /// => token`, raw Node-API functions bound to the ring (cheaper per call than methods). A
+  /// read's 6th argument `true` makes it direct (see [`keep`]).
   #[napi(
-    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number) => number, (fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number) => number]"
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number, direct?: boolean) => number, (fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number) => number]"
   )]
   pub fn hot(&self) -> Result<Vec<Unknown<'_>>> {
     let env = self.with(|st| Ok(st.env))?;
@@ -919,34 +979,11 @@ impl NativeRing {
     ])
   }
 
-  /// An iovec per view, and holds on their ArrayBuffers.
-  fn vectored(st: &mut State, buffers: &[Unknown]) -> Result<(Box<[libc::iovec]>, Keep)> {
-    let mut iov = Vec::with_capacity(buffers.len());
-    let mut holds = Vec::with_capacity(buffers.len());
-    for b in buffers {
-      let held = js::view(st.env, b.raw()).and_then(|v| Ok((st.pins.hold(st.env, &v)?, v)));
-      match held {
-        Ok((hold, v)) => {
-          holds.push(hold);
-          iov.push(libc::iovec {
-            iov_base: v.data.cast(),
-            iov_len: v.len,
-          });
-        }
-        Err(e) => {
-          // Nothing was pushed: give back what this op took so far.
-          st.pins.release_all(st.env, Keep::Many(holds));
-          return Err(e);
-        }
-      }
-    }
-    Ok((iov.into_boxed_slice(), Keep::Many(holds)))
-  }
-
   #[napi]
   pub fn readv(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
     self.with(|st| {
-      let (iov, keep) = Self::vectored(st, &buffers)?;
+      let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
+      let (iov, keep) = st.pins.dests(st.env, &raw)?;
       Ok(st.push(
         Op::Readv {
           fd,
@@ -961,7 +998,8 @@ impl NativeRing {
   #[napi]
   pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
     self.with(|st| {
-      let (iov, keep) = Self::vectored(st, &buffers)?;
+      let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
+      let (iov, keep) = st.pins.sources(st.env, &raw)?;
       Ok(st.push(
         Op::Writev {
           fd,
@@ -996,7 +1034,9 @@ impl NativeRing {
   pub fn statx(&self, fd: i32, path: Unknown, flags: i32, mask: u32, out: Unknown) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
-      let (buf, hold) = st.hold_range(out.raw(), 0, std::mem::size_of::<libc::statx>() as u32)?;
+      // `out` is allocated by the library for this op and read only after it completed.
+      let size = std::mem::size_of::<libc::statx>() as u32;
+      let (buf, keep) = st.pins.dest(st.env, out.raw(), 0, size, true)?;
       let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
       Ok(st.push(
         Op::Statx {
@@ -1006,7 +1046,7 @@ impl NativeRing {
           mask,
           buf,
         },
-        Keep::One(hold),
+        keep,
       ))
     })
   }
@@ -1153,7 +1193,7 @@ impl NativeRing {
   #[napi]
   pub fn send(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, zerocopy: bool) -> Result<u32> {
     self.with(|st| {
-      let (buf, hold) = st.hold_range(buffer.raw(), offset, length)?;
+      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length)?;
       Ok(st.push(
         Op::Send {
           fd,
@@ -1161,7 +1201,7 @@ impl NativeRing {
           len: length,
           zerocopy,
         },
-        Keep::One(hold),
+        keep,
       ))
     })
   }

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs'
 import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
 import { AbortError, ringClosed } from './errors'
+import { copyOut, lengths, scatter, shared, source, sources } from './owned'
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
 
@@ -49,20 +50,32 @@ export class NodeBackend implements Backend {
     })
   }
 
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
-    return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
+  // Caller memory is used in place only where nothing can take it away (see owned.ts).
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal, fresh?: boolean): Promise<any> {
+    const pos = position < 0 ? null : position
+    if (fresh === true || shared(buffer)) {
+      return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, pos, cb), (n) => shaped(shape, n, buffer), owner, signal)
+    }
+    const own = Buffer.allocUnsafeSlow(length)
+    return this.run<number, any>('read', (cb) => fs.read(fd, own, 0, length, pos, cb), (n) => (copyOut(own, n, buffer, offset), shaped(shape, n, buffer)), owner, signal)
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
-    return this.run<number, any>('write', (cb) => fs.write(fd, buffer, offset, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
+    return this.run<number, any>('write', (cb) => fs.write(fd, source(buffer, offset, length), 0, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
-    return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner, signal)
+    const pos = position < 0 ? null : position
+    if (buffers.every(shared)) {
+      return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, pos, cb), (n) => shaped(shape, n, buffers), owner, signal)
+    }
+    const asked = lengths(buffers)
+    const own = Buffer.allocUnsafeSlow(asked.reduce((a, b) => a + b, 0))
+    return this.run<number, any>('read', (cb) => fs.readv(fd, [own], pos, cb), (n) => (scatter(own, n, buffers, asked), shaped(shape, n, buffers)), owner, signal)
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
-    return this.run<number, any>('write', (cb) => fs.writev(fd, buffers, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner, signal)
+    return this.run<number, any>('write', (cb) => fs.writev(fd, sources(buffers), position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner, signal)
   }
 
   open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number> {

@@ -20,6 +20,8 @@ const SLOT_CLOSED = 7
 const FIRST_READ = 64 * 1024
 /** Ops in a readFile or writeFile chain. */
 const CHAIN_OPS = 3
+/** The largest writeFile written by one chain (Node's writeFile writes in chunks of this size). */
+const CHAIN_WRITE_MAX = 512 * 1024
 /** Pooled first-read buffers kept for reuse. */
 const POOLED_READS = 64
 /**
@@ -291,10 +293,10 @@ export class UringBackend implements Backend {
     return (this.fallback ??= new NodeBackend())
   }
 
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal, fresh?: boolean): Promise<any> {
     if (this.closed) return this.gone('read', owner)
     if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner, signal)
-    return this.hot(this.ringRead, fd, buffer, offset, length, position, shape | K.read, owner, signal)
+    return this.hot(this.ringRead, fd, buffer, offset, length, position, shape | K.read, owner, signal, fresh)
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
@@ -304,10 +306,10 @@ export class UringBackend implements Backend {
   }
 
   /** Starts a read or write through the ring's bound native function (no closure per op). */
-  private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined, signal: AbortSignal | undefined): Promise<any> {
+  private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined, signal: AbortSignal | undefined, fresh?: boolean): Promise<any> {
     let t: number
     try {
-      t = fn(fd, buffer, offset, length, position)
+      t = fresh === true ? fn(fd, buffer, offset, length, position, true) : fn(fd, buffer, offset, length, position)
     } catch (e) {
       return this.refused(e, owner)
     }
@@ -482,12 +484,17 @@ export class UringBackend implements Backend {
     })
   }
 
-  /** A read or write of a file-table slot, at its file position. */
-  private slotIo(write: boolean, slot: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
+  /**
+   * A read of a file-table slot at its file position, into a buffer of readRest's own (direct:
+   * no user code has seen it), or a write of `length` bytes of `buffer` from `offset` at file
+   * offset `at` (never the position: a short write there leaves it unmoved; see
+   * `uring_core::quirks`).
+   */
+  private slotIo(write: boolean, slot: number, buffer: Uint8Array, offset: number, length: number, at = -1): Promise<number> {
     if (this.closed) return this.gone(write ? 'write' : 'read')
     let t: number
     try {
-      t = write ? this.native.writeSlot(slot, buffer, offset, length, -1) : this.native.readSlot(slot, buffer, offset, length, -1)
+      t = write ? this.native.writeSlot(slot, buffer, offset, length, at) : this.native.readSlot(slot, buffer, offset, length, -1, true)
     } catch (e) {
       return Promise.reject(e)
     }
@@ -548,8 +555,9 @@ export class UringBackend implements Backend {
     }
   }
 
+  /** A first-read buffer: a SharedArrayBuffer's, so the kernel writes into it in place. */
   private readBuffer(): Buffer {
-    return this.readBuffers.pop() ?? Buffer.allocUnsafeSlow(FIRST_READ)
+    return this.readBuffers.pop() ?? Buffer.from(new SharedArrayBuffer(FIRST_READ))
   }
 
   private poolReadBuffers(a: Buffer, b: Buffer): void {
@@ -557,7 +565,9 @@ export class UringBackend implements Backend {
   }
 
   writeFile(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined {
-    if (this.closed) return undefined
+    // The chain's write copies `data` into memory of its own: beyond a chunk of Node's writeFile
+    // loop, the step-by-step path copies chunk by chunk instead of all at once.
+    if (this.closed || data.byteLength > CHAIN_WRITE_MAX) return undefined
     const slot = this.freeSlots.pop()
     if (slot === undefined) return undefined
     let tokens: number[]
@@ -589,7 +599,8 @@ export class UringBackend implements Backend {
   /** Writes `data` from `offset` on to a slot (after a short write), then closes the slot. */
   private async writeSlotRest(slot: number, data: Uint8Array, offset: number): Promise<void> {
     try {
-      while (offset < data.byteLength) offset += await this.slotIo(true, slot, data, offset, data.byteLength - offset)
+      // The chain wrote at file offset 0 (the end with O_APPEND, where offsets are ignored).
+      while (offset < data.byteLength) offset += await this.slotIo(true, slot, data, offset, data.byteLength - offset, offset)
     } catch (e) {
       this.dropSlot(slot)
       throw e

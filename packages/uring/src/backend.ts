@@ -68,7 +68,13 @@ export interface Backend {
    * node:fs cannot stop thread-pool work), and whatever its outcome it rejects with an AbortError;
    * an fd an aborted open returned anyway is closed, never leaked.
    */
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
+  /**
+   * `fresh`: `buffer` was allocated by the library and no user code has seen it yet (readFile's
+   * buffers, stream chunks), so io_uring may read into it in place. Any other buffer is read
+   * into memory the op owns and copied out at completion (user code could detach, transfer or
+   * shrink it meanwhile); a SharedArrayBuffer's is always used in place.
+   */
+  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal, fresh?: boolean): Promise<any>
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any>

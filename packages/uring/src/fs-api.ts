@@ -533,6 +533,14 @@ export class FileHandle extends EventEmitter implements Owner {
   _use(syscall: string): number {
     return this.#use(syscall)
   }
+
+  /**
+   * @internal A read into `buffer`, which the library allocated and no user code has seen yet
+   * (a stream chunk): the kernel writes into it in place, with no copy (see `Backend.read`).
+   */
+  _readFresh(buffer: Buffer, length: number, position: number | null): Promise<number> {
+    return rejecting(() => this.#backend.read(this.#use('read'), buffer, 0, length, position ?? -1, Shape.Number, this, undefined, true))
+  }
 }
 
 /** A node:fs callback call as a promise (argument errors it throws become rejections). */
@@ -548,7 +556,8 @@ function statBigint(options: unknown): boolean {
 async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const st = await backend.fstat(fh._use('fstat'), fh, signal)
   const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0
-  const read = (buf: Buffer, offset: number, length: number) => backend.read(fh._use('read'), buf, offset, length, -1, Shape.Number, fh, signal) as Promise<number>
+  // Into buffers readRest allocates and hands out only when done: direct reads (no copy).
+  const read = (buf: Buffer, offset: number, length: number) => backend.read(fh._use('read'), buf, offset, length, -1, Shape.Number, fh, signal, true) as Promise<number>
   return decoded(await readRest(read, size, [], 0, signal), encoding)
 }
 
@@ -570,7 +579,9 @@ async function readRest(read: (buf: Buffer, offset: number, length: number) => P
   if (size > kIoMaxLength) throw fileTooLarge(size)
   let complete = true
   if (size > total) {
-    const buf = Buffer.allocUnsafe(size - total)
+    // Unpooled, as Node's readFile: the kernel may write into these in place (direct reads),
+    // so they must not share memory with Buffers user code holds.
+    const buf = Buffer.allocUnsafeSlow(size - total)
     let got = 0
     while (got < buf.length) {
       checkAborted(signal)
@@ -584,7 +595,7 @@ async function readRest(read: (buf: Buffer, offset: number, length: number) => P
   }
   while (complete) {
     checkAborted(signal)
-    const buf = Buffer.allocUnsafe(kReadFileUnknownBufferLength)
+    const buf = Buffer.allocUnsafeSlow(kReadFileUnknownBufferLength)
     const n = await read(buf, 0, buf.length)
     if (n === 0) break
     chunks.push(n === buf.length ? buf : buf.subarray(0, n))

@@ -98,7 +98,7 @@ export class ReadStream extends Readable {
     if (size <= 0) return Promise.resolve(null)
     const buf = Buffer.allocUnsafeSlow(size)
     const pos = this.start === undefined ? null : this.#next
-    return this.#fh.read(buf, 0, size, pos).then(({ bytesRead }) => {
+    return this.#fh._readFresh(buf, size, pos).then((bytesRead) => {
       if (bytesRead === 0) return null
       this.#next += bytesRead
       return bytesRead === size ? buf : buf.subarray(0, bytesRead)
