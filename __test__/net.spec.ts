@@ -128,6 +128,24 @@ each('IPv6 loopback and Unix sockets', async (t, { ring, dir }) => {
   await serving
 })
 
+each('a Unix socket takes writes of 64 KiB and more (zero-copy sends fall back to copying)', async (t, { ring, dir }) => {
+  // The kernel refuses zero-copy sends on AF_UNIX (EOPNOTSUPP); they used to fail the write.
+  const path = join(dir, 'big.sock')
+  const unix = await ring.net.listen({ path })
+  const serving = echo(unix)
+  const c = await ring.net.connect({ path })
+  const sizes = [65536, 65536 * 3 + 17, 1 << 20]
+  const sent = sizes.map((n, i) => Buffer.alloc(n, i + 1))
+  for (const b of sent) await c.write(b)
+  await c.end()
+  const got = await readAll(c)
+  t.is(got.length, sizes.reduce((a, b) => a + b, 0))
+  t.true(got.equals(Buffer.concat(sent)))
+  await c.close()
+  await unix.close()
+  await serving
+})
+
 each('half-close: after end() the peer reads null and can still answer', async (t, { ring }) => {
   const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
   const got = (async () => {

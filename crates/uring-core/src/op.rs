@@ -222,7 +222,10 @@ pub enum Op {
   /// [`Ring::add_buffer_group`](crate::Ring::add_buffer_group)): one CQE per chunk received,
   /// naming its buffer (`IORING_CQE_F_BUFFER`), with `IORING_CQE_F_MORE` while the request stands.
   RecvMulti { fd: i32, group: u16 },
-  /// `send(fd, buf, len, MSG_NOSIGNAL)`. `zerocopy` (6.0): `IORING_OP_SEND_ZC`, whose result CQE
+  /// `send(fd, buf, len, MSG_NOSIGNAL | MSG_WAITALL)`: on a stream socket io_uring goes on after
+  /// a partial send until all of `buf` is sent or an error comes, so a result short of `len`
+  /// means the connection failed (the caller need not come back to `buf` for the rest, which
+  /// may no longer be there). `zerocopy` (6.0): `IORING_OP_SEND_ZC`, whose result CQE
   /// is followed by a notification CQE once the kernel no longer reads `buf`; the op (and what
   /// keeps `buf` alive) is released only with that last CQE.
   Send {
@@ -440,7 +443,7 @@ impl Op {
         len,
         zerocopy: false,
       } => opcode::Send::new(types::Fd(*fd), *buf, *len)
-        .flags(libc::MSG_NOSIGNAL)
+        .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
         .build(),
       Op::Send {
         fd,
@@ -448,7 +451,7 @@ impl Op {
         len,
         zerocopy: true,
       } => opcode::SendZc::new(types::Fd(*fd), *buf, *len)
-        .flags(libc::MSG_NOSIGNAL)
+        .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
         .build(),
       Op::Shutdown { fd, how } => opcode::Shutdown::new(types::Fd(*fd), *how).build(),
     }

@@ -158,19 +158,21 @@ impl Pins {
   }
 
   /// Bytes `offset..offset + length` of the view `value`, for the kernel to read (a write or a
-  /// send): the view itself when it is a SharedArrayBuffer's, else a copy the op owns.
+  /// send): the view itself when it is a SharedArrayBuffer's or `own` (a copy the library made
+  /// that no user code has), else a copy the op owns.
   pub fn source(
     &mut self,
     env: sys::napi_env,
     value: sys::napi_value,
     offset: u32,
     length: u32,
+    own: bool,
   ) -> Result<(*const u8, Keep)> {
     let v = js::view(env, value)?;
     in_bounds(&v, offset, length)?;
     // SAFETY: in bounds of the view, checked above (`add(0)` on an empty view is allowed).
     let at = unsafe { v.data.add(offset as usize) };
-    if v.shared {
+    if v.shared || own {
       return Ok((at, Keep::One(self.hold(env, &v)?)));
     }
     let mut mem = self.chunk(length as usize);
@@ -210,18 +212,20 @@ impl Pins {
   }
 
   /// An iovec per view for the kernel to read (a writev): the views themselves when all are
-  /// SharedArrayBuffers', else one iovec over a copy of them all, owned by the op.
+  /// SharedArrayBuffers' or `own` (the library's copies), else one iovec over a copy of them
+  /// all, owned by the op.
   pub fn sources(
     &mut self,
     env: sys::napi_env,
     values: &[sys::napi_value],
+    own: bool,
   ) -> Result<(Box<[libc::iovec]>, Keep)> {
     let views = values
       .iter()
       .map(|&b| js::view(env, b))
       .collect::<Result<Vec<_>>>()?;
     let total = total_len(&views)?;
-    if views.iter().all(|v| v.shared) {
+    if own || views.iter().all(|v| v.shared) {
       return self.in_place(env, &views);
     }
     let mut mem = self.chunk(total);

@@ -338,7 +338,7 @@ fn rw_op(
   let env = st.env;
   let at = self::position(position);
   let (op, keep) = if write {
-    let (buf, keep) = st.pins.source(env, buffer, offset, length)?;
+    let (buf, keep) = st.pins.source(env, buffer, offset, length, false)?;
     let op = Op::Write {
       fd,
       buf,
@@ -431,12 +431,13 @@ unsafe fn bound_args<const N: usize, const MIN: usize>(
   Some((argv, data as *const Cell))
 }
 
-/// `send(fd, buffer, offset, length)` of one ring (MSG_NOSIGNAL), bound like `raw_rw`: returns
-/// the op's token.
+/// `send(fd, buffer, offset, length, own?)` of one ring (MSG_NOSIGNAL), bound like `raw_rw`:
+/// returns the op's token. `own === true`: `buffer` is the library's own copy, no user code has
+/// it, so it is sent in place (see [`keep`]); else its bytes are copied into memory the op owns.
 unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   // SAFETY: forwarded from Node's call.
   let Some((argv, cell)) =
-    (unsafe { bound_args::<4, 4>(env, info, "expected (fd, buffer, offset, length)") })
+    (unsafe { bound_args::<5, 4>(env, info, "expected (fd, buffer, offset, length)") })
   else {
     return ptr::null_mut();
   };
@@ -449,7 +450,9 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
     let length = js::get_u32(env, argv[3], "length")?;
     let mut b = cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?;
-    let (buf, keep) = st.pins.source(env, argv[1], offset, length)?;
+    let (buf, keep) = st
+      .pins
+      .source(env, argv[1], offset, length, js::is_true(env, argv[4]))?;
     Ok(st.push(
       Op::Send {
         fd,
@@ -889,7 +892,7 @@ impl NativeRing {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
       Self::chain_fits(st, 3)?;
-      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length)?;
+      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length, false)?;
       let open = Op::OpenAt {
         dirfd: AT_FDCWD,
         path,
@@ -969,7 +972,7 @@ impl NativeRing {
   /// `[send, take]`: this ring's socket hot-path functions, bound like `hot()`:
   /// `send(fd, buffer, offset, length) => token` and `take(group, flags, length, target)`.
   #[napi(
-    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number) => number, (group: number, flags: number, length: number, target: ArrayBufferView) => void]"
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, own?: boolean) => number, (group: number, flags: number, length: number, target: ArrayBufferView) => void]"
   )]
   pub fn net_hot(&self) -> Result<Vec<Unknown<'_>>> {
     let env = self.with(|st| Ok(st.env))?;
@@ -995,11 +998,12 @@ impl NativeRing {
     })
   }
 
+  /// `own`: the buffers are the library's own copies (queued socket writes), written in place.
   #[napi]
-  pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
+  pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64, own: Option<bool>) -> Result<u32> {
     self.with(|st| {
       let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
-      let (iov, keep) = st.pins.sources(st.env, &raw)?;
+      let (iov, keep) = st.pins.sources(st.env, &raw, own == Some(true))?;
       Ok(st.push(
         Op::Writev {
           fd,
@@ -1191,9 +1195,19 @@ impl NativeRing {
   /// whose result completion (flagged MORE) is followed by a notification (flags 8) after which
   /// the buffer is released.
   #[napi]
-  pub fn send(&self, fd: i32, buffer: Unknown, offset: u32, length: u32, zerocopy: bool) -> Result<u32> {
+  pub fn send(
+    &self,
+    fd: i32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+    zerocopy: bool,
+    own: Option<bool>,
+  ) -> Result<u32> {
     self.with(|st| {
-      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length)?;
+      let (buf, keep) = st
+        .pins
+        .source(st.env, buffer.raw(), offset, length, own == Some(true))?;
       Ok(st.push(
         Op::Send {
           fd,

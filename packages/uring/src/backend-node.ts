@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
 import { AbortError, ringClosed } from './errors'
-import { copyOut, lengths, scatter, shared, source, sources } from './owned'
+import { copyOut, dest, shared, source, sources } from './owned'
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
 
@@ -57,7 +57,8 @@ export class NodeBackend implements Backend {
       return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, pos, cb), (n) => shaped(shape, n, buffer), owner, signal)
     }
     const own = Buffer.allocUnsafeSlow(length)
-    return this.run<number, any>('read', (cb) => fs.read(fd, own, 0, length, pos, cb), (n) => (copyOut(own, n, buffer, offset), shaped(shape, n, buffer)), owner, signal)
+    const to = dest(buffer, offset, length)
+    return this.run<number, any>('read', (cb) => fs.read(fd, own, 0, length, pos, cb), (n) => (copyOut(own, n, to), shaped(shape, n, buffer)), owner, signal)
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
@@ -69,9 +70,9 @@ export class NodeBackend implements Backend {
     if (buffers.every(shared)) {
       return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, pos, cb), (n) => shaped(shape, n, buffers), owner, signal)
     }
-    const asked = lengths(buffers)
-    const own = Buffer.allocUnsafeSlow(asked.reduce((a, b) => a + b, 0))
-    return this.run<number, any>('read', (cb) => fs.readv(fd, [own], pos, cb), (n) => (scatter(own, n, buffers, asked), shaped(shape, n, buffers)), owner, signal)
+    const to = buffers.map((b) => dest(b, 0, b.byteLength))
+    const own = Buffer.allocUnsafeSlow(to.reduce((a, d) => a + d.length, 0))
+    return this.run<number, any>('read', (cb) => fs.readv(fd, [own], pos, cb), (n) => (copyOut(own, n, ...to), shaped(shape, n, buffers)), owner, signal)
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {

@@ -13,6 +13,7 @@ import type { UringBackend } from './backend-uring'
 import { AbortError, invalidArgType, invalidArgValue, outOfRange, RingError } from './errors'
 import { getSystemErrorMap } from 'node:util'
 import { loadNative } from './native'
+import { shared } from './owned'
 import { validateAbortSignal, validateInteger } from './validate'
 
 /** Where a server listens: a TCP host and port (`port: 0` picks a free one), or a Unix path. */
@@ -53,6 +54,10 @@ const READ_HIGH_WATER = 1 << 20
 const ACCEPT_HIGH_WATER = 128
 /** Writes at least this large go out as zero-copy sends on io_uring. */
 const ZEROCOPY_MIN = 64 * 1024
+/** The most iovecs one writev takes (Linux's UIO_MAXIOV). */
+const IOV_MAX = 1024
+/** What the kernel answers a zero-copy send on a socket that cannot do one (AF_UNIX). */
+const EOPNOTSUPP = 95
 /** The io_uring provided-buffer group of a ring's sockets: count × size bytes. */
 const GROUP = 0
 
@@ -559,7 +564,16 @@ class UringConn implements Conn {
    * meanwhile goes out as one writev when the send completes.
    */
   write(bytes: Uint8Array): Promise<void> {
+    // Sent at once, the native ring copies the bytes into memory the send owns (or uses a
+    // SharedArrayBuffer's in place); sent later, they are copied now, into a buffer of the
+    // library's (not Node's pool, which user code can detach on Node 20), sent in place: user
+    // code may detach or refill `bytes` as soon as write returns.
     if (!this.#sending && bytes.byteLength < ZEROCOPY_MIN) return this.#sendOne(bytes)
+    if (!shared(bytes)) {
+      const copy = Buffer.allocUnsafeSlow(bytes.byteLength)
+      copy.set(bytes)
+      bytes = copy
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ bytes, resolve, reject })
       if (!this.#sending) this.#next()
@@ -569,6 +583,8 @@ class UringConn implements Conn {
   /** The common write: nothing queued, one send, no batch bookkeeping. */
   #sendOne(b: Uint8Array): Promise<void> {
     this.#sending = true
+    // Measured now: user code may detach `b` once write returns (the send has its own copy).
+    const len = b.byteLength
     return new Promise((resolve, reject) => {
       const fail = (e: Error): void => {
         reject(e)
@@ -577,12 +593,13 @@ class UringConn implements Conn {
       }
       try {
         this.#b.netStream(
-          () => this.#b.netHot[0](this.#fd, b, 0, b.byteLength),
+          () => this.#b.netHot[0](this.#fd, b, 0, len),
           (n) => {
-            if (n === b.byteLength) {
+            if (n === len) {
               resolve()
               this.#next()
-            } else if (n > 0) {
+            } else if (n > 0 && b.byteLength === len) {
+              // Short only when the connection failed midway (sends are MSG_WAITALL): try the rest.
               this.#sendAll(b.subarray(n)).then(() => {
                 resolve()
                 this.#next()
@@ -604,7 +621,8 @@ class UringConn implements Conn {
       return
     }
     this.#sending = true
-    const batch = this.#queue.splice(0)
+    // At most IOV_MAX buffers per writev (the kernel refuses more: EINVAL); the rest go next.
+    const batch = this.#queue.splice(0, IOV_MAX)
     const done = (): void => {
       for (const w of batch) w.resolve()
       this.#next()
@@ -619,13 +637,13 @@ class UringConn implements Conn {
         // The common case, with no promise of its own: one send, which is rarely short.
         try {
           this.#b.netStream(
-            () => this.#b.netHot[0](this.#fd, b, 0, b.byteLength),
-            (n) => (n === b.byteLength ? done() : n > 0 ? this.#sendAll(b.subarray(n)).then(done, fail) : fail(netError(n < 0 ? n : -32, 'write'))),
+            () => this.#b.netHot[0](this.#fd, b, 0, b.byteLength, true),
+            (n) => (n === b.byteLength ? done() : n > 0 ? this.#sendAll(b.subarray(n), true).then(done, fail) : fail(netError(n < 0 ? n : -32, 'write'))),
           )
         } catch (e) {
           fail(e as Error)
         }
-      } else this.#sendAll(b).then(done, fail)
+      } else this.#sendAll(b, true).then(done, fail)
     } else this.#sendv(batch.map((w) => w.bytes)).then(done, fail)
   }
 
@@ -635,42 +653,56 @@ class UringConn implements Conn {
     return new Promise((resolve) => this.#idle.push(resolve))
   }
 
-  async #sendAll(bytes: Uint8Array): Promise<void> {
+  /** Zero-copy sends were refused on this socket (a Unix socket: EOPNOTSUPP): copying sends from now on. */
+  #noZc = false
+
+  /** `own`: `bytes` is a buffer of the library's (a queued write's copy), sent in place. */
+  async #sendAll(bytes: Uint8Array, own = false): Promise<void> {
     let off = 0
     while (off < bytes.byteLength) {
       const len = Math.min(bytes.byteLength - off, 0x7fffffff)
-      const n = len >= ZEROCOPY_MIN && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len) : await this.#b.netCall('write', () => this.#b.netHot[0](this.#fd, bytes, off, len)).catch((e) => Promise.reject(netError(e.errno, 'write')))
-      if (n <= 0) throw netError(-32, 'write')
+      let n = len >= ZEROCOPY_MIN && !this.#noZc && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len, own) : -EOPNOTSUPP
+      if (n === -EOPNOTSUPP) {
+        this.#noZc ||= len >= ZEROCOPY_MIN
+        n = await this.#b.netCall('write', () => this.#b.netHot[0](this.#fd, bytes, off, len, own)).catch((e) => Promise.reject(netError(e.errno, 'write')))
+      }
+      if (n <= 0) throw netError(n < 0 ? n : -32, 'write')
       off += n
     }
   }
 
   /** Several queued writes in one `writev`; what a short write left goes out with `#sendAll`. */
   async #sendv(bufs: Uint8Array[]): Promise<void> {
-    const n = await this.#b.netCall('write', (native) => native.writev(this.#fd, bufs, -1)).catch((e) => Promise.reject(netError(e.errno, 'write')))
+    // Queued writes' buffers are the library's own copies: sent in place.
+    const n = await this.#b.netCall('write', (native) => native.writev(this.#fd, bufs, -1, true)).catch((e) => Promise.reject(netError(e.errno, 'write')))
     let left = n
     for (const b of bufs) {
       if (left >= b.byteLength) {
         left -= b.byteLength
         continue
       }
-      await this.#sendAll(b.subarray(left))
+      await this.#sendAll(b.subarray(left), true)
       left = 0
     }
   }
 
-  /** A zero-copy send: resolves with the bytes sent once the kernel's notification says it no longer reads `bytes`. */
-  #sendZc(bytes: Uint8Array, off: number, len: number): Promise<number> {
+  /**
+   * A zero-copy send: resolves with the bytes sent once the kernel's notification says it no
+   * longer reads `bytes`, or with -EOPNOTSUPP where the socket cannot send zero-copy (the
+   * caller then sends with a copy).
+   */
+  #sendZc(bytes: Uint8Array, off: number, len: number, own: boolean): Promise<number> {
     return new Promise((resolve, reject) => {
       let sent = 0
       try {
         this.#b.netStream(
-          (native) => native.send(this.#fd, bytes, off, len, true),
+          (native) => native.send(this.#fd, bytes, off, len, true, own),
           (r, flags) => {
             // The result CQE, not the notification (IORING_CQE_F_NOTIF, 8) that may follow it.
             if ((flags & 8) === 0) sent = r
             if ((flags & F_MORE) === 0) {
-              if (sent < 0) reject(netError(sent, 'write'))
+              if (sent === -EOPNOTSUPP) resolve(sent)
+              else if (sent < 0) reject(netError(sent, 'write'))
               else resolve(sent)
             }
           },

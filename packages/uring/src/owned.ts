@@ -27,25 +27,30 @@ export function sources(vs: NodeJS.ArrayBufferView[]): NodeJS.ArrayBufferView[] 
   return [Buffer.concat(vs.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)))]
 }
 
-/** Copies the first `n` bytes of `from` into `to` from `offset`, clipped to `to` as it is now. */
-export function copyOut(from: Uint8Array, n: number, to: NodeJS.ArrayBufferView, offset: number): void {
-  const m = Math.min(n, to.byteLength - offset)
-  if (m > 0) new Uint8Array(to.buffer, to.byteOffset + offset, m).set(from.subarray(0, m))
+/** Where a read's bytes go: `length` bytes at `at` of an ArrayBuffer, as asked for. */
+export interface Dest {
+  buffer: ArrayBufferLike
+  at: number
+  length: number
 }
 
-/** The byte lengths of `vs` when a readv was asked for (the kernel fills them in that order). */
-export function lengths(vs: NodeJS.ArrayBufferView[]): number[] {
-  return vs.map((v) => v.byteLength)
+/** `offset..offset + length` of `v`, recorded when the read is asked for. */
+export function dest(v: NodeJS.ArrayBufferView, offset: number, length: number): Dest {
+  return { buffer: v.buffer, at: v.byteOffset + offset, length }
 }
 
 /**
- * Scatters the first `n` bytes of `from` over `tos` in order — each takes the length it had when
- * the readv was asked for (`asked`), as the kernel filled them — each clipped as in `copyOut`.
+ * Copies the first `n` bytes of `from` into `to`s in order (a readv fills them in turn), each
+ * clipped to its ArrayBuffer as it is now: nothing once detached, nothing past a shrunk end.
+ * (The native ring does the same: crates/uring-napi/src/keep.rs.)
  */
-export function scatter(from: Uint8Array, n: number, tos: NodeJS.ArrayBufferView[], asked: number[]): void {
-  let at = 0
-  for (let i = 0; i < tos.length && at < n; i++) {
-    copyOut(from.subarray(at), Math.min(asked[i], n - at), tos[i], 0)
-    at += asked[i]
+export function copyOut(from: Uint8Array, n: number, ...to: Dest[]): void {
+  let done = 0
+  for (const d of to) {
+    if (done >= n) break
+    const take = Math.min(d.length, n - done)
+    const m = Math.min(take, d.buffer.byteLength - d.at)
+    if (m > 0) new Uint8Array(d.buffer, d.at, m).set(from.subarray(done, done + m))
+    done += take
   }
 }
