@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
-import { BACKENDS } from './helpers'
+import { BACKENDS, caught, each } from './helpers'
 
 const fixture = join(__dirname, 'fixtures/memory.cjs')
 const dir = fs.mkdtempSync(join(tmpdir(), 'uring-memory-'))
@@ -67,3 +67,28 @@ for (const backend of BACKENDS) {
     })
   }
 }
+
+each('ring.allocBuffer: a SharedArrayBuffer-backed Buffer that reads and writes use in place, and that cannot be transferred away', async (t, { ring, dir }) => {
+  const b = ring.allocBuffer(8192)
+  t.true(Buffer.isBuffer(b))
+  t.is(b.length, 8192)
+  t.true(b.buffer instanceof SharedArrayBuffer)
+  t.true(b.every((x) => x === 0))
+  t.throws(() => structuredClone(b.buffer, { transfer: [b.buffer as any] }))
+  const path = join(dir, 'f')
+  const fd = fs.openSync(path, 'w+')
+  try {
+    b.fill(7, 0, 4096).fill(9, 4096)
+    t.is(await ring.write(fd, b, 0), 8192)
+    b.fill(0)
+    t.is(await ring.read(fd, b.subarray(0, 4096), 4096), 4096)
+    t.true(b.subarray(0, 4096).every((x) => x === 9))
+    t.is(await ring.readv(fd, [b.subarray(4096), b.subarray(0, 10)], 0), 4106)
+    t.true(b.subarray(4096).every((x) => x === 7))
+  } finally {
+    fs.closeSync(fd)
+  }
+  t.is((await caught(() => ring.allocBuffer(-1)))?.code, 'ERR_OUT_OF_RANGE')
+  t.is((await caught(() => ring.allocBuffer(1.5)))?.code, 'ERR_OUT_OF_RANGE')
+  t.is((await caught(() => ring.allocBuffer('1' as any)))?.code, 'ERR_INVALID_ARG_TYPE')
+})

@@ -71,13 +71,14 @@ export function runClock(ms, warmMs = 300) {
 
 /**
  * Runs `qd` concurrent loops of `await fh.read(buffer, 0, 4096, randomBlock * 4096)` for
- * `ms` milliseconds (after `warmMs` of warm-up) and returns { ops, seconds }.
+ * `ms` milliseconds (after `warmMs` of warm-up) and returns { ops, seconds }. Each loop's buffer
+ * comes from `alloc` (default `Buffer.alloc`; ab.mjs also tries SharedArrayBuffer-backed ones).
  */
-export async function readLoop(fh, blocks, qd, ms, warmMs = 300) {
+export async function readLoop(fh, blocks, qd, ms, warmMs = 300, alloc = (n) => Buffer.alloc(n)) {
   const next = blocksOf(blocks)
   const clock = runClock(ms, warmMs)
   const worker = async () => {
-    const b = Buffer.alloc(BS)
+    const b = alloc(BS)
     while (!clock.stopped) {
       const { bytesRead } = await fh.read(b, 0, BS, next() * BS)
       if (bytesRead !== BS) throw new Error(`short read: ${bytesRead}`)

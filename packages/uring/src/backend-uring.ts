@@ -302,7 +302,38 @@ export class UringBackend implements Backend {
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('write', owner)
     if (!this.rw) return this.node().write(fd, buffer, offset, length, position, shape, owner, signal)
+    if (position < 0) return this.atPosition(fd, owner, (o) => this.hot(this.ringWrite, fd, buffer, offset, length, position, shape | K.write, o, signal))
     return this.hot(this.ringWrite, fd, buffer, offset, length, position, shape | K.write, owner, signal)
+  }
+
+  /** Writes at the file position waiting, per fd, for the one in flight (see `atPosition`). */
+  private readonly positioned = new Map<number, Array<() => void>>()
+
+  /**
+   * Starts a write at the file position of `fd` once no other is in flight on it. write(2) moves
+   * the position atomically, so Node's concurrent writes at null never overlap; io_uring reads
+   * it when a write starts and, after a short write, leaves it unmoved until the binding moves
+   * it at completion (uring_core::quirks) — writes started meanwhile would land on the same
+   * bytes (a batch of writes at null on a full disk reported bytes that were overwritten).
+   */
+  private atPosition(fd: number, owner: Owner | undefined, start: (owner: Owner) => Promise<any>): Promise<any> {
+    const done: Owner = {
+      release: () => {
+        owner?.release()
+        const waiting = this.positioned.get(fd)
+        const next = waiting?.shift()
+        // After the completion batch (or the refusal) that released this one: never mid-batch,
+        // where a token being settled could be reused.
+        if (next !== undefined) queueMicrotask(next)
+        else this.positioned.delete(fd)
+      },
+    }
+    const waiting = this.positioned.get(fd)
+    if (waiting === undefined) {
+      this.positioned.set(fd, [])
+      return start(done)
+    }
+    return new Promise((resolve, reject) => waiting.push(() => start(done).then(resolve, reject)))
   }
 
   /** Starts a read or write through the ring's bound native function (no closure per op). */
@@ -325,6 +356,7 @@ export class UringBackend implements Backend {
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('write', owner)
     if (!this.supported.has('writev')) return this.node().writev(fd, buffers, position, shape, owner, signal)
+    if (position < 0) return this.atPosition(fd, owner, (o) => this.op(shape | K.write, buffers, o, undefined, undefined, () => this.native.writev(fd, buffers, position), signal))
     return this.op(shape | K.write, buffers, owner, undefined, undefined, () => this.native.writev(fd, buffers, position), signal)
   }
 
