@@ -1,4 +1,5 @@
 // Shared by the test files: every behavioural test runs once per backend with the same body.
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,4 +54,37 @@ export async function caught(f: () => unknown): Promise<any> {
 export function errorShape(e: any): Record<string, unknown> {
   if (e === undefined) return { threw: false }
   return { name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, dest: e.dest, message: e.message, isError: e instanceof Error }
+}
+
+/** What `inChild` saw: how the child ended, and what the body returned (JSON) or threw. */
+export interface ChildOutcome {
+  status: number | null
+  signal: NodeJS.Signals | null
+  value?: unknown
+  error?: { name: string; code: unknown; message: string }
+  stderr: string
+}
+
+/**
+ * Runs `body` — the statements of an async function with `ring` (a Ring on `backend`), `fs`
+ * (`ring.fs`), `dir` and `Ring` in scope — in a child process, so that a call that would abort
+ * the process (a failed assertion in Node's C++) fails the test instead of killing the runner.
+ */
+export function inChild(backend: BackendKind, dir: string, body: string): ChildOutcome {
+  const script = `
+    const { Ring } = require(${JSON.stringify(join(__dirname, '../packages/uring/dist/index.js'))})
+    const ring = new Ring({ backend: ${JSON.stringify(backend)} })
+    const fs = ring.fs
+    const dir = ${JSON.stringify(dir)}
+    const print = (o) => process.stdout.write(JSON.stringify(o) + '\\n')
+    ;(async () => { ${body} })()
+      .then((value) => print({ value: value === undefined ? null : value }), (e) => print({ error: { name: e?.name, code: e?.code, message: String(e?.message) } }))
+      .finally(() => ring.close())`
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 })
+  const last = r.stdout.trim().split('\n').pop()
+  let parsed: { value?: unknown; error?: ChildOutcome['error'] } = {}
+  try {
+    if (last) parsed = JSON.parse(last)
+  } catch {}
+  return { status: r.status, signal: r.signal, stderr: r.stderr, ...parsed }
 }

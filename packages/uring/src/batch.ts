@@ -18,6 +18,7 @@ import {
   validateBuffer,
   validateBufferArray,
   validateInteger,
+  validateNotAborting,
 } from './validate'
 
 type View = NodeJS.ArrayBufferView
@@ -176,6 +177,8 @@ function rw(write: boolean): Def {
       if (!(Number.isInteger(offset) && offset >= 0 && offset <= size)) validateInteger(offset, `ops[${i}].offset`, 0, size)
       const length = o.length ?? size - offset
       if (!(Number.isInteger(length) && length >= 0 && length <= size - offset)) validateInteger(length, `ops[${i}].length`, 0, size - offset)
+      // Past int32, or a write's -0: node:fs's binding would abort (see validateNotAborting).
+      if (length > 2147483647 || (write && Object.is(length, -0))) validateNotAborting(length, `ops[${i}].length`, 0)
       let pos = o.position
       if (pos === undefined || pos === null) pos = -1
       else if (!(Number.isSafeInteger(pos) && pos >= -1)) validateInteger(pos, `ops[${i}].position`, -1)
@@ -285,7 +288,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
     check(o, i) {
       const at = `ops[${i}]`
       const p = path(o, 'path', at)
-      const flags = stringToFlags(o.flag, 'r', `${at}.flag`)
+      // As readFile(path, { flag }): Node reads `flag || 'r'` (and writeFile `flag || 'w'`).
+      const flags = stringToFlags(o.flag || 'r', 'r', `${at}.flag`)
       return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => readPath(b, p, flags, signal) }
     },
   },
@@ -296,9 +300,9 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       const p = path(o, 'path', at)
       const data = o.data
       if (typeof data !== 'string' && !ArrayBuffer.isView(data)) throw invalidArgType(`${at}.data`, ['string', 'Buffer', 'TypedArray', 'DataView'], data)
-      const encoding = o.encoding ?? 'utf8'
+      const encoding = o.encoding || 'utf8'
       if (!Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
-      const flags = stringToFlags(o.flag, 'w', `${at}.flag`)
+      const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
       return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => writePath(b, p, flags, mode, data as string | View, encoding, false, signal) }
     },

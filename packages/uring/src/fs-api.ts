@@ -14,6 +14,8 @@ import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejectin
 import {
   checkAborted,
   getOptions,
+  ioOptions,
+  lenientPosition,
   getValidatedPath,
   NODE_MAJOR,
   parseFileMode,
@@ -25,6 +27,7 @@ import {
   validateBufferArray,
   validateEncoding,
   validateInteger,
+  validateNotAborting,
   validateObject,
   validateOffsetLengthRead,
   validateOffsetLengthWrite,
@@ -104,6 +107,8 @@ const kReadFileBufferLength = 512 * 1024
 const kWriteFileMaxChunkSize = 512 * 1024
 const S_IFMT = constants.S_IFMT
 const S_IFREG = constants.S_IFREG
+/** Open flags that can create a file, which then takes the open's mode: O_CREAT, Linux's __O_TMPFILE. */
+const CREATES = constants.O_CREAT | 0o20000000
 
 /** Node 20's FileHandle.read treats any position but a safe integer as "current position";
  * Node 22 validates it (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE) and accepts bigints. */
@@ -212,26 +217,23 @@ export class FileHandle extends EventEmitter implements Owner {
     let buffer = bufferOrOptions as NodeJS.ArrayBufferView
     if (!isArrayBufferView(buffer)) {
       if (bufferOrOptions !== undefined) validateObject(bufferOrOptions, 'options', true)
+      // As Node destructures it, only an undefined buffer is the default one (null is an error).
       const o = (bufferOrOptions ?? {}) as FileReadOptions<any>
-      buffer = o.buffer ?? Buffer.alloc(16384)
-      offset = o.offset ?? 0
-      length = o.length ?? buffer.byteLength - (offset as number)
-      position = o.position ?? null
+      buffer = o.buffer === undefined ? Buffer.alloc(16384) : o.buffer
       validateBuffer(buffer)
+      ;[offset, length, position] = ioOptions(o, buffer.byteLength)
     }
-    if (offset !== null && typeof offset === 'object') {
-      const o = offset as FileReadOptions<any>
-      offset = o.offset ?? 0
-      length = o.length ?? buffer.byteLength - (offset as number)
-      position = o.position ?? null
-    }
+    if (offset !== null && typeof offset === 'object') [offset, length, position] = ioOptions(offset, buffer.byteLength)
     if (offset == null) offset = 0
     else validateInteger(offset, 'offset', 0)
     length ??= buffer.byteLength - (offset as number)
-    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer } as any)
+    // `bytesRead: length`, as Node: -0 for a length of -0.
+    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: length, buffer } as any)
     if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
     validateInteger(length, 'length', 0)
     validateOffsetLengthRead(offset as number, length, buffer.byteLength)
+    // Past int32 (a buffer over 2 GiB), Node's binding aborts: rejected instead.
+    validateNotAborting(length, 'length', 0)
     const pos = readPosition(position, length)
     const fd = this.#use('read')
     return this.#backend.read(fd, buffer, offset as number, length, pos, Shape.Read, this)
@@ -255,16 +257,12 @@ export class FileHandle extends EventEmitter implements Owner {
     }
     if (isArrayBufferView(buffer)) {
       let offset = offsetOrOptions
-      if (offset !== null && typeof offset === 'object') {
-        const o = offset as { offset?: number; length?: number; position?: number | null }
-        offset = o.offset ?? 0
-        length = o.length ?? buffer.byteLength - (offset as number)
-        position = o.position ?? null
-      }
+      // As Node, `typeof offset === 'object'`: null too, which then means every default.
+      if (typeof offset === 'object') [offset, length, position] = ioOptions(offset ?? {}, buffer.byteLength)
       if (offset == null) offset = 0
       else validateInteger(offset, 'offset', 0)
       if (typeof length !== 'number') length = buffer.byteLength - (offset as number)
-      const pos = typeof position === 'number' ? validatePosition(position, 'position', length as number) : -1
+      const pos = lenientPosition(position)
       validateOffsetLengthWrite(offset as number, length as number, buffer.byteLength)
       const fd = this.#use('write')
       return this.#backend.write(fd, buffer, offset as number, length as number, pos, Shape.Write, this)
@@ -272,7 +270,7 @@ export class FileHandle extends EventEmitter implements Owner {
     if (typeof buffer !== 'string') throw invalidArgType('buffer', ['string', 'Buffer', 'TypedArray', 'DataView'], buffer)
     const encoding = validateEncoding(length ?? 'utf8') ?? 'utf8'
     const bytes = Buffer.from(buffer, encoding === 'buffer' ? 'utf8' : encoding)
-    const pos = typeof offsetOrOptions === 'number' ? validatePosition(offsetOrOptions, 'position', bytes.length) : -1
+    const pos = lenientPosition(offsetOrOptions)
     if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as any)
     const fd = this.#use('write')
     return this.#backend.write(fd, bytes, 0, bytes.length, pos, Shape.Number, this).then((n: number) => ({ __proto__: null, bytesWritten: n, buffer }) as any)
@@ -282,7 +280,7 @@ export class FileHandle extends EventEmitter implements Owner {
   readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<ReadVResult<T>> {
     return rejecting(() => {
       validateBufferArray(buffers)
-      const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
+      const pos = lenientPosition(position)
       const fd = this.#use('read')
       const all = buffers as unknown as NodeJS.ArrayBufferView[]
       if (all.length <= IOV_MAX) return this.#backend.readv(fd, all, pos, Shape.Readv, this)
@@ -295,7 +293,7 @@ export class FileHandle extends EventEmitter implements Owner {
   writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<WriteVResult<T>> {
     return rejecting(() => {
       validateBufferArray(buffers)
-      const pos = typeof position === 'number' ? validatePosition(position, 'position', 0) : -1
+      const pos = lenientPosition(position)
       if (buffers.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffers } as any)
       const all = buffers as unknown as NodeJS.ArrayBufferView[]
       if (all.length <= IOV_MAX) return this.#backend.writev(this.#use('write'), all, pos, Shape.Writev, this)
@@ -360,8 +358,10 @@ export class FileHandle extends EventEmitter implements Owner {
   /** `fchmod` (no io_uring opcode: runs on node:fs). */
   chmod(mode: Mode): Promise<void> {
     return rejecting(() => {
+      this.#checkOpen('fchmod')
+      const m = parseFileMode(mode, 'mode') // node:fs would let 2**31 and -0 abort its binding
       const fd = this.#use('fchmod')
-      return this.#backend.delegate('fchmod', () => callback<void>((cb) => nodeFs.fchmod(fd, mode, cb)), this)
+      return this.#backend.delegate('fchmod', () => callback<void>((cb) => nodeFs.fchmod(fd, m, cb)), this)
     })
   }
 
@@ -561,9 +561,9 @@ async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, sig
   return decoded(await readRest(read, size, [], 0, signal), encoding)
 }
 
-/** As Node: 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING. */
+/** As Node: a falsy encoding ('', 0, null) is a Buffer; 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING. */
 function decoded(data: Buffer, encoding: Encoding): string | Buffer {
-  return encoding !== null ? data.toString(encoding as BufferEncoding) : data
+  return encoding ? data.toString(encoding as BufferEncoding) : data
 }
 
 function fileTooLarge(size: number): NodeStyleError {
@@ -629,9 +629,9 @@ async function writeBytes(fh: FileHandle, backend: Backend, bytes: Uint8Array, s
   } while (off < bytes.byteLength)
 }
 
-/** The encoding writeFile converts strings with ('buffer' and null mean utf8, as in Node). */
+/** The encoding writeFile converts strings with, as Node's `encoding || 'utf8'` ('buffer' then fails with ERR_UNKNOWN_ENCODING). */
 function writeEncoding(encoding: Encoding | undefined): BufferEncoding {
-  return encoding && encoding !== 'buffer' ? encoding : 'utf8'
+  return (encoding || 'utf8') as BufferEncoding
 }
 
 async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encoding: BufferEncoding | 'buffer' | null | undefined, signal: AbortSignal | undefined): Promise<void> {
@@ -661,7 +661,7 @@ async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encodin
  * ring rejects them; closing the ring waits for them).
  */
 const DELEGATED = [
-  'access', 'chmod', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir',
+  'access', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir',
   'readdir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable',
 ] as const
 /** Functions that return an async iterator rather than a promise: handed to node:fs as they are. */
@@ -680,8 +680,6 @@ export class FsApi {
 
   /** node:fs `access` (no io_uring opcode). */
   declare readonly access: typeof nodeFsP.access
-  /** node:fs `chmod` (no io_uring opcode). */
-  declare readonly chmod: typeof nodeFsP.chmod
   /** node:fs `chown` (no io_uring opcode). */
   declare readonly chown: typeof nodeFsP.chown
   /** node:fs `copyFile`: copy_file_range / reflink in one syscall beats a read/write loop. */
@@ -733,6 +731,13 @@ export class FsApi {
     for (const name of PASSED_THROUGH) (this as any)[name] = node[name]
   }
 
+  /** node:fs `chmod` (no io_uring opcode); a mode its binding would abort on (2**31 and more, -0) is rejected first. */
+  async chmod(path: PathLike, mode: Mode): Promise<void> {
+    getValidatedPath(path)
+    parseFileMode(mode, 'mode')
+    return this.#backend().delegate('chmod', () => nodeFsP.chmod(path, mode))
+  }
+
   /** Opens a file; `flags` default 'r', `mode` default 0o666. */
   async open(path: PathLike, flags?: OpenMode | null, mode?: Mode | null): Promise<FileHandle> {
     const p = getValidatedPath(path)
@@ -757,7 +762,8 @@ export class FsApi {
     if (path instanceof FileHandle) return path.readFile(o)
     const p = getValidatedPath(path)
     checkAborted(o.signal)
-    return decoded(await readPath(this.#backend(), p, stringToFlags(o.flag, 'r'), o.signal), o.encoding ?? null)
+    // Node reads `options.flag || 'r'`: null, '', 0 and false mean 'r' (as 'w' and 'a' below).
+    return decoded(await readPath(this.#backend(), p, stringToFlags(o.flag || 'r'), o.signal), o.encoding ?? null)
   }
 
   /** Writes a whole file (path or FileHandle); creates or truncates it (flag 'w'). */
@@ -769,7 +775,7 @@ export class FsApi {
   /** Appends to a file (path or FileHandle), creating it (flag 'a'). */
   async appendFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, mode: 0o666 as Mode, flag: 'a' as OpenMode, signal: undefined as AbortSignal | undefined })
-    return this.#writeFile(path, data, o)
+    return this.#writeFile(path, data, { ...o, flag: o.flag || 'a' })
   }
 
   async #writeFile(path: PathLike | FileHandle, data: WriteData, o: WriteFileOptions & { encoding?: Encoding }): Promise<void> {
@@ -779,10 +785,12 @@ export class FsApi {
     if (!isArrayBufferView(data) && typeof data !== 'string' && !(data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data))) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
     }
+    // As Node: a string is encoded before anything is opened (a bad encoding leaves the file alone).
+    if (typeof data === 'string') data = Buffer.from(data, writeEncoding(o.encoding))
     if (path instanceof FileHandle) return path.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
     const p = getValidatedPath(path)
     checkAborted(o.signal)
-    const flags = stringToFlags(o.flag, 'w')
+    const flags = stringToFlags(o.flag || 'w')
     const mode = parseFileMode(o.mode, 'mode', 0o666)
     return writePath(this.#backend(), p, flags, mode, data, o.encoding, flush, o.signal)
   }
@@ -862,13 +870,14 @@ export class FsApi {
   mkdir(path: PathLike, options?: Mode | (MakeDirectoryOptions & { recursive?: false }) | null): Promise<undefined>
   mkdir(path: PathLike, options?: Mode | MakeDirectoryOptions | null): Promise<string | undefined>
   async mkdir(path: PathLike, options?: Mode | MakeDirectoryOptions | null): Promise<string | undefined> {
-    let recursive = false
+    let recursive: unknown = false
     let mode: unknown = 0o777
     if (typeof options === 'number' || typeof options === 'string') mode = options
-    else if (options != null) {
-      validateObject(options, 'options')
-      if (options.recursive !== undefined) recursive = options.recursive
-      if (options.mode !== undefined) mode = options.mode
+    else if (options) {
+      // As Node's `{ recursive = false, mode = 0o777 } = options || {}` (falsy options: defaults).
+      const o = options as MakeDirectoryOptions
+      if (o.recursive !== undefined) recursive = o.recursive
+      if (o.mode !== undefined) mode = o.mode
     }
     validateBoolean(recursive, 'options.recursive')
     const m = parseFileMode(mode, 'mode', 0o777)
@@ -885,7 +894,8 @@ export class FsApi {
 /** Runs `f`, then closes `fh` whatever happened; an error of `f` wins over one of close. */
 /** readFile of a checked path: one linked submission where the ring can, else open → read → close. */
 export async function readPath(backend: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer> {
-  if (signal === undefined) {
+  // The chained open has no mode: flags that can create a file go step by step, with 0o666 as Node.
+  if (signal === undefined && (flags & CREATES) === 0) {
     // One linked submission where the ring can (open → read → read, no round trip through JS).
     const chained = backend.readFile?.(p, flags)
     if (chained !== undefined) {

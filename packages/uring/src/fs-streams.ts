@@ -18,7 +18,7 @@ export interface ReadStreamOptions {
   end?: number
   /** Bytes per read (default 64 KiB). */
   highWaterMark?: number
-  signal?: AbortSignal | null
+  signal?: AbortSignal
 }
 
 /** Options of `FileHandle.createWriteStream`. */
@@ -31,7 +31,7 @@ export interface WriteStreamOptions {
   highWaterMark?: number
   /** `fsync` before the handle is closed (default false). */
   flush?: boolean
-  signal?: AbortSignal | null
+  signal?: AbortSignal
 }
 
 /** The options object (a string is the encoding), and the parts both streams hand to node:stream. */
@@ -42,8 +42,10 @@ function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options
     validateObject(options, 'options')
     o = options as T
   }
-  if (o.signal != null) validateAbortSignal(o.signal, 'options.signal')
-  const autoClose = o.autoClose === undefined ? true : Boolean(o.autoClose)
+  // As Node's streams read them: a signal that is not undefined (null too) must be an AbortSignal;
+  // only `autoClose: false` keeps the handle open (null or 0 is Readable's `autoDestroy !== false`).
+  if (o.signal !== undefined) validateAbortSignal(o.signal, 'options.signal')
+  const autoClose = o.autoClose !== false
   return { o, autoClose, base: { emitClose: o.emitClose ?? true, autoDestroy: autoClose, signal: o.signal ?? undefined } }
 }
 
@@ -79,11 +81,12 @@ export class ReadStream extends Readable {
   /** @internal */
   constructor(fh: FileHandle, options?: ReadStreamOptions | BufferEncoding) {
     const { o, autoClose, base } = streamOptions<ReadStreamOptions>(options)
-    super({ ...base, highWaterMark: o.highWaterMark ?? 64 * 1024, encoding: o.encoding ?? undefined })
+    // Only an undefined highWaterMark is 64 KiB, as fs.ReadStream's: null is the Readable default.
+    super({ ...base, highWaterMark: o.highWaterMark === undefined ? 64 * 1024 : o.highWaterMark, encoding: o.encoding ?? undefined })
     this.#fh = fh
     this.fd = fh.fd
     if (o.start !== undefined) validateInteger(o.start, 'start', 0)
-    let end = o.end ?? Infinity
+    const end = o.end === undefined ? Infinity : o.end
     if (end !== Infinity) validateInteger(end, 'end', 0)
     if (o.start !== undefined && o.start > end) throw outOfRange('start', `<= "end" (here: ${end})`, o.start)
     this.start = o.start
@@ -158,9 +161,10 @@ export class WriteStream extends Writable {
   /** @internal */
   constructor(fh: FileHandle, options?: WriteStreamOptions | BufferEncoding) {
     const { o, autoClose, base } = streamOptions<WriteStreamOptions>(options)
-    super({ ...base, highWaterMark: o.highWaterMark ?? 16 * 1024, decodeStrings: true, defaultEncoding: o.encoding ?? 'utf8' })
+    // highWaterMark as fs.WriteStream: the Writable default unless given; a falsy encoding is utf8.
+    super({ ...base, highWaterMark: o.highWaterMark, decodeStrings: true, defaultEncoding: o.encoding || 'utf8' })
     if (o.start !== undefined) validateInteger(o.start, 'start', 0)
-    if (o.flush !== undefined) validateBoolean(o.flush, 'options.flush')
+    if (o.flush != null) validateBoolean(o.flush, 'options.flush')
     this.#fh = fh
     this.fd = fh.fd
     this.start = o.start

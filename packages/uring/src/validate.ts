@@ -26,6 +26,35 @@ export function validateUint32(value: unknown, name: string): asserts value is n
   if (value < 0 || value > 4294967295) throw outOfRange(name, '>= 0 && <= 4294967295', value)
 }
 
+/**
+ * Node's JS checks let some numbers through that its C++ binding then asserts are int32s
+ * (`CHECK(args[n]->IsInt32())`), which aborts the process: -0, and modes or lengths of 2**31 and
+ * more. uring rejects them (ERR_OUT_OF_RANGE) before they reach node:fs or the kernel.
+ */
+export function validateNotAborting(value: number, name: string, min: number): number {
+  if (value > 2147483647) throw outOfRange(name, `>= ${min} && <= 2147483647`, value)
+  if (Object.is(value, -0)) throw outOfRange(name, `>= ${min} && <= 2147483647 and not -0`, value)
+  return value
+}
+
+/**
+ * A write's (or writev's, readv's) position as Node's binding reads it (`GetOffset`): a safe
+ * integer is the position (a negative one, the current position); anything else — not a number,
+ * NaN, 1.5, 2**53, a bigint — is the current position (-1).
+ */
+export function lenientPosition(position: unknown): number {
+  return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position + 0 : -1
+}
+
+/**
+ * `{ offset = 0, length = byteLength - offset, position = null } = o`, as Node's read and write
+ * destructure their options: only an undefined field takes its default (null ones are read later).
+ */
+export function ioOptions(o: { offset?: unknown; length?: unknown; position?: unknown }, byteLength: number): [unknown, unknown, unknown] {
+  const offset = o.offset === undefined ? 0 : o.offset
+  return [offset, o.length === undefined ? byteLength - (offset as number) : o.length, o.position === undefined ? null : o.position]
+}
+
 export function validateFd(fd: unknown): asserts fd is number {
   validateInt32(fd, 'fd', 0)
 }
@@ -62,7 +91,9 @@ export function validatePosition(position: unknown, name: string, length: number
   if (typeof position === 'bigint') {
     const max = 2n ** 63n - 1n - BigInt(length)
     if (!(position >= -1n && position <= max)) throw outOfRange(name, `>= -1 && <= ${max}`, position)
-    return Number(position)
+    // Past 2**53 a Number would round (and node:fs refuses it): such a position is past the end
+    // of any file Node can make, where a read finds nothing either way.
+    return position > 9007199254740991n ? Number.MAX_SAFE_INTEGER : Number(position)
   }
   throw invalidArgType(name, ['integer', 'bigint'], position)
 }
@@ -78,6 +109,7 @@ export function validateOffsetLengthWrite(offset: number, length: number, byteLe
   if (length > byteLength - offset) throw outOfRange('length', `<= ${byteLength - offset}`, length)
   if (length < 0) throw outOfRange('length', '>= 0', length)
   validateInt32(length, 'length', 0)
+  validateNotAborting(length, 'length', 0)
 }
 
 /** A path as the kernel gets it: string or Buffer (URLs converted), without NUL bytes. */
@@ -121,13 +153,16 @@ export function stringToFlags(flags: unknown, def: string | number = 'r', name =
   if (flags == null) flags = def
   if (typeof flags === 'number') {
     validateInt32(flags, name)
-    return flags
+    return validateNotAborting(flags, name, -2147483648)
   }
   if (typeof flags === 'string' && Object.hasOwn(flagTable, flags)) return flagTable[flags]
   throw invalidArgValue(name, flags)
 }
 
-/** Node's `parseFileMode`: a uint32 or an octal string; null/undefined mean `def`. */
+/**
+ * Node's `parseFileMode`: a uint32 or an octal string; null/undefined mean `def`. Modes past
+ * int32 (and -0), which Node's binding aborts on, are rejected (see `validateNotAborting`).
+ */
 export function parseFileMode(value: unknown, name: string, def?: number): number {
   value ??= def
   if (typeof value === 'string') {
@@ -135,7 +170,14 @@ export function parseFileMode(value: unknown, name: string, def?: number): numbe
     value = parseInt(value, 8)
   }
   validateUint32(value, name)
-  return value
+  return validateNotAborting(value, name, 0)
+}
+
+/** Node's `assertEncoding`: only a truthy encoding is checked ('', 0, null mean the default). */
+export function assertEncoding(encoding: unknown): void {
+  if (encoding && encoding !== 'buffer' && (typeof encoding !== 'string' || !Buffer.isEncoding(encoding))) {
+    throw invalidArgValue('encoding', encoding, 'is invalid encoding')
+  }
 }
 
 export function validateEncoding(encoding: unknown): BufferEncoding | 'buffer' | null {
@@ -144,14 +186,17 @@ export function validateEncoding(encoding: unknown): BufferEncoding | 'buffer' |
   return encoding
 }
 
-/** Node's `getOptions`: a string is the encoding; an object is merged over the defaults. */
+/**
+ * Node's `getOptions`: a string is the encoding; an object is merged over the defaults (so a key
+ * set to null or undefined overrides its default: callers read each as Node does, `??` or `||`).
+ */
 export function getOptions<T extends object>(options: unknown, defaults: T): T & { encoding?: BufferEncoding | 'buffer' | null } {
   let result: any
   if (options == null || typeof options === 'function') result = { ...defaults }
   else if (typeof options === 'string') result = { ...defaults, encoding: options }
   else if (typeof options === 'object') result = { ...defaults, ...options }
   else throw invalidArgType('options', ['string', 'Object'], options)
-  if (result.encoding !== undefined) result.encoding = validateEncoding(result.encoding)
+  assertEncoding(result.encoding)
   return result
 }
 
