@@ -173,3 +173,15 @@ const canSysctl = process.platform === 'linux' && (() => {
     fs.rmSync(copy, { recursive: true, force: true })
   }
 })
+
+test.serial('a binding load that runs out of fds is retried by the next Ring, and says why', (t) => {
+  if (process.platform !== 'linux') return t.pass()
+  // It used to be remembered for good, with the reason "the optional package ... is missing".
+  const r = spawnSync('bash', ['-c', `ulimit -n 64; exec "${process.execPath}" "${child}" load-emfile "${file}"`], { encoding: 'utf8', timeout: 20000 })
+  t.is(r.status, 0, r.stderr)
+  const json = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  t.is(json.first.backend, 'node')
+  t.regex(json.first.reason, /EMFILE|too many open files/i)
+  t.notRegex(json.first.reason, /is missing/)
+  t.is(json.second.backend, 'io_uring', JSON.stringify(json))
+})

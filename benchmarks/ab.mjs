@@ -19,16 +19,19 @@ const { values: args } = parseArgs({
     ms: { type: 'string', default: '1500' },
     qd: { type: 'string', default: '1,32' },
     mib: { type: 'string', default: '256' },
+    touch: { type: 'boolean', default: false },
   },
 })
+// --touch: every contender reads a byte of each cache line after each read (a real consumer).
+const t = args.touch ? ':touch' : ''
 if (!args.base) throw new Error('--base DIR (the other checkout) is required')
 const file = dataFile(path.join(here, '..', '.bench-data'), Number(args.mib))
 const contenders = [
-  { name: 'uring (this checkout)', root: path.join(here, '..', 'packages/uring') },
-  { name: `uring (${args.base})`, root: path.join(args.base, 'packages/uring') },
-  { name: 'uring (this), SharedArrayBuffer', root: `${path.join(here, '..', 'packages/uring')}:sab` },
-  { name: 'node:fs/promises', root: 'node' },
-  { name: 'node UV_USE_IO_URING=1', root: 'node', env: { UV_USE_IO_URING: '1' } },
+  { name: 'uring (this checkout)', root: path.join(here, '..', 'packages/uring') + (t && `:plain${t}`) },
+  { name: `uring (${args.base})`, root: path.join(args.base, 'packages/uring') + (t && `:plain${t}`) },
+  { name: 'uring (this), SharedArrayBuffer', root: `${path.join(here, '..', 'packages/uring')}:sab${t}` },
+  { name: 'node:fs/promises', root: 'node' + (t && `:plain${t}`) },
+  { name: 'node UV_USE_IO_URING=1', root: 'node' + (t && `:plain${t}`), env: { UV_USE_IO_URING: '1' } },
 ]
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
 for (const qd of args.qd.split(',').map(Number)) {
@@ -40,7 +43,7 @@ for (const qd of args.qd.split(',').map(Number)) {
       rates[i].push(r.ops / r.seconds)
     }
   }
-  console.log(`\nqd${qd}: 4 KiB FileHandle.read, ${args.rounds} interleaved rounds of ${args.ms} ms, fresh process each`)
+  console.log(`\nqd${qd}: 4 KiB FileHandle.read${args.touch ? " + a byte of every cache line read" : ""}, ${args.rounds} interleaved rounds of ${args.ms} ms, fresh process each`)
   for (const [i, c] of contenders.entries()) {
     const m = median(rates[i])
     console.log(`  ${c.name.padEnd(40)} median ${Math.round(m / 1e3)}k/s  spread ${Math.round(Math.min(...rates[i]) / 1e3)}k-${Math.round(Math.max(...rates[i]) / 1e3)}k`)

@@ -72,9 +72,10 @@ export function runClock(ms, warmMs = 300) {
 /**
  * Runs `qd` concurrent loops of `await fh.read(buffer, 0, 4096, randomBlock * 4096)` for
  * `ms` milliseconds (after `warmMs` of warm-up) and returns { ops, seconds }. Each loop's buffer
- * comes from `alloc` (default `Buffer.alloc`; ab.mjs also tries SharedArrayBuffer-backed ones).
+ * comes from `alloc` (default `Buffer.alloc`; ab.mjs also tries SharedArrayBuffer-backed ones);
+ * `use(buffer)`, if given, runs after each read (ab.mjs: a consumer that reads the bytes).
  */
-export async function readLoop(fh, blocks, qd, ms, warmMs = 300, alloc = (n) => Buffer.alloc(n)) {
+export async function readLoop(fh, blocks, qd, ms, warmMs = 300, alloc = (n) => Buffer.alloc(n), use = undefined) {
   const next = blocksOf(blocks)
   const clock = runClock(ms, warmMs)
   const worker = async () => {
@@ -82,6 +83,7 @@ export async function readLoop(fh, blocks, qd, ms, warmMs = 300, alloc = (n) => 
     while (!clock.stopped) {
       const { bytesRead } = await fh.read(b, 0, BS, next() * BS)
       if (bytesRead !== BS) throw new Error(`short read: ${bytesRead}`)
+      use?.(b)
       clock.count(1)
     }
   }

@@ -170,6 +170,8 @@ pub struct Ring<T> {
   chaining: bool,
   /// Provided-buffer groups ([`add_buffer_group`](Ring::add_buffer_group)).
   groups: Vec<BufferGroup>,
+  /// The registered personality every SQE carries ([`adopt_credentials`](Ring::adopt_credentials)).
+  personality: Option<u16>,
   stats: Stats,
 }
 
@@ -282,6 +284,7 @@ impl<T> Ring<T> {
       files,
       chaining: false,
       groups: Vec::new(),
+      personality: None,
       stats: Stats::default(),
     }
   }
@@ -314,6 +317,21 @@ impl<T> Ring<T> {
   }
 
   /// Slots in the ring's registered file table (0: none; see [`Options::files`]).
+  /// Runs every op pushed from now on with the calling thread's credentials as they are now:
+  /// registers them as a personality (`IORING_REGISTER_PERSONALITY`) that each SQE then names,
+  /// and drops the one before (ops already in the kernel hold their own reference to it).
+  ///
+  /// An SQPOLL ring's ops otherwise run with the credentials of its kernel thread, fixed when
+  /// the ring was made: after `setuid`, a ring made as root would go on opening files as root
+  /// (the CVE-2024-22017 class). Other rings' ops run with their submitter's current credentials.
+  pub fn adopt_credentials(&mut self) -> io::Result<()> {
+    let id = self.ring.submitter().register_personality()?;
+    if let Some(old) = self.personality.replace(id) {
+      let _ = self.ring.submitter().unregister_personality(old);
+    }
+    Ok(())
+  }
+
   pub fn files(&self) -> u32 {
     self.files
   }
@@ -575,6 +593,9 @@ impl<T> Ring<T> {
           .as_mut()
           .expect("queued token has a slot");
         let mut entry = slot.op.entry().user_data(token as u64);
+        if let Some(p) = self.personality {
+          entry = entry.personality(p);
+        }
         if slot.link {
           entry = entry.flags(if slot.hard {
             squeue::Flags::IO_HARDLINK

@@ -24,6 +24,7 @@ use std::collections::HashSet;
 use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use keep::{Keep, Pins};
@@ -65,11 +66,47 @@ struct State {
   /// Fds of this ring's open FileHandles and sockets (`ownFd`/`disownFd`): closed if the thread
   /// ends (a worker terminated) before JavaScript closed them, as Node closes its FileHandles.
   owned_fds: HashSet<i32>,
+  /// An SQPOLL ring: its ops run with the credentials of its kernel thread unless told otherwise.
+  sqpoll: bool,
+  /// The value of [`CREDENTIALS`] this ring's ops were last set up for.
+  credentials: u32,
+}
+
+/// Bumped each time the process changes credentials (`credentialsChanged`, called by the
+/// TypeScript layer after `process.setuid` and the like): SQPOLL rings then register the new
+/// ones as a personality before their next op (see [`State::live`]).
+static CREDENTIALS: AtomicU32 = AtomicU32::new(0);
+
+/// The process changed its credentials (uid, gid, groups): no SQPOLL ring of any thread may run
+/// another op with the old ones. Called by the TypeScript layer after `process.setuid`,
+/// `seteuid`, `setgid`, `setegid`, `setgroups` and `initgroups`.
+#[napi]
+pub fn credentials_changed() {
+  CREDENTIALS.fetch_add(1, Ordering::AcqRel);
 }
 
 type Cell = RefCell<Option<State>>;
 
 impl State {
+  /// Before a new op: an SQPOLL ring whose process changed credentials since its last op takes
+  /// on this thread's current ones (a personality every SQE names from now on); if it cannot,
+  /// the op is refused rather than run with the old ones.
+  fn live(&mut self) -> Result<&mut State> {
+    if self.sqpoll {
+      let now = CREDENTIALS.load(Ordering::Acquire);
+      if now != self.credentials {
+        self.ring.adopt_credentials().map_err(|e| {
+          Error::new(
+            Status::GenericFailure,
+            format!("the ring could not take on the process's new credentials: {e}"),
+          )
+        })?;
+        self.credentials = now;
+      }
+    }
+    Ok(self)
+  }
+
   /// Keeps the loop (and the JS side) alive exactly while the ring owns ops.
   fn sync_busy(&mut self) {
     let busy = self.ring.in_flight() > 0;
@@ -320,7 +357,7 @@ fn rw(
   direct: bool,
 ) -> Result<u32> {
   let mut b = cell.borrow_mut();
-  let st = b.as_mut().ok_or_else(closed)?;
+  let st = b.as_mut().ok_or_else(closed)?.live()?;
   rw_op(st, write, fd, buffer, offset, length, position, direct)
 }
 
@@ -449,7 +486,7 @@ unsafe extern "C" fn raw_send(env: sys::napi_env, info: sys::napi_callback_info)
     let offset = js::get_u32(env, argv[2], "offset")?;
     let length = js::get_u32(env, argv[3], "length")?;
     let mut b = cell.borrow_mut();
-    let st = b.as_mut().ok_or_else(closed)?;
+    let st = b.as_mut().ok_or_else(closed)?.live()?;
     let (buf, keep) = st
       .pins
       .source(env, argv[1], offset, length, js::is_true(env, argv[4]))?;
@@ -649,6 +686,8 @@ impl NativeRing {
       hook_arg: ptr::null(),
       handle_data: ptr::null(),
       owned_fds: HashSet::new(),
+      sqpoll: mode == "sqpoll",
+      credentials: CREDENTIALS.load(Ordering::Acquire),
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
@@ -948,7 +987,7 @@ impl NativeRing {
   /// Runs `f` on the ring's state; "ring is closed" once destroyed.
   fn with<R>(&self, f: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
     let mut b = self.cell.borrow_mut();
-    f(b.as_mut().ok_or_else(closed)?)
+    f(b.as_mut().ok_or_else(closed)?.live()?)
   }
 
   fn push(&self, op: Op) -> Result<u32> {

@@ -17,9 +17,24 @@ export function loadNative(): { binding?: NativeBinding; reason?: string } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = { binding: require('../binding.js') as NativeBinding }
   } catch (e) {
+    const transient = transientCause(e)
+    if (transient !== undefined) {
+      // Out of fds or memory for a moment: not remembered, the next Ring tries again.
+      return { reason: `the native binary could not be loaded just now (${transient}); the next Ring will try again` }
+    }
     loaded = { reason: noBinaryReason(e) }
   }
   return loaded
+}
+
+/** The loader's error when it ran out of fds or memory (dlopen's "Too many open files"), else undefined. */
+function transientCause(e: unknown): string | undefined {
+  for (let c: unknown = e, i = 0; c && i < 10; c = (c as { cause?: unknown }).cause, i++) {
+    const m = String((c as Error)?.message ?? c)
+    const hit = /Too many open files in system|Too many open files|Cannot allocate memory|\b(EMFILE|ENFILE|ENOMEM)\b/.exec(m)
+    if (hit) return m.split('\n')[0]
+  }
+  return undefined
 }
 
 /**

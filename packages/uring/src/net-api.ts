@@ -50,6 +50,11 @@ export interface AddressInfo {
 
 /** Bytes a socket keeps received but unread before it stops receiving (backpressure). */
 const READ_HIGH_WATER = 1 << 20
+/** accept errors that mean "not now": EMFILE, ENFILE, ENOBUFS, ENOMEM (negated errnos). */
+const OUT_OF_RESOURCES = new Set([-24, -23, -105, -12])
+/** The wait before accepting again after one of those: doubling from the first to the last. */
+const ACCEPT_BACKOFF_MIN = 10
+const ACCEPT_BACKOFF_MAX = 1000
 /** Connections a server keeps accepted but not yet taken before it stops accepting. */
 const ACCEPT_HIGH_WATER = 128
 /** Writes at least this large go out as zero-copy sends on io_uring. */
@@ -840,10 +845,24 @@ class UringListener implements Listener {
       }
     } else if (r !== ECANCELED && !this.#closed) {
       // Transient accept errors (the peer gave up, fds ran out for a moment) end only this attempt.
-      if (r !== -103 && r !== -24 && r !== -23 && r !== -105 && r !== -12) this.#onError?.(netError(r, 'accept'))
+      if (r !== -103 && !OUT_OF_RESOURCES.has(r)) this.#onError?.(netError(r, 'accept'))
     }
-    if (last && !this.#closed && !this.#paused) setImmediate(() => this.#arm())
+    if (r >= 0) this.#backoff = 0
+    if (!last || this.#closed || this.#paused) return
+    if (OUT_OF_RESOURCES.has(r)) {
+      // Out of fds or memory: accepting again at once would fail again at once, a whole core
+      // spent spinning. Wait, doubling from 10 ms up to 1 s, as long as it lasts.
+      this.#backoff = Math.min(this.#backoff === 0 ? ACCEPT_BACKOFF_MIN : this.#backoff * 2, ACCEPT_BACKOFF_MAX)
+      this.#retry = setTimeout(() => {
+        this.#retry = undefined
+        this.#arm()
+      }, this.#backoff)
+    } else setImmediate(() => this.#arm())
   }
+
+  /** The current wait before accepting again after running out of resources (0: none). */
+  #backoff = 0
+  #retry: NodeJS.Timeout | undefined
 
   pause(): void {
     this.#paused = true
@@ -858,6 +877,7 @@ class UringListener implements Listener {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#retry)
     if (this.#accept >= 0) this.#b.cancelOp(this.#accept)
     await closeFd(this.#b, this.#fd)
   }

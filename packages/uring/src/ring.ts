@@ -1,5 +1,6 @@
 // `Ring`: one io_uring instance (or its node:fs stand-in), its fs API and its low-level ops.
 import type { Stats } from 'node:fs'
+import { kMaxLength } from 'node:buffer'
 import { type Backend, type BackendKind, type RingStats, Shape } from './backend'
 import { NodeBackend } from './backend-node'
 import { UringBackend } from './backend-uring'
@@ -16,10 +17,14 @@ export type OpOptions = BatchOptions
 function opSignal(options: OpOptions | undefined): AbortSignal | undefined {
   return options === undefined ? undefined : batchSignal(options)
 }
+import { watchCredentials } from './credentials'
 import { FsApi } from './fs-api'
 import { NetApi } from './net-api'
 import { loadNative, setupFailureReason } from './native'
-import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger } from './validate'
+import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger, validateNotAborting } from './validate'
+
+// No ring may run an op with credentials the process gave up (see credentials.ts).
+watchCredentials()
 
 export type { BackendKind, RingStats }
 export type { BatchOp, BatchOptions, BatchResults }
@@ -197,11 +202,25 @@ export class Ring {
     return this.#impl.stats()
   }
 
+  /**
+   * A zero-copy buffer of `size` bytes (zero-filled): a Buffer over a SharedArrayBuffer, which
+   * user code cannot detach, transfer away or shrink, so reads land in it and writes and sends go
+   * out of it with no copy. Any other buffer is copied once per op (into memory the op owns,
+   * and for reads back out at completion), which is what makes it safe to transfer or resize a
+   * buffer while an op on it is in flight. Use this for large or hot buffers you reuse; a
+   * SharedArrayBuffer of your own works the same. Any ring (and the node backend) can use it.
+   */
+  allocBuffer(size: number): Buffer {
+    validateInteger(size, 'size', 0, kMaxLength)
+    return Buffer.from(new SharedArrayBuffer(size))
+  }
+
   /** Reads into the whole of `buffer` at `position` (-1 or omitted: the current position). Resolves to the bytes read. */
   read(fd: number, buffer: NodeJS.ArrayBufferView, position?: number | null, options?: OpOptions): Promise<number> {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
+      validateNotAborting(buffer.byteLength, 'buffer.byteLength', 0)
       const pos = validateRingPosition(position)
       return this.#impl.read(fd, buffer, 0, buffer.byteLength, pos, Shape.Number, undefined, opSignal(options))
     })
@@ -212,6 +231,7 @@ export class Ring {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
+      validateNotAborting(buffer.byteLength, 'buffer.byteLength', 0)
       const pos = validateRingPosition(position)
       return this.#impl.write(fd, buffer, 0, buffer.byteLength, pos, Shape.Number, undefined, opSignal(options))
     })
