@@ -227,8 +227,8 @@ export class FileHandle extends EventEmitter implements Owner {
     if (offset == null) offset = 0
     else validateInteger(offset, 'offset', 0)
     length ??= buffer.byteLength - (offset as number)
-    // `bytesRead: length`, as Node: -0 for a length of -0.
-    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: length, buffer } as any)
+    // `bytesRead: length`, as Node 20 and 22: -0 for a length of -0 (Node 24 gives 0).
+    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: NODE_MAJOR >= 24 ? 0 : length, buffer } as any)
     if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
     validateInteger(length, 'length', 0)
     validateOffsetLengthRead(offset as number, length, buffer.byteLength)
