@@ -4,7 +4,9 @@
 // 64-byte and 64 KiB messages at 1, 100 and 1000 connections (uring/net vs node:net).
 // Each server runs in its own process; wrk and the load generator share the machine with it.
 // Checks issue #4's target: the uring responder >= 1.3x the node:net responder.
-// Usage: node benchmarks/http.mjs [--seconds 4] [--repeat 3] [--no-echo]
+// --base DIR adds the responder of another checkout (a git worktree of an earlier commit), so a
+// change is measured against it in the same run.
+// Usage: node benchmarks/http.mjs [--seconds 4] [--repeat 3] [--no-echo] [--base DIR]
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '4' },
     repeat: { type: 'string', default: '3' },
     'no-echo': { type: 'boolean', default: false },
+    base: { type: 'string' },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -37,6 +40,7 @@ const example = path.join(root, 'examples', 'http-hello.mjs')
 let nextPort = 18400 + (process.pid % 1000)
 const servers = [
   { name: 'uring/net responder', cmd: process.execPath, args: (p) => [example, String(p)] },
+  ...(args.base ? [{ name: `uring/net responder (${args.base})`, cmd: process.execPath, args: (p) => [path.join(args.base, 'examples', 'http-hello.mjs'), String(p)] }] : []),
   { name: 'node:net responder', cmd: process.execPath, args: (p) => [example, String(p), '--node'] },
   { name: 'node:http', cmd: process.execPath, args: (p) => [path.join(here, 'http-node-http.mjs'), String(p)] },
   ...(fs.existsSync(bunBin) ? [{ name: `Bun.serve ${execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()}`, cmd: bunBin, args: (p) => [path.join(here, 'http-bun.js'), String(p)] }] : []),
@@ -95,6 +99,7 @@ if (!haveWrk()) {
   const ratio = median(runs.get('uring/net responder')) / median(runs.get('node:net responder'))
   console.log('')
   console.log(`${ratio >= 1.3 ? 'PASS' : 'MISS'}  uring/net responder vs node:net responder: ${ratio.toFixed(2)}x (target >= 1.3x)`)
+  if (args.base) console.log(`      ${args.base}'s responder vs node:net responder: ${(median(runs.get(`uring/net responder (${args.base})`)) / median(runs.get('node:net responder'))).toFixed(2)}x`)
 }
 
 if (!args['no-echo']) {

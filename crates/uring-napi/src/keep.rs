@@ -82,7 +82,7 @@ struct Pin {
 const MIN_CLASS: u32 = 12;
 const CLASSES: usize = 9;
 /// At most this many bytes of idle chunks are kept per size class.
-const POOL_BYTES_PER_CLASS: usize = 4 << 20;
+const POOL_BYTES_PER_CLASS: usize = 2 << 20;
 
 /// The shared references of one ring (a slab of pins, indexed by address), and its idle chunks.
 #[derive(Default)]
