@@ -420,7 +420,7 @@ export class FileHandle extends EventEmitter implements Owner {
       return new ReadableStream<ArrayBuffer>({
         pull: async (controller) => {
           const buf = Buffer.allocUnsafeSlow(65536)
-          const { bytesRead } = await this.read(buf, 0, buf.length, null)
+          const bytesRead = await this._readFresh(buf, buf.length, null)
           if (bytesRead === 0) {
             await done()
             return controller.close()
