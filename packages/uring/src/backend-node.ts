@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
 import { AbortError, ringClosed } from './errors'
-import { copyOut, dest, shared, source, sources } from './owned'
+import { copyOut, dest, extent, shared, source, sources } from './owned'
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
 
@@ -70,7 +70,7 @@ export class NodeBackend implements Backend {
     if (buffers.every(shared)) {
       return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, pos, cb), (n) => shaped(shape, n, buffers), owner, signal)
     }
-    const to = buffers.map((b) => dest(b, 0, b.byteLength))
+    const to = buffers.map((b) => dest(b, 0, extent(b).length))
     const own = Buffer.allocUnsafeSlow(to.reduce((a, d) => a + d.length, 0))
     return this.run<number, any>('read', (cb) => fs.readv(fd, [own], pos, cb), (n) => (copyOut(own, n, ...to), shaped(shape, n, buffers)), owner, signal)
   }

@@ -296,6 +296,11 @@ export class UringBackend implements Backend {
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal, fresh?: boolean): Promise<any> {
     if (this.closed) return this.gone('read', owner)
     if (!this.rw) return this.node().read(fd, buffer, offset, length, position, shape, owner, signal)
+    if (length === 0) {
+      // As node:fs's read: nothing asked, no syscall (even on an fd not open for reading).
+      owner?.release()
+      return Promise.resolve(shaped(shape, 0, buffer))
+    }
     return this.hot(this.ringRead, fd, buffer, offset, length, position, shape | K.read, owner, signal, fresh)
   }
 
@@ -703,6 +708,16 @@ export class UringBackend implements Backend {
       this.gathering = outer
     }
     return g.promise
+  }
+
+  alone<R>(f: () => R): R {
+    const g = this.gathering
+    this.gathering = undefined
+    try {
+      return f()
+    } finally {
+      this.gathering = g
+    }
   }
 
   chain(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {

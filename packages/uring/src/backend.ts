@@ -128,6 +128,12 @@ export interface Backend {
    * caller uses `Promise.allSettled` over the ops' own promises.
    */
   settleAll?(n: number, start: (i: number) => Promise<unknown>): Promise<PromiseSettledResult<unknown>[]>
+  /**
+   * Runs `f` outside the batch being gathered (`settleAll`): for an op of a batch made of several
+   * ops of its own (readFile, writeFile step by step), whose inner ops must settle their own
+   * promises, not the batch's slot.
+   */
+  alone?<R>(f: () => R): R
   chain?(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined
   stats(): RingStats
   /** Settles every in-flight op (cancelling what can be), then frees the backend. */

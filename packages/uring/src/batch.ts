@@ -290,7 +290,7 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       const p = path(o, 'path', at)
       // As readFile(path, { flag }): Node reads `flag || 'r'` (and writeFile `flag || 'w'`).
       const flags = stringToFlags(o.flag || 'r', 'r', `${at}.flag`)
-      return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => readPath(b, p, flags, signal) }
+      return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => alone(b, () => readPath(b, p, flags, signal)) }
     },
   },
   writeFile: {
@@ -304,7 +304,7 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       if (!Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
       const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
-      return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => writePath(b, p, flags, mode, data as string | View, encoding, false, signal) }
+      return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => alone(b, () => writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }
     },
   },
   nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },
@@ -352,6 +352,11 @@ export function batchSignal(options: unknown): AbortSignal | undefined {
 
 /** How a batch starts an op: a Ring passes the op's fd; a FileHandle its own (or throws when closed). */
 export type Starter = (c: Call, signal: AbortSignal | undefined) => Promise<unknown>
+
+/** A readFile/writeFile op: several ops of its own, each settling itself (see `Backend.alone`). */
+function alone<R>(b: Backend, f: () => R): R {
+  return b.alone !== undefined ? b.alone(f) : f()
+}
 
 function startOne(start: Starter, c: Call, signal: AbortSignal | undefined): Promise<unknown> {
   try {

@@ -9,6 +9,7 @@ import { createInterface, type Interface } from 'node:readline'
 import { ReadableStream } from 'node:stream/web'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type OpenedRead, type Owner, Shape } from './backend'
+import { byteLength } from './owned'
 import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
 import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting, type SystemError, UV, systemError } from './errors'
 import {
@@ -32,6 +33,8 @@ import {
   validateOffsetLengthRead,
   validateOffsetLengthWrite,
   validatePosition,
+  validateInt32,
+  validateUint32,
 } from './validate'
 
 export type { PathLike }
@@ -204,7 +207,7 @@ export class FileHandle extends EventEmitter implements Owner {
     if (
       typeof offset === 'number' && typeof length === 'number' && typeof position === 'number' &&
       isArrayBufferView(bufferOrOptions) && length > 0 && (offset | 0) === offset && (length | 0) === length &&
-      offset >= 0 && offset + length <= bufferOrOptions.byteLength && Number.isSafeInteger(position) && position >= -1 &&
+      offset >= 0 && offset + length <= byteLength(bufferOrOptions) && Number.isSafeInteger(position) && position >= -1 &&
       this.#fd !== -1 && this.#closing === undefined
     ) {
       this.#pending++
@@ -214,6 +217,7 @@ export class FileHandle extends EventEmitter implements Owner {
   }
 
   #readSlow(bufferOrOptions: unknown, offset: unknown, length: unknown, position: unknown): Promise<FileReadResult<any>> {
+    this.#checkOpen('read') // as Node's fsCall: before any argument
     let buffer = bufferOrOptions as NodeJS.ArrayBufferView
     if (!isArrayBufferView(buffer)) {
       if (bufferOrOptions !== undefined) validateObject(bufferOrOptions, 'options', true)
@@ -252,6 +256,7 @@ export class FileHandle extends EventEmitter implements Owner {
   }
 
   #write(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): Promise<FileWriteResult<any>> {
+    this.#checkOpen('write') // as Node's fsCall: before any argument
     if ((buffer as NodeJS.ArrayBufferView | undefined)?.byteLength === 0) {
       return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as any)
     }
@@ -268,10 +273,13 @@ export class FileHandle extends EventEmitter implements Owner {
       return this.#backend.write(fd, buffer, offset as number, length as number, pos, Shape.Write, this)
     }
     if (typeof buffer !== 'string') throw invalidArgType('buffer', ['string', 'Buffer', 'TypedArray', 'DataView'], buffer)
-    const encoding = validateEncoding(length ?? 'utf8') ?? 'utf8'
-    const bytes = Buffer.from(buffer, encoding === 'buffer' ? 'utf8' : encoding)
+    // As Node: only hex is checked (an even number of characters); its binding writes any other
+    // encoding it does not know, or a non-string, as utf8.
+    const encoding = typeof length === 'string' && Buffer.isEncoding(length) ? (length.toLowerCase() as BufferEncoding) : 'utf8'
+    if (encoding === 'hex' && buffer.length % 2 !== 0) throw invalidArgValue('encoding', length, `is invalid for data of length ${buffer.length}`)
+    const bytes = Buffer.from(buffer, encoding)
     const pos = lenientPosition(offsetOrOptions)
-    if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as any)
+    // Even '' is written, as Node's writeString does (a handle not open for writing: EBADF).
     const fd = this.#use('write')
     return this.#backend.write(fd, bytes, 0, bytes.length, pos, Shape.Number, this).then((n: number) => ({ __proto__: null, bytesWritten: n, buffer }) as any)
   }
@@ -279,9 +287,10 @@ export class FileHandle extends EventEmitter implements Owner {
   /** Reads into several buffers in one op (`preadv`), at `position` (null: current position). */
   readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<ReadVResult<T>> {
     return rejecting(() => {
+      this.#checkOpen('readv')
       validateBufferArray(buffers)
       const pos = lenientPosition(position)
-      const fd = this.#use('read')
+      const fd = this.#use('readv')
       const all = buffers as unknown as NodeJS.ArrayBufferView[]
       if (all.length <= IOV_MAX) return this.#backend.readv(fd, all, pos, Shape.Readv, this)
       // As libuv: one preadv of the first IOV_MAX buffers (a short read, which callers handle).
@@ -292,11 +301,12 @@ export class FileHandle extends EventEmitter implements Owner {
   /** Writes several buffers in one op (`pwritev`), at `position` (null: current position). */
   writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<WriteVResult<T>> {
     return rejecting(() => {
+      this.#checkOpen('writev')
       validateBufferArray(buffers)
       const pos = lenientPosition(position)
       if (buffers.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffers } as any)
       const all = buffers as unknown as NodeJS.ArrayBufferView[]
-      if (all.length <= IOV_MAX) return this.#backend.writev(this.#use('write'), all, pos, Shape.Writev, this)
+      if (all.length <= IOV_MAX) return this.#backend.writev(this.#use('writev'), all, pos, Shape.Writev, this)
       return this.#writevAll(all, pos).then((n) => ({ __proto__: null, bytesWritten: n, buffers }) as any)
     })
   }
@@ -307,7 +317,7 @@ export class FileHandle extends EventEmitter implements Owner {
     for (let i = 0; i < buffers.length; i += IOV_MAX) {
       const group = buffers.slice(i, i + IOV_MAX)
       const want = group.reduce((n, b) => n + b.byteLength, 0)
-      const n = (await this.#backend.writev(this.#use('write'), group, pos < 0 ? -1 : pos + total, Shape.Number, this)) as number
+      const n = (await this.#backend.writev(this.#use('writev'), group, pos < 0 ? -1 : pos + total, Shape.Number, this)) as number
       total += n
       if (n < want) break
     }
@@ -376,8 +386,8 @@ export class FileHandle extends EventEmitter implements Owner {
   /** `futimes`: times as seconds, Date or numeric string (no io_uring opcode: runs on node:fs). */
   utimes(atime: nodeFs.TimeLike, mtime: nodeFs.TimeLike): Promise<void> {
     return rejecting(() => {
-      const fd = this.#use('futime')
-      return this.#backend.delegate('futime', () => callback<void>((cb) => nodeFs.futimes(fd, atime, mtime, cb)), this)
+      const fd = this.#use('futimes')
+      return this.#backend.delegate('futimes', () => callback<void>((cb) => nodeFs.futimes(fd, atime, mtime, cb)), this)
     })
   }
 
@@ -479,9 +489,14 @@ export class FileHandle extends EventEmitter implements Owner {
 
   /** Writes `data` at the current position (a handle opened with 'a' appends). */
   async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
-    const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined })
-    validateAbortSignal(o.signal, 'options.signal')
+    // As Node's fsCall: a closed handle first, then the options as writeFile reads them.
     this.#checkOpen('writeFile')
+    const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined, flush: false as boolean | null | undefined })
+    validateBoolean(o.flush ?? false, 'options.flush')
+    if (!isArrayBufferView(data) && typeof data !== 'string' && !(data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data))) {
+      throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
+    }
+    validateAbortSignal(o.signal, 'options.signal')
     checkAborted(o.signal)
     return writeAll(this, this.#backend, data, o.encoding, o.signal)
   }
@@ -548,9 +563,9 @@ function callback<T>(call: (cb: (err: NodeJS.ErrnoException | null, v?: any) => 
   return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v))))
 }
 
-/** Node reads `options.bigint` without validating `options` (a truthy value selects BigIntStats). */
+/** Node reads `options.bigint` without validating `options`; only `true` selects BigIntStats (its binding checks IsTrue). */
 function statBigint(options: unknown): boolean {
-  return Boolean((options as StatOptions | null | undefined)?.bigint)
+  return (options as StatOptions | null | undefined)?.bigint === true
 }
 
 async function readAll(fh: FileHandle, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {
@@ -638,7 +653,9 @@ async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encodin
   const enc = writeEncoding(encoding)
   if (typeof data === 'string') data = Buffer.from(data, enc)
   if (isArrayBufferView(data)) {
-    if (data.byteLength > 0) await writeBytes(fh, backend, toBytes(data), signal)
+    // As Node's writeFileHandle (a detached buffer throws its TypeError here).
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    if (bytes.byteLength > 0) await writeBytes(fh, backend, bytes, signal)
     else checkAborted(signal)
     return
   }
@@ -835,6 +852,10 @@ export class FsApi {
     }
     const t = getValidatedPath(target, 'target')
     const p = getValidatedPath(path)
+    // Node's stringToSymlinkFlags, after the paths: a string type must be one it knows.
+    if (typeof type === 'string' && type !== 'dir' && type !== 'file' && type !== 'junction') {
+      throw new NodeStyleError(Error as ErrorConstructor, 'ERR_FS_INVALID_SYMLINK_TYPE', `Symlink type must be one of "dir", "file", or "junction". Received "${type}"`)
+    }
     return this.#backend().symlink(t, p)
   }
 
@@ -854,10 +875,14 @@ export class FsApi {
   /** Removes an empty directory. (`recursive` is deprecated in Node and runs on node:fs.) */
   async rmdir(path: PathLike, options?: RmDirOptions): Promise<void> {
     const p = getValidatedPath(path)
-    if (options != null) {
+    if (options !== undefined) {
+      // Node's validateRmdirOptions (only undefined means the defaults).
       validateObject(options, 'options')
-      if (options.recursive !== undefined) validateBoolean(options.recursive, 'options.recursive')
-      if (options.recursive) return this.#backend().delegate('rmdir', () => nodeFsP.rmdir(p, options))
+      const o = { retryDelay: 100, maxRetries: 0, recursive: false, ...options }
+      validateBoolean(o.recursive, 'options.recursive')
+      validateInt32(o.retryDelay, 'options.retryDelay', 0)
+      validateUint32(o.maxRetries, 'options.maxRetries')
+      if (o.recursive) return this.#backend().delegate('rmdir', () => nodeFsP.rmdir(p, options))
     }
     return this.#backend().rmdir(p)
   }

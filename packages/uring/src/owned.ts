@@ -12,9 +12,35 @@ export function shared(v: NodeJS.ArrayBufferView): boolean {
   return types.isSharedArrayBuffer(v.buffer)
 }
 
+/**
+ * A view's byte length and offset as Node's binding sees them: 0 once its ArrayBuffer was
+ * detached (a detached DataView's getters throw; a detached TypedArray's say 0).
+ */
+export function extent(v: NodeJS.ArrayBufferView): { offset: number; length: number } {
+  try {
+    return { offset: v.byteOffset, length: v.byteLength }
+  } catch {
+    return { offset: 0, length: 0 }
+  }
+}
+
+/** `v.byteLength`, or 0 once its ArrayBuffer was detached (a detached DataView's getter throws). */
+export function byteLength(v: NodeJS.ArrayBufferView): number {
+  try {
+    return v.byteLength
+  } catch {
+    return 0
+  }
+}
+
+/** `length` bytes at `offset` of `v`, as a Uint8Array over its memory (empty for no bytes). */
+function bytesOf(v: NodeJS.ArrayBufferView, offset: number, length: number): Uint8Array {
+  return length === 0 ? new Uint8Array(0) : new Uint8Array(v.buffer, extent(v).offset + offset, length)
+}
+
 /** Bytes `offset..offset + length` of `v`, copied now unless they are a SharedArrayBuffer's. */
 export function source(v: NodeJS.ArrayBufferView, offset: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(v.buffer, v.byteOffset + offset, length)
+  const bytes = bytesOf(v, offset, length)
   if (shared(v)) return bytes
   const copy = Buffer.allocUnsafeSlow(length)
   copy.set(bytes)
@@ -24,7 +50,7 @@ export function source(v: NodeJS.ArrayBufferView, offset: number, length: number
 /** One buffer holding all of `vs`, copied now (or `vs` itself when all are SharedArrayBuffers'). */
 export function sources(vs: NodeJS.ArrayBufferView[]): NodeJS.ArrayBufferView[] {
   if (vs.every(shared)) return vs
-  return [Buffer.concat(vs.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)))]
+  return [Buffer.concat(vs.map((v) => bytesOf(v, 0, extent(v).length)))]
 }
 
 /** Where a read's bytes go: `length` bytes at `at` of an ArrayBuffer, as asked for. */
@@ -36,7 +62,7 @@ export interface Dest {
 
 /** `offset..offset + length` of `v`, recorded when the read is asked for. */
 export function dest(v: NodeJS.ArrayBufferView, offset: number, length: number): Dest {
-  return { buffer: v.buffer, at: v.byteOffset + offset, length }
+  return { buffer: v.buffer, at: extent(v).offset + offset, length }
 }
 
 /**

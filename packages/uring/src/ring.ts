@@ -18,6 +18,7 @@ function opSignal(options: OpOptions | undefined): AbortSignal | undefined {
   return options === undefined ? undefined : batchSignal(options)
 }
 import { watchCredentials } from './credentials'
+import { byteLength } from './owned'
 import { FsApi } from './fs-api'
 import { NetApi } from './net-api'
 import { loadNative, setupFailureReason } from './native'
@@ -220,9 +221,9 @@ export class Ring {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
-      validateNotAborting(buffer.byteLength, 'buffer.byteLength', 0)
+      validateNotAborting(byteLength(buffer), 'buffer.byteLength', 0)
       const pos = validateRingPosition(position)
-      return this.#impl.read(fd, buffer, 0, buffer.byteLength, pos, Shape.Number, undefined, opSignal(options))
+      return this.#impl.read(fd, buffer, 0, byteLength(buffer), pos, Shape.Number, undefined, opSignal(options))
     })
   }
 
@@ -231,9 +232,9 @@ export class Ring {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
-      validateNotAborting(buffer.byteLength, 'buffer.byteLength', 0)
+      validateNotAborting(byteLength(buffer), 'buffer.byteLength', 0)
       const pos = validateRingPosition(position)
-      return this.#impl.write(fd, buffer, 0, buffer.byteLength, pos, Shape.Number, undefined, opSignal(options))
+      return this.#impl.write(fd, buffer, 0, byteLength(buffer), pos, Shape.Number, undefined, opSignal(options))
     })
   }
 

@@ -31,11 +31,17 @@ export function validateUint32(value: unknown, name: string): asserts value is n
  * (`CHECK(args[n]->IsInt32())`), which aborts the process: -0, and modes or lengths of 2**31 and
  * more. uring rejects them (ERR_OUT_OF_RANGE) before they reach node:fs or the kernel.
  */
-export function validateNotAborting(value: number, name: string, min: number): number {
+export function validateNotAborting(value: number, name: string, min: number, minusZeroIsZero = false): number {
   if (value > 2147483647) throw outOfRange(name, `>= ${min} && <= 2147483647`, value)
-  if (Object.is(value, -0)) throw outOfRange(name, `>= ${min} && <= 2147483647 and not -0`, value)
+  if (Object.is(value, -0)) {
+    if (minusZeroIsZero) return 0
+    throw outOfRange(name, `>= ${min} && <= 2147483647 and not -0`, value)
+  }
   return value
 }
+
+/** Node 24 takes a mode or flags of -0 as 0 (Node 20 and 22 abort); a write length of -0 aborts everywhere. */
+const MODE_MINUS_ZERO_OK = NODE_MAJOR >= 24
 
 /**
  * A write's (or writev's, readv's) position as Node's binding reads it (`GetOffset`): a safe
@@ -153,7 +159,7 @@ export function stringToFlags(flags: unknown, def: string | number = 'r', name =
   if (flags == null) flags = def
   if (typeof flags === 'number') {
     validateInt32(flags, name)
-    return validateNotAborting(flags, name, -2147483648)
+    return validateNotAborting(flags, name, -2147483648, MODE_MINUS_ZERO_OK)
   }
   if (typeof flags === 'string' && Object.hasOwn(flagTable, flags)) return flagTable[flags]
   throw invalidArgValue(name, flags)
@@ -170,7 +176,7 @@ export function parseFileMode(value: unknown, name: string, def?: number): numbe
     value = parseInt(value, 8)
   }
   validateUint32(value, name)
-  return validateNotAborting(value, name, 0)
+  return validateNotAborting(value, name, 0, MODE_MINUS_ZERO_OK)
 }
 
 /** Node's `assertEncoding`: only a truthy encoding is checked ('', 0, null mean the default). */
