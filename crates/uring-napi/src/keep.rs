@@ -39,11 +39,14 @@ pub enum Hold {
   Pin(u32),
 }
 
-/// Where a read's bytes go at completion: `len` bytes at `at` of the held ArrayBuffer.
+/// Where a read's bytes go at completion: `len` bytes at `at` of the held ArrayBuffer — or, for
+/// a SharedArrayBuffer's view among a readv's (Node-API cannot look those up), at `shared`, its
+/// memory, which the hold keeps alive and which cannot be detached or shrunk.
 pub struct Dest {
   hold: Hold,
   at: usize,
   len: usize,
+  shared: *mut u8,
 }
 
 pub enum To {
@@ -206,6 +209,7 @@ impl Pins {
       at: (v.data as usize).wrapping_sub(v.base) + offset as usize,
       len: length as usize,
       hold: self.hold(env, &v)?,
+      shared: ptr::null_mut(),
     };
     let mut mem = self.chunk(length as usize);
     Ok((mem.as_mut_ptr().cast(), Keep::Owned { mem, to: To::One(to) }))
@@ -265,6 +269,7 @@ impl Pins {
           hold,
           at: (v.data as usize).wrapping_sub(v.base),
           len: v.len,
+          shared: if v.shared { v.data } else { ptr::null_mut() },
         }),
         Err(e) => {
           self.release_all(
@@ -349,6 +354,13 @@ impl Pins {
         break;
       }
       let take = d.len.min(n - from);
+      if !d.shared.is_null() {
+        // SAFETY: a SharedArrayBuffer's memory, `d.len >= take` bytes from `d.shared`, kept alive
+        // by `d.hold` and never shrunk; `mem[from..from + take]` was written by the kernel.
+        unsafe { ptr::copy_nonoverlapping(mem.as_ptr().cast::<u8>().add(from), d.shared, take) };
+        from += take;
+        continue;
+      }
       let (data, len) = js::arraybuffer_info(env, self.buffer_of(env, &d.hold));
       if !data.is_null() && d.at < len {
         let m = take.min(len - d.at);

@@ -311,6 +311,9 @@ export class UringBackend implements Backend {
     return this.hot(this.ringWrite, fd, buffer, offset, length, position, shape | K.write, owner, signal)
   }
 
+  /** Ops pushed now join a chain (`chain`): they start at once, in order. */
+  private linking = false
+
   /** Writes at the file position waiting, per fd, for the one in flight (see `atPosition`). */
   private readonly positioned = new Map<number, Array<() => void>>()
 
@@ -321,7 +324,9 @@ export class UringBackend implements Backend {
    * it at completion (uring_core::quirks) — writes started meanwhile would land on the same
    * bytes (a batch of writes at null on a full disk reported bytes that were overwritten).
    */
-  private atPosition(fd: number, owner: Owner | undefined, start: (owner: Owner) => Promise<any>): Promise<any> {
+  private atPosition(fd: number, owner: Owner | undefined, start: (owner: Owner | undefined) => Promise<any>): Promise<any> {
+    // In a chain the kernel runs the ops in order, and a short write cancels the rest: no overlap.
+    if (this.linking) return start(owner)
     const done: Owner = {
       release: () => {
         owner?.release()
@@ -726,11 +731,14 @@ export class UringBackend implements Backend {
     const before = this.inFlight
     this.native.beginChain()
     let started: Promise<unknown>[]
+    this.linking = true
     try {
       started = start()
     } catch (e) {
       this.native.abortChain()
       throw e
+    } finally {
+      this.linking = false
     }
     // A member the native ring refused never joined the chain: run none of it (the others
     // complete with ECANCELED) rather than a chain with a hole in it.
