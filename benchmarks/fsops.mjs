@@ -90,6 +90,7 @@ async function writeRate(open, file) {
 /** WAL: 4 KiB appends, fdatasync after every 16; records/s. `linked`: one fh.link per group. */
 async function walRate(open, file, linked = false) {
   const rec = Buffer.alloc(4096, 0x42)
+  fs.rmSync(file, { force: true }) // a run that threw left its log behind: start empty
   const fh = await open(file, 'a')
   const t0 = performance.now()
   if (linked) {

@@ -251,6 +251,12 @@ unsafe extern "C" fn on_close(h: *mut uv::Handle) {
 /// Ends a ring: cancels and drains whatever is in flight (blocking, bounded), releases every
 /// reference, closes the uv handles. `hook` is set when called from the env's cleanup.
 fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
+  destroy_ending(cell, hook, hook.is_some())
+}
+
+/// `destroy`, and `ending`: the thread is ending (the env's cleanup hook, or its teardown running
+/// the ring's finalizer), so the fds of its open FileHandles and sockets are closed too.
+fn destroy_ending(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>, ending: bool) {
   let Some(mut st) = cell.borrow_mut().take() else {
     return;
   };
@@ -267,7 +273,7 @@ fn destroy(cell: &Cell, hook: Option<sys::napi_async_cleanup_hook_handle>) {
   }
   // References still counted on (ops the drain gave up on) are never deleted: leaked, not freed.
   st.pins.sweep(env);
-  if hook.is_some() {
+  if ending {
     // The thread is ending: no JavaScript will close these. Ops on them were cancelled and
     // drained above; one the drain gave up on holds its own reference to the file, not the fd.
     for fd in st.owned_fds.drain() {
@@ -1327,10 +1333,17 @@ impl NativeRing {
 }
 
 impl Drop for NativeRing {
-  /// The JS object was collected: only possible while idle (the completion function, which
-  /// reaches this object, is held strongly while ops are in flight).
+  /// The JS object was collected. While ops are in flight the completion function, which
+  /// reaches this object, is held strongly, so that happens only when idle — or when the env is
+  /// torn down (a worker terminated), which runs every finalizer, and on Node 24 sometimes before
+  /// the ring's cleanup hook: then, as there, the open FileHandles' and sockets' fds are closed.
   fn drop(&mut self) {
-    destroy(&self.cell, None);
+    let busy = self
+      .cell
+      .borrow()
+      .as_ref()
+      .is_some_and(|st| st.ring.in_flight() > 0);
+    destroy_ending(&self.cell, None, busy);
   }
 }
 
