@@ -147,7 +147,13 @@ function toBytes(v: NodeJS.ArrayBufferView): Uint8Array {
  */
 const unclosed = new FinalizationRegistry<{ fd: number; backend: Backend }>(({ fd, backend }) => {
   backend.disown?.(fd)
-  nodeFs.close(fd, () => {})
+  // At once, as Node's FileHandle does in its destructor: an asynchronous close could still be
+  // waiting on the thread pool when a worker ends, and the disowned fd would leak (seen on Node 24).
+  try {
+    nodeFs.closeSync(fd)
+  } catch {
+    // closed behind the handle's back
+  }
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`, 'Warning')
 })
 
