@@ -35,7 +35,6 @@ function haveWrk() {
 }
 
 const bunBin = path.join(root, '.runtimes', 'bun', 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun')
-const anchors = path.join(root, '..', 'shared', 'anchors')
 const example = path.join(root, 'examples', 'http-hello.mjs')
 let nextPort = 18400 + (process.pid % 1000)
 const servers = [

@@ -350,7 +350,7 @@ export class UringBackend implements Backend {
   private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined, signal: AbortSignal | undefined, fresh?: boolean): Promise<any> {
     let t: number
     try {
-      t = fresh === true ? fn(fd, buffer, offset, length, position, true) : fn(fd, buffer, offset, length, position)
+      t = fn(fd, buffer, offset, length, position, fresh)
     } catch (e) {
       return this.refused(e, owner)
     }

@@ -499,7 +499,7 @@ export class FileHandle extends EventEmitter implements Owner {
     this.#checkOpen('writeFile')
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined, flush: false as boolean | null | undefined })
     validateBoolean(o.flush ?? false, 'options.flush')
-    if (!isArrayBufferView(data) && typeof data !== 'string' && !(data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data))) {
+    if (!isArrayBufferView(data) && typeof data !== 'string' && !isIterable(data)) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
     }
     validateAbortSignal(o.signal, 'options.signal')
@@ -655,6 +655,11 @@ function writeEncoding(encoding: Encoding | undefined): BufferEncoding {
   return (encoding || 'utf8') as BufferEncoding
 }
 
+/** Data writeFile takes chunk by chunk: an object that is iterable or async-iterable. */
+function isIterable(data: unknown): data is Iterable<unknown> | AsyncIterable<unknown> {
+  return data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)
+}
+
 async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encoding: BufferEncoding | 'buffer' | null | undefined, signal: AbortSignal | undefined): Promise<void> {
   const enc = writeEncoding(encoding)
   if (typeof data === 'string') data = Buffer.from(data, enc)
@@ -665,7 +670,7 @@ async function writeAll(fh: FileHandle, backend: Backend, data: unknown, encodin
     else checkAborted(signal)
     return
   }
-  if (data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+  if (isIterable(data)) {
     for await (const chunk of data as AsyncIterable<unknown>) {
       let bytes: Uint8Array
       if (typeof chunk === 'string') bytes = Buffer.from(chunk, enc)
@@ -805,7 +810,7 @@ export class FsApi {
     const flush = o.flush ?? false
     validateBoolean(flush, 'options.flush')
     validateAbortSignal(o.signal, 'options.signal')
-    if (!isArrayBufferView(data) && typeof data !== 'string' && !(data != null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data))) {
+    if (!isArrayBufferView(data) && typeof data !== 'string' && !isIterable(data)) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
     }
     // As Node: a string is encoded before anything is opened (a bad encoding leaves the file alone).
