@@ -749,6 +749,38 @@ impl<T> Ring<T> {
     pending || !self.ring.completion().is_empty()
   }
 
+  /// Waits up to `max`, spinning, for completions the submitter thread is about to post: while
+  /// it is inside an `io_uring_enter` (page-cache reads complete inside the call, and their CQEs
+  /// are posted as it returns) or awake with SQEs to submit. Returns [`ready`](Ring::ready).
+  ///
+  /// Why: the owner would otherwise go back to its event loop and sleep in `epoll_wait` for a
+  /// few microseconds, then be woken by the ring's eventfd from the other core — on a VM a
+  /// halted vCPU woken by an IPI. At qd32 that was 7,400 sleeps a second and left the JS thread
+  /// idle a quarter of the time while it was the slower of the two threads (benchmarks/RESULTS.md,
+  /// 2026-12-02: 4 KiB reads +17-25% with a 20 us bound). Ops that wait in the kernel (sockets,
+  /// disk) keep no `io_uring_enter` busy, so they never make the owner spin.
+  pub fn wait_imminent(&mut self, max: Duration) -> bool {
+    if self.sq_thread.is_none() {
+      return self.ready();
+    }
+    let t0 = Instant::now();
+    let mut i = 0u32;
+    loop {
+      if !self.ring.completion().is_empty() {
+        return true;
+      }
+      let sq_empty = self.ring.submission().is_empty();
+      if !self.sq_thread.as_ref().is_some_and(|t| t.working(sq_empty)) {
+        return self.ready();
+      }
+      std::hint::spin_loop();
+      i = i.wrapping_add(1);
+      if i.is_multiple_of(32) && t0.elapsed() >= max {
+        return self.ready();
+      }
+    }
+  }
+
   /// Reaps up to `max` completions, calling `f` for each. Returns how many were reaped. An op's
   /// slot (and so its token) becomes free for reuse only here, after its final CQE.
   pub fn reap(&mut self, max: usize, mut f: impl FnMut(Completion<T>)) -> usize {

@@ -32,6 +32,9 @@ struct Shared {
   stop: AtomicBool,
   /// `io_uring_enter` calls made by the thread.
   enters: AtomicU64,
+  /// The thread is inside an `io_uring_enter`: completions of what it submits (page-cache reads
+  /// complete inside the call) are about to be posted.
+  entering: AtomicBool,
   /// SQEs the owner has published so far: the thread watches it while it spins, with no syscall.
   published: AtomicU64,
   /// An eventfd the thread sleeps on (blocking reads).
@@ -52,6 +55,7 @@ impl Submitter {
       idle: AtomicBool::new(true),
       stop: AtomicBool::new(false),
       enters: AtomicU64::new(0),
+      entering: AtomicBool::new(false),
       published: AtomicU64::new(0),
       kick,
     });
@@ -97,6 +101,12 @@ impl Submitter {
     kick(&self.shared.kick);
   }
 
+  /// Whether completions of this thread's work may come any moment: it is inside an
+  /// `io_uring_enter`, or awake (it submits what the SQ holds within its spin).
+  pub(crate) fn working(&self, sq_empty: bool) -> bool {
+    self.shared.entering.load(Ordering::Acquire) || (!sq_empty && !self.shared.idle.load(Ordering::Acquire))
+  }
+
   pub(crate) fn enter_calls(&self) -> u64 {
     self.shared.enters.load(Ordering::Relaxed)
   }
@@ -131,6 +141,7 @@ fn run(ring: OwnedFd, shared: &Shared) {
   }
   let submit = || {
     shared.enters.fetch_add(1, Ordering::Relaxed);
+    shared.entering.store(true, Ordering::Release);
     // SAFETY: io_uring_enter with no argument pointer on a ring fd we own (a duplicate, so the
     // ring's file stays open while this thread may use it). The kernel submits at most what the
     // SQ holds. Errors (EBUSY/EAGAIN under CQ pressure, EINTR) count as "nothing submitted": the
@@ -146,6 +157,7 @@ fn run(ring: OwnedFd, shared: &Shared) {
         0usize,
       )
     };
+    shared.entering.store(false, Ordering::Release);
     n > 0
   };
   loop {

@@ -41,6 +41,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// delivering them for at most this many batches and this many completions (about a millisecond
 /// of 4 KiB reads); then it yields to the rest of the event loop (timers, sockets).
 const TURN_ROUNDS: u32 = 16;
+/// How long a turn waits, spinning, for completions a submitter thread is about to post before
+/// it gives the loop back (see `Ring::wait_imminent`).
+const IMMINENT: Duration = Duration::from_micros(20);
 const TURN_COMPLETIONS: usize = 1024;
 
 struct State {
@@ -191,7 +194,12 @@ fn turn(cell: &Cell, woken: bool) {
     let call = {
       let mut b = cell.borrow_mut();
       let Some(st) = b.as_mut() else { return };
-      let n = st.reap_into_slots();
+      let mut n = st.reap_into_slots();
+      // Nothing yet, but a submitter thread is inside the syscall that completes what it
+      // submits: wait for that rather than sleep in the loop and be woken (see IMMINENT).
+      if n == 0 && st.ring.wait_imminent(IMMINENT) {
+        n = st.reap_into_slots();
+      }
       if n == 0 {
         st.flush();
         st.end_turn();
@@ -207,10 +215,10 @@ fn turn(cell: &Cell, woken: bool) {
     rounds += 1;
     delivered += call.3;
     // Go on while the batch was full (completions already waiting), or while the ops just
-    // submitted have already completed (page-cache reads complete inside the submitting
-    // syscall), within the budget.
+    // submitted have already completed or are about to (page-cache reads complete inside the
+    // submitting syscall: `wait_imminent`), within the budget.
     let budget_left = rounds < TURN_ROUNDS && delivered < TURN_COMPLETIONS;
-    let go_on = call.4 || (budget_left && st.ring.ready());
+    let go_on = call.4 || (budget_left && st.ring.wait_imminent(IMMINENT));
     if !go_on {
       st.end_turn();
       return;
