@@ -130,6 +130,23 @@ pub enum Op {
     len: u32,
     offset: u64,
   },
+  /// `Read` into memory the ring registered (`IORING_OP_READ_FIXED`): `buf..buf + len` lies
+  /// inside registered buffer `index` (see [`Ring::register_buffer`](crate::Ring::register_buffer)).
+  ReadFixed {
+    fd: File,
+    buf: *mut u8,
+    len: u32,
+    offset: u64,
+    index: u16,
+  },
+  /// `Write` from memory the ring registered (`IORING_OP_WRITE_FIXED`), as [`Op::ReadFixed`].
+  WriteFixed {
+    fd: File,
+    buf: *const u8,
+    len: u32,
+    offset: u64,
+    index: u16,
+  },
   /// `preadv(fd, iov, offset)`: the iovec array is owned here, the memory it points to by the caller.
   Readv {
     fd: i32,
@@ -245,6 +262,8 @@ impl Op {
       Op::Nop => opcode::Nop::CODE,
       Op::Read { .. } => opcode::Read::CODE,
       Op::Write { .. } => opcode::Write::CODE,
+      Op::ReadFixed { .. } => opcode::ReadFixed::CODE,
+      Op::WriteFixed { .. } => opcode::WriteFixed::CODE,
       Op::Readv { .. } => opcode::Readv::CODE,
       Op::Writev { .. } => opcode::Writev::CODE,
       Op::OpenAt { .. } => opcode::OpenAt::CODE,
@@ -312,6 +331,34 @@ impl Op {
       } => opcode::Write::new(types::Fixed(*slot), *buf, *len)
         .offset(*offset)
         .build(),
+      Op::ReadFixed {
+        fd,
+        buf,
+        len,
+        offset,
+        index,
+      } => match fd {
+        File::Fd(fd) => opcode::ReadFixed::new(types::Fd(*fd), *buf, *len, *index)
+          .offset(*offset)
+          .build(),
+        File::Fixed(slot) => opcode::ReadFixed::new(types::Fixed(*slot), *buf, *len, *index)
+          .offset(*offset)
+          .build(),
+      },
+      Op::WriteFixed {
+        fd,
+        buf,
+        len,
+        offset,
+        index,
+      } => match fd {
+        File::Fd(fd) => opcode::WriteFixed::new(types::Fd(*fd), *buf, *len, *index)
+          .offset(*offset)
+          .build(),
+        File::Fixed(slot) => opcode::WriteFixed::new(types::Fixed(*slot), *buf, *len, *index)
+          .offset(*offset)
+          .build(),
+      },
       Op::Readv { fd, iov, offset } => opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32)
         .offset(*offset)
         .build(),
@@ -463,6 +510,8 @@ pub const OP_NAMES: &[(&str, u8)] = &[
   ("nop", opcode::Nop::CODE),
   ("read", opcode::Read::CODE),
   ("write", opcode::Write::CODE),
+  ("read_fixed", opcode::ReadFixed::CODE),
+  ("write_fixed", opcode::WriteFixed::CODE),
   ("readv", opcode::Readv::CODE),
   ("writev", opcode::Writev::CODE),
   ("openat", opcode::OpenAt::CODE),

@@ -332,6 +332,24 @@ impl<T> Ring<T> {
     Ok(())
   }
 
+  /// Registers `len` bytes at `base` as the ring's fixed buffer 0, for
+  /// [`Op::ReadFixed`]/[`Op::WriteFixed`] with `index: 0`. The kernel pins the pages (counted
+  /// against RLIMIT_MEMLOCK unless the process has CAP_IPC_LOCK): it refuses with ENOMEM past
+  /// the limit, and the caller then goes on without.
+  ///
+  /// # Safety
+  /// `base..base + len` is memory of this process that the caller owns, mapped read-write. The
+  /// kernel keeps the pages themselves (not the addresses) until the ring is dropped, so freeing
+  /// the memory first cannot make a later fixed op write into whatever is mapped there next.
+  pub unsafe fn register_buffer(&mut self, base: *mut u8, len: usize) -> io::Result<()> {
+    let iov = libc::iovec {
+      iov_base: base.cast(),
+      iov_len: len,
+    };
+    // SAFETY: per this function's contract.
+    unsafe { self.ring.submitter().register_buffers(&[iov]) }
+  }
+
   pub fn files(&self) -> u32 {
     self.files
   }

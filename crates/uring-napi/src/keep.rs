@@ -16,7 +16,8 @@
 //! copied into it before the op is pushed (later changes to the JS buffer, or its detaching,
 //! cannot reach the kernel); a read lands in it and is copied out after its final completion, on
 //! the JS thread, into the JS buffer *as it is then* — not at all if it was detached, and never
-//! past its current end. One copy per op, from a pool of chunks (no allocation per op).
+//! past its current end. One copy per op, through a [`Chunk`] (pooled, page-aligned, registered
+//! with the ring where the kernel allows: see `chunk.rs`).
 //!
 //! References to ArrayBuffers are shared ([`Pins`]: one per ArrayBuffer, counted per op), because
 //! making and deleting one per op cost a tenth of a page-cache read; a count that drops to zero
@@ -24,11 +25,11 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::mem::MaybeUninit;
 use std::ptr;
 
 use napi::{sys, Error, Result, Status};
 
+use crate::chunk::{Chunk, Chunks};
 use crate::js;
 
 /// One strong reference to an ArrayBuffer kept on behalf of an op.
@@ -71,8 +72,15 @@ pub enum Keep {
   },
 }
 
-/// Memory owned by one op: a heap block that does not move while the op (and its `Keep`) does.
-pub type Chunk = Box<[MaybeUninit<u8>]>;
+impl Keep {
+  /// The registered buffer the op's own memory lies in (see `chunk.rs`), if any.
+  pub fn fixed(&self) -> Option<u16> {
+    match self {
+      Keep::Owned { mem, .. } => mem.fixed(),
+      _ => None,
+    }
+  }
+}
 
 struct Pin {
   r: sys::napi_ref,
@@ -80,12 +88,6 @@ struct Pin {
   base: usize,
   count: u32,
 }
-
-/// Chunk sizes pooled: powers of two from 4 KiB to 1 MiB. Larger chunks are allocated per op.
-const MIN_CLASS: u32 = 12;
-const CLASSES: usize = 9;
-/// At most this many bytes of idle chunks are kept per size class.
-const POOL_BYTES_PER_CLASS: usize = 2 << 20;
 
 /// The shared references of one ring (a slab of pins, indexed by address), and its idle chunks.
 #[derive(Default)]
@@ -95,13 +97,7 @@ pub struct Pins {
   by_base: HashMap<usize, u32, BuildHasherDefault<AddrHasher>>,
   /// Pins whose count reached zero since the last sweep.
   idle: Vec<u32>,
-  pool: [Vec<Chunk>; CLASSES],
-}
-
-fn class_of(len: usize) -> Option<usize> {
-  let bits = len.max(1).next_power_of_two().trailing_zeros().max(MIN_CLASS);
-  let c = (bits - MIN_CLASS) as usize;
-  (c < CLASSES).then_some(c)
+  pub chunks: Chunks,
 }
 
 fn too_large() -> Error {
@@ -141,25 +137,6 @@ impl Pins {
     Ok(Hold::Pin(i))
   }
 
-  /// A chunk of at least `len` bytes, from the pool when one is idle.
-  fn chunk(&mut self, len: usize) -> Chunk {
-    match class_of(len) {
-      Some(c) => self.pool[c]
-        .pop()
-        .unwrap_or_else(|| Box::new_uninit_slice(1 << (c as u32 + MIN_CLASS))),
-      None => Box::new_uninit_slice(len),
-    }
-  }
-
-  fn recycle(&mut self, mem: Chunk) {
-    if let Some(c) = class_of(mem.len()) {
-      let pool = &mut self.pool[c];
-      if mem.len() == 1 << (c as u32 + MIN_CLASS) && (pool.len() + 1) * mem.len() <= POOL_BYTES_PER_CLASS {
-        pool.push(mem);
-      }
-    }
-  }
-
   /// Bytes `offset..offset + length` of the view `value`, for the kernel to read (a write or a
   /// send): the view itself when it is a SharedArrayBuffer's or `own` (a copy the library made
   /// that no user code has), else a copy the op owns.
@@ -178,11 +155,11 @@ impl Pins {
     if v.shared || own {
       return Ok((at, Keep::One(self.hold(env, &v)?)));
     }
-    let mut mem = self.chunk(length as usize);
+    let mut mem = self.chunks.get(length as usize);
     // SAFETY: `at..at + length` are live bytes of the view (checked above, no JS has run since
     // `js::view` read them); `mem` has room for `length` bytes and is not JS memory.
-    unsafe { ptr::copy_nonoverlapping(at, mem.as_mut_ptr().cast::<u8>(), length as usize) };
-    Ok((mem.as_ptr().cast(), Keep::Owned { mem, to: To::Nothing }))
+    unsafe { ptr::copy_nonoverlapping(at, mem.as_mut_ptr(), length as usize) };
+    Ok((mem.as_ptr(), Keep::Owned { mem, to: To::Nothing }))
   }
 
   /// Bytes `offset..offset + length` of the view `value`, for the kernel to write (a read): the
@@ -211,8 +188,8 @@ impl Pins {
       hold: self.hold(env, &v)?,
       shared: ptr::null_mut(),
     };
-    let mut mem = self.chunk(length as usize);
-    Ok((mem.as_mut_ptr().cast(), Keep::Owned { mem, to: To::One(to) }))
+    let mut mem = self.chunks.get(length as usize);
+    Ok((mem.as_mut_ptr(), Keep::Owned { mem, to: To::One(to) }))
   }
 
   /// An iovec per view for the kernel to read (a writev): the views themselves when all are
@@ -232,12 +209,12 @@ impl Pins {
     if own || views.iter().all(|v| v.shared) {
       return self.in_place(env, &views);
     }
-    let mut mem = self.chunk(total);
+    let mut mem = self.chunks.get(total);
     let mut off = 0;
     for v in &views {
       // SAFETY: each view's live bytes (no JS has run since `js::view`), into `mem`, which has
       // room for all of them (`total`).
-      unsafe { ptr::copy_nonoverlapping(v.data, mem.as_mut_ptr().cast::<u8>().add(off), v.len) };
+      unsafe { ptr::copy_nonoverlapping(v.data, mem.as_mut_ptr().add(off), v.len) };
       off += v.len;
     }
     let iov = Box::new([libc::iovec {
@@ -275,7 +252,7 @@ impl Pins {
           self.release_all(
             env,
             Keep::Owned {
-              mem: Box::new([]),
+              mem: Chunk::empty(),
               to: To::Many(to),
             },
             None,
@@ -284,7 +261,7 @@ impl Pins {
         }
       }
     }
-    let mut mem = self.chunk(total);
+    let mut mem = self.chunks.get(total);
     let iov = Box::new([libc::iovec {
       iov_base: mem.as_mut_ptr().cast(),
       iov_len: total,
@@ -357,7 +334,7 @@ impl Pins {
       if !d.shared.is_null() {
         // SAFETY: a SharedArrayBuffer's memory, `d.len >= take` bytes from `d.shared`, kept alive
         // by `d.hold` and never shrunk; `mem[from..from + take]` was written by the kernel.
-        unsafe { ptr::copy_nonoverlapping(mem.as_ptr().cast::<u8>().add(from), d.shared, take) };
+        unsafe { ptr::copy_nonoverlapping(mem.as_ptr().add(from), d.shared, take) };
         from += take;
         continue;
       }
@@ -368,7 +345,7 @@ impl Pins {
         // with no JS run since: not detached, `len` its current length), and `d.at + m <= len`;
         // `mem[from..from + m]` was written by the kernel (it reported at least `n` bytes read,
         // and its final completion is reaped: it writes no more). Different allocations.
-        unsafe { ptr::copy_nonoverlapping(mem.as_ptr().cast::<u8>().add(from), data.add(d.at), m) };
+        unsafe { ptr::copy_nonoverlapping(mem.as_ptr().add(from), data.add(d.at), m) };
       }
       from += take;
     }
@@ -390,7 +367,7 @@ impl Pins {
           To::One(d) => self.release(env, d.hold),
           To::Many(ds) => ds.into_iter().for_each(|d| self.release(env, d.hold)),
         }
-        self.recycle(mem);
+        self.chunks.put(mem);
       }
     }
   }

@@ -15,6 +15,7 @@
 //! cannot take away (SharedArrayBuffers, buffers the library just allocated), a strong reference
 //! (see [`keep`]) — held until the op's final CQE.
 
+mod chunk;
 mod js;
 mod keep;
 mod uv;
@@ -27,6 +28,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use chunk::Arena;
 use keep::{Keep, Pins};
 use napi::bindgen_prelude::*;
 use napi::{sys, JsValue, Unknown};
@@ -73,6 +75,10 @@ struct State {
   sqpoll: bool,
   /// The value of [`CREDENTIALS`] this ring's ops were last set up for.
   credentials: u32,
+  /// Bytes of the arena registered as the ring's fixed buffer (0: refused, see `chunk.rs`).
+  registered: usize,
+  /// Reads and writes that went through registered memory (READ_FIXED/WRITE_FIXED).
+  fixed_ops: u64,
 }
 
 /// Bumped each time the process changes credentials (`credentialsChanged`, called by the
@@ -340,6 +346,52 @@ pub struct NativeStats {
   pub queued: u32,
   pub cq_overflows: f64,
   pub sq_wakeups: f64,
+  pub registered_bytes: f64,
+  pub fixed_ops: f64,
+}
+
+/// 4 KiB blocks of each ring's registered arena: 1 MiB, that many 4 KiB reads or writes in
+/// flight through registered memory at once (more take heap chunks and plain READ/WRITE).
+const ARENA_BLOCKS: u32 = 256;
+
+/// Whether pinning an arena cannot starve rings to come: the kernel counts pinned pages (and, on
+/// recent kernels, each ring's own memory) against RLIMIT_MEMLOCK unless the process has
+/// CAP_IPC_LOCK, and with the common 8 MiB limit a megabyte per ring would make `io_uring_setup`
+/// fail after a few rings. So: root (which holds CAP_IPC_LOCK unless dropped), or a limit of at
+/// least 64 MiB.
+fn memlock_to_spare() -> bool {
+  // SAFETY: geteuid has no preconditions; getrlimit writes into a live local.
+  unsafe {
+    if libc::geteuid() == 0 {
+      return true;
+    }
+    let mut r: libc::rlimit = std::mem::zeroed();
+    libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r) == 0
+      && (r.rlim_cur == libc::RLIM_INFINITY || r.rlim_cur >= 64 << 20)
+  }
+}
+
+/// Maps an arena and registers it as `ring`'s fixed buffer 0, handing it to `pins`' chunks.
+/// Returns its size, or 0 when the kernel refused (then chunks come from the heap).
+fn register_arena(ring: &mut Ring<Keep>, pins: &mut Pins) -> usize {
+  let ops = ring.supported_ops();
+  if !ops.contains(&"read_fixed") || !ops.contains(&"write_fixed") || !memlock_to_spare() {
+    return 0;
+  }
+  let Ok(arena) = Arena::new(ARENA_BLOCKS) else {
+    return 0;
+  };
+  // SAFETY: the arena is a read-write mapping of our own; it lives in `pins` for as long as the
+  // ring's state does, and only ops of this ring are pointed into it.
+  match unsafe { ring.register_buffer(arena.base(), arena.len()) } {
+    Ok(()) => {
+      let n = arena.len();
+      pins.chunks.set_arena(arena);
+      n
+    }
+    // ENOMEM past RLIMIT_MEMLOCK, or EPERM/EINVAL: go on without.
+    Err(_) => 0,
+  }
 }
 
 /// One io_uring instance bound to the calling thread's event loop. Internal: used by the
@@ -390,23 +442,44 @@ fn rw_op(
   let at = self::position(position);
   let (op, keep) = if write {
     let (buf, keep) = st.pins.source(env, buffer, offset, length, false)?;
-    let op = Op::Write {
-      fd,
-      buf,
-      len: length,
-      offset: at,
+    let op = match keep.fixed() {
+      Some(index) => Op::WriteFixed {
+        fd,
+        buf,
+        len: length,
+        offset: at,
+        index,
+      },
+      None => Op::Write {
+        fd,
+        buf,
+        len: length,
+        offset: at,
+      },
     };
     (op, keep)
   } else {
     let (buf, keep) = st.pins.dest(env, buffer, offset, length, direct)?;
-    let op = Op::Read {
-      fd,
-      buf,
-      len: length,
-      offset: at,
+    let op = match keep.fixed() {
+      Some(index) => Op::ReadFixed {
+        fd,
+        buf,
+        len: length,
+        offset: at,
+        index,
+      },
+      None => Op::Read {
+        fd,
+        buf,
+        len: length,
+        offset: at,
+      },
     };
     (op, keep)
   };
+  if keep.fixed().is_some() {
+    st.fixed_ops += 1;
+  }
   Ok(st.push(op, keep))
 }
 
@@ -576,7 +649,14 @@ unsafe extern "C" fn drop_cell(_env: sys::napi_env, data: *mut c_void, _hint: *m
 /// ours) would otherwise write the rest over them and never see ENOSPC/EFBIG.
 fn fix_position(op: &Op, result: i32) {
   let (fd, asked) = match op {
+    // WRITE_FIXED ends in the same kiocb completion as WRITE (io_uring/rw.c: io_write).
     Op::Write {
+      fd: File::Fd(fd),
+      len,
+      offset: uring_core::CURRENT_POSITION,
+      ..
+    }
+    | Op::WriteFixed {
       fd: File::Fd(fd),
       len,
       offset: uring_core::CURRENT_POSITION,
@@ -664,7 +744,7 @@ impl NativeRing {
     // By default a submitter thread only where it can run beside this one.
     let submitter =
       submitter.unwrap_or_else(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
-    let ring: Ring<Keep> = Ring::new(Options {
+    let mut ring: Ring<Keep> = Ring::new(Options {
       entries,
       sqpoll,
       submitter,
@@ -685,10 +765,12 @@ impl NativeRing {
     let supported = ring.supported_ops();
     let files = ring.files();
     let poll_fd = ring.poll_fd();
+    let mut pins = Pins::default();
+    let registered = register_arena(&mut ring, &mut pins);
     let state = State {
       env,
       ring,
-      pins: Pins::default(),
+      pins,
       handles: None,
       on_complete: js::strong(env, on_complete.raw())?,
       busy: true,
@@ -702,6 +784,8 @@ impl NativeRing {
       owned_fds: HashSet::new(),
       sqpoll: mode == "sqpoll",
       credentials: CREDENTIALS.load(Ordering::Acquire),
+      registered,
+      fixed_ops: 0,
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
@@ -1320,8 +1404,11 @@ impl NativeRing {
   #[napi]
   pub fn stats(&self) -> Result<NativeStats> {
     let b = self.cell.borrow();
-    let s = b.as_ref().ok_or_else(closed)?.ring.stats();
+    let st = b.as_ref().ok_or_else(closed)?;
+    let s = st.ring.stats();
     Ok(NativeStats {
+      registered_bytes: st.registered as f64,
+      fixed_ops: st.fixed_ops as f64,
       submitted: s.submitted as f64,
       completed: s.completed as f64,
       enter_calls: s.enter_calls as f64,

@@ -760,6 +760,8 @@ export class UringBackend implements Backend {
       cqOverflows: n.cqOverflows,
       sqWakeups: n.sqWakeups,
       fallbackOps: this.fallbackOps,
+      registeredBytes: n.registeredBytes,
+      fixedOps: n.fixedOps,
     }
   }
 

@@ -35,6 +35,17 @@ export interface RingStats {
   sqWakeups: number
   /** Ops of this ring that ran on node:fs because the kernel lacks their opcode. */
   fallbackOps: number
+  /**
+   * Bytes of memory registered with the kernel as this ring's fixed buffer: reads and writes of
+   * up to 4 KiB into or out of ordinary buffers go through it (READ_FIXED/WRITE_FIXED). 1 MiB
+   * for root or a RLIMIT_MEMLOCK of at least 64 MiB; 0 otherwise (pinned memory counts against
+   * that limit, and so do rings themselves on recent kernels: a megabyte per ring would leave
+   * later rings unable to start), when the kernel refused, and on the node backend. Such ops
+   * then use plain reads and writes, with the same results.
+   */
+  registeredBytes: number
+  /** Reads and writes that went through the registered buffer. */
+  fixedOps: number
 }
 
 export type BackendKind = 'io_uring' | 'node'
