@@ -1,0 +1,220 @@
+//! Chains (`IOSQE_IO_LINK`) and the registered file table's slots: readFile and writeFile as one
+//! chain of open, read/write and close on a direct descriptor.
+
+use napi::bindgen_prelude::*;
+use napi::{JsValue, Unknown};
+use napi_derive::napi;
+use uring_core::{File, Op, AT_FDCWD};
+
+use crate::hot::rw_op;
+use crate::js;
+use crate::keep::Keep;
+use crate::native_ring::NativeRing;
+
+#[napi]
+impl NativeRing {
+  /// Links the ops pushed from now on, each to the next, until `endChain()` (see
+  /// `Ring::begin_chain`): none is submitted before the chain is ended.
+  #[napi]
+  pub fn begin_chain(&self) -> Result<()> {
+    self.with(|st| {
+      st.ring.begin_chain();
+      Ok(())
+    })
+  }
+
+  /// Ends the chain: its ops go to the kernel together. Throws (and cancels them) if the chain
+  /// is longer than the submission queue.
+  #[napi]
+  pub fn end_chain(&self) -> Result<()> {
+    self.with(Self::end)
+  }
+
+  /// Ends the chain without running it: the ops pushed since `beginChain()` complete with
+  /// -ECANCELED.
+  #[napi]
+  pub fn abort_chain(&self) -> Result<()> {
+    self.with(|st| {
+      st.ring.abort_chain();
+      Ok(())
+    })
+  }
+
+  /// `read` of a file-table slot (see `files`); `position < 0`: the slot's file position.
+  /// `direct`: into memory the library allocated and no user code has seen (see [`keep`]).
+  #[napi]
+  pub fn read_slot(
+    &self,
+    slot: u32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+    position: i64,
+    direct: Option<bool>,
+  ) -> Result<u32> {
+    self.with(|st| {
+      rw_op(
+        st,
+        false,
+        File::Fixed(slot),
+        buffer.raw(),
+        offset,
+        length,
+        position,
+        direct.unwrap_or(false),
+      )
+    })
+  }
+
+  /// `write` to a file-table slot.
+  #[napi]
+  pub fn write_slot(
+    &self,
+    slot: u32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+    position: i64,
+  ) -> Result<u32> {
+    self.with(|st| {
+      rw_op(
+        st,
+        true,
+        File::Fixed(slot),
+        buffer.raw(),
+        offset,
+        length,
+        position,
+        false,
+      )
+    })
+  }
+
+  /// Empties a file-table slot (closes its file).
+  #[napi]
+  pub fn close_slot(&self, slot: u32) -> Result<u32> {
+    self.push(Op::Close {
+      fd: File::Fixed(slot),
+    })
+  }
+
+  /// The chain of `readFile`: open `path` into `slot` → read into `first` → read into `second`,
+  /// both at the file position. The second read is hard-linked (it runs even though the first
+  /// came back short): a 0 from it proves the end of any kind of file (a pipe or a terminal
+  /// can return short reads long before their end) without a statx, which the kernel always
+  /// hands to a worker thread. Returns the three tokens. The slot stays open: the caller closes it.
+  #[napi]
+  pub fn read_file_chain(
+    &self,
+    path: Unknown,
+    flags: i32,
+    slot: u32,
+    first: Unknown,
+    second: Unknown,
+  ) -> Result<Vec<u32>> {
+    let path = js::path(self.env, path.raw())?;
+    self.with(|st| {
+      Self::chain_fits(st, 3)?;
+      // The two buffers are the library's own pooled read buffers, never seen by user code.
+      let env = st.env;
+      let a_len = js::view(env, first.raw())?.len;
+      let b_len = js::view(env, second.raw())?.len;
+      let (Ok(a_len), Ok(b_len)) = (u32::try_from(a_len), u32::try_from(b_len)) else {
+        return Err(Error::new(Status::InvalidArg, "buffer too large"));
+      };
+      let (a, a_keep) = st.pins.dest(env, first.raw(), 0, a_len, true)?;
+      let (b, b_keep) = match st.pins.dest(env, second.raw(), 0, b_len, true) {
+        Ok(h) => h,
+        Err(e) => {
+          st.pins.release_all(env, a_keep, None);
+          return Err(e);
+        }
+      };
+      let at = uring_core::CURRENT_POSITION;
+      st.ring.begin_chain();
+      let mut tokens = vec![
+        st.push(
+          Op::OpenAt {
+            dirfd: AT_FDCWD,
+            path,
+            flags,
+            mode: 0,
+            slot: Some(slot),
+          },
+          Keep::None,
+        ),
+        st.push(
+          Op::Read {
+            fd: File::Fixed(slot),
+            buf: a,
+            len: a_len,
+            offset: at,
+          },
+          a_keep,
+        ),
+      ];
+      st.ring.harden_link();
+      tokens.push(st.push(
+        Op::Read {
+          fd: File::Fixed(slot),
+          buf: b,
+          len: b_len,
+          offset: at,
+        },
+        b_keep,
+      ));
+      Self::end(st)?;
+      Ok(tokens)
+    })
+  }
+
+  /// The chain of `writeFile`: open `path` (`flags`, `mode`) into `slot` → write `length` bytes
+  /// of `buffer` from `offset` at file offset 0 (the end with O_APPEND) → close the slot.
+  /// Returns the three tokens. A short write stops the chain before the close: the caller
+  /// writes the rest (at explicit offsets: a short write at the file position leaves the
+  /// position unmoved, see `uring_core::quirks`) and closes.
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn write_file_chain(
+    &self,
+    path: Unknown,
+    flags: i32,
+    mode: u32,
+    slot: u32,
+    buffer: Unknown,
+    offset: u32,
+    length: u32,
+  ) -> Result<Vec<u32>> {
+    let path = js::path(self.env, path.raw())?;
+    self.with(|st| {
+      Self::chain_fits(st, 3)?;
+      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length, false)?;
+      let open = Op::OpenAt {
+        dirfd: AT_FDCWD,
+        path,
+        flags,
+        mode,
+        slot: Some(slot),
+      };
+      let write = Op::Write {
+        fd: File::Fixed(slot),
+        buf,
+        len: length,
+        offset: 0,
+      };
+      st.ring.begin_chain();
+      let tokens = vec![
+        st.push(open, Keep::None),
+        st.push(write, keep),
+        st.push(
+          Op::Close {
+            fd: File::Fixed(slot),
+          },
+          Keep::None,
+        ),
+      ];
+      Self::end(st)?;
+      Ok(tokens)
+    })
+  }
+}

@@ -1,0 +1,475 @@
+//! `NativeRing`, the class the TypeScript layer drives: construction, file ops, cancellation,
+//! fd ownership, stats. Chains are in `chains.rs`, sockets in `net.rs`.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::ffi::c_void;
+use std::ptr;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use napi::bindgen_prelude::*;
+use napi::{sys, JsValue, Unknown};
+use napi_derive::napi;
+use uring_core::{File, Op, Options, Ring, SqPoll, AT_FDCWD};
+
+use crate::hot::{bound, raw_rw, raw_send, raw_take};
+use crate::keep::{Keep, Pins};
+use crate::state::{closed, position, register_arena, Cell, State, CREDENTIALS};
+use crate::teardown::{destroy, destroy_ending, on_env_cleanup};
+use crate::turn::{on_poll, on_prepare};
+use crate::{js, uv};
+
+/// Counters of one ring (see `Ring.stats()` in the TypeScript API).
+#[napi(object)]
+pub struct NativeStats {
+  pub submitted: f64,
+  pub completed: f64,
+  pub enter_calls: f64,
+  pub in_flight: u32,
+  pub queued: u32,
+  pub cq_overflows: f64,
+  pub sq_wakeups: f64,
+  pub registered_bytes: f64,
+  pub fixed_ops: f64,
+}
+
+/// One io_uring instance bound to the calling thread's event loop. Internal: used by the
+/// TypeScript `Ring`, which validates arguments first.
+#[napi]
+pub struct NativeRing {
+  pub(crate) cell: Rc<Cell>,
+  pub(crate) env: sys::napi_env,
+  pub(crate) mode: &'static str,
+  pub(crate) supported: Vec<&'static str>,
+  pub(crate) files: u32,
+}
+
+#[napi]
+impl NativeRing {
+  /// `entries`: SQ size. `sqpoll_idle_ms`: set for an SQPOLL ring. `submitter`: a submit thread
+  /// (default: when more than one CPU is usable; ignored with SQPOLL). `files`: slots of the
+  /// registered file table (0 or none: no table). `on_complete(n)` is called with `n` triples
+  /// written into `completions` (an Int32Array whose length is a multiple of 3).
+  #[napi(constructor)]
+  #[allow(clippy::too_many_arguments)]
+  pub fn new(
+    env: Env,
+    entries: u32,
+    sqpoll_idle_ms: Option<u32>,
+    sqpoll_cpu: Option<u32>,
+    submitter: Option<bool>,
+    files: Option<u32>,
+    on_complete: Unknown,
+    completions: Unknown,
+  ) -> Result<Self> {
+    let env = env.raw();
+    let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll {
+      idle_ms,
+      cpu: sqpoll_cpu,
+    });
+    // By default a submitter thread only where it can run beside this one.
+    let submitter =
+      submitter.unwrap_or_else(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    let mut ring: Ring<Keep> = Ring::new(Options {
+      entries,
+      sqpoll,
+      submitter,
+      files: files.unwrap_or(0),
+    })
+    .map_err(|e| {
+      Error::new(
+        Status::GenericFailure,
+        format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0)),
+      )
+    })?;
+    let view = js::view(env, completions.raw())?;
+    let (slots, slot_count) = (view.data, view.len / 12);
+    if slot_count == 0 {
+      return Err(Error::new(Status::InvalidArg, "completions array too small"));
+    }
+    let mode = ring.mode().name();
+    let supported = ring.supported_ops();
+    let files = ring.files();
+    let poll_fd = ring.poll_fd();
+    let mut pins = Pins::default();
+    let registered = register_arena(&mut ring, &mut pins);
+    let state = State {
+      env,
+      ring,
+      pins,
+      handles: None,
+      on_complete: js::strong(env, on_complete.raw())?,
+      busy: true,
+      completions: js::strong(env, completions.raw())?,
+      slots: slots.cast(),
+      slot_count,
+      async_ctx: js::async_context(env)?,
+      cleanup: ptr::null_mut(),
+      hook_arg: ptr::null(),
+      handle_data: ptr::null(),
+      owned_fds: HashSet::new(),
+      sqpoll: mode == "sqpoll",
+      credentials: CREDENTIALS.load(Ordering::Acquire),
+      registered,
+      fixed_ops: 0,
+    };
+    let cell = Rc::new(RefCell::new(Some(state)));
+    let data = Rc::into_raw(cell.clone());
+    let handles = uv::Handles::start(
+      js::uv_loop(env)?,
+      poll_fd,
+      data as *mut c_void,
+      on_poll,
+      on_prepare,
+    );
+    let handles = match handles {
+      Ok(h) => h,
+      Err(msg) => {
+        // SAFETY: reclaims the Rc just leaked; no handle holds it.
+        unsafe { drop(Rc::from_raw(data)) };
+        destroy(&cell, None);
+        return Err(Error::new(Status::GenericFailure, msg));
+      }
+    };
+    let mut cleanup = ptr::null_mut();
+    let hook_arg = Rc::into_raw(cell.clone());
+    // SAFETY: the hook gets an Rc of its own, reclaimed when it runs, or by `destroy` when the
+    // ring is destroyed first (which removes the hook).
+    let s = unsafe {
+      sys::napi_add_async_cleanup_hook(env, Some(on_env_cleanup), hook_arg as *mut c_void, &mut cleanup)
+    };
+    if s != sys::Status::napi_ok {
+      return Err(Error::new(
+        Status::GenericFailure,
+        "napi_add_async_cleanup_hook failed",
+      ));
+    }
+    {
+      let mut b = cell.borrow_mut();
+      let st = b.as_mut().expect("just made");
+      st.handles = Some(handles);
+      st.cleanup = cleanup;
+      st.hook_arg = hook_arg;
+      st.handle_data = data;
+      st.sync_busy();
+    }
+    Ok(NativeRing {
+      cell,
+      env,
+      mode,
+      supported,
+      files,
+    })
+  }
+
+  /// How the ring was set up: `submitter`, `defer_taskrun`, `coop_taskrun`, `plain` or `sqpoll`.
+  #[napi(getter)]
+  pub fn mode(&self) -> &'static str {
+    self.mode
+  }
+
+  /// Ops this kernel supports, by name (`read`, `openat`, ...).
+  #[napi(getter)]
+  pub fn supported_ops(&self) -> Vec<&'static str> {
+    self.supported.clone()
+  }
+
+  /// Slots in the ring's registered file table (0: none), numbered from 0.
+  #[napi(getter)]
+  pub fn files(&self) -> u32 {
+    self.files
+  }
+
+  /// `[read, write]`: this ring's hot-path functions, `(fd, buffer, offset, length, position)
+  /// => token`, raw Node-API functions bound to the ring (cheaper per call than methods). A
+  /// read's 6th argument `true` makes it direct (see [`keep`]).
+  #[napi(
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number, direct?: boolean) => number, (fd: number, buffer: ArrayBufferView, offset: number, length: number, position: number) => number]"
+  )]
+  pub fn hot(&self) -> Result<Vec<Unknown<'_>>> {
+    let env = self.with(|st| Ok(st.env))?;
+    Ok(vec![
+      bound(env, c"read", raw_rw::<false>, &self.cell)?,
+      bound(env, c"write", raw_rw::<true>, &self.cell)?,
+    ])
+  }
+
+  /// `[send, take]`: this ring's socket hot-path functions, bound like `hot()`:
+  /// `send(fd, buffer, offset, length) => token` and `take(group, flags, length, target)`.
+  #[napi(
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, own?: boolean) => number, (group: number, flags: number, length: number, target: ArrayBufferView) => void]"
+  )]
+  pub fn net_hot(&self) -> Result<Vec<Unknown<'_>>> {
+    let env = self.with(|st| Ok(st.env))?;
+    Ok(vec![
+      bound(env, c"send", raw_send, &self.cell)?,
+      bound(env, c"take", raw_take, &self.cell)?,
+    ])
+  }
+
+  #[napi]
+  pub fn readv(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
+    self.with(|st| {
+      let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
+      let (iov, keep) = st.pins.dests(st.env, &raw)?;
+      Ok(st.push(
+        Op::Readv {
+          fd,
+          iov,
+          offset: self::position(position),
+        },
+        keep,
+      ))
+    })
+  }
+
+  /// `own`: the buffers are the library's own copies (queued socket writes), written in place.
+  #[napi]
+  pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64, own: Option<bool>) -> Result<u32> {
+    self.with(|st| {
+      let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
+      let (iov, keep) = st.pins.sources(st.env, &raw, own == Some(true))?;
+      Ok(st.push(
+        Op::Writev {
+          fd,
+          iov,
+          offset: self::position(position),
+        },
+        keep,
+      ))
+    })
+  }
+
+  #[napi]
+  pub fn openat(&self, path: Unknown, flags: i32, mode: u32) -> Result<u32> {
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::OpenAt {
+      dirfd: AT_FDCWD,
+      path,
+      flags,
+      mode,
+      slot: None,
+    })
+  }
+
+  #[napi]
+  pub fn close(&self, fd: i32) -> Result<u32> {
+    self.push(Op::Close { fd: File::Fd(fd) })
+  }
+
+  /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats
+  /// the fd (`AT_EMPTY_PATH`).
+  #[napi]
+  pub fn statx(&self, fd: i32, path: Unknown, flags: i32, mask: u32, out: Unknown) -> Result<u32> {
+    let path = js::path(self.env, path.raw())?;
+    self.with(|st| {
+      // `out` is allocated by the library for this op and read only after it completed.
+      let size = std::mem::size_of::<libc::statx>() as u32;
+      let (buf, keep) = st.pins.dest(st.env, out.raw(), 0, size, true)?;
+      let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
+      Ok(st.push(
+        Op::Statx {
+          dirfd,
+          path,
+          flags,
+          mask,
+          buf,
+        },
+        keep,
+      ))
+    })
+  }
+
+  #[napi]
+  pub fn fsync(&self, fd: i32, datasync: bool) -> Result<u32> {
+    self.push(Op::Fsync { fd, datasync })
+  }
+
+  #[napi]
+  pub fn unlinkat(&self, path: Unknown, flags: i32) -> Result<u32> {
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::UnlinkAt {
+      dirfd: AT_FDCWD,
+      path,
+      flags,
+    })
+  }
+
+  #[napi]
+  pub fn renameat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
+    let (oldpath, newpath) = (
+      js::path(self.env, oldpath.raw())?,
+      js::path(self.env, newpath.raw())?,
+    );
+    self.push(Op::RenameAt {
+      olddirfd: AT_FDCWD,
+      oldpath,
+      newdirfd: AT_FDCWD,
+      newpath,
+      flags: 0,
+    })
+  }
+
+  #[napi]
+  pub fn mkdirat(&self, path: Unknown, mode: u32) -> Result<u32> {
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::MkdirAt {
+      dirfd: AT_FDCWD,
+      path,
+      mode,
+    })
+  }
+
+  /// `symlinkat(target, AT_FDCWD, path)`: `target` is stored as given (not resolved).
+  #[napi]
+  pub fn symlinkat(&self, target: Unknown, path: Unknown) -> Result<u32> {
+    let (target, linkpath) = (js::path(self.env, target.raw())?, js::path(self.env, path.raw())?);
+    self.push(Op::SymlinkAt {
+      target,
+      newdirfd: AT_FDCWD,
+      linkpath,
+    })
+  }
+
+  #[napi]
+  pub fn linkat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
+    let (oldpath, newpath) = (
+      js::path(self.env, oldpath.raw())?,
+      js::path(self.env, newpath.raw())?,
+    );
+    self.push(Op::LinkAt {
+      olddirfd: AT_FDCWD,
+      oldpath,
+      newdirfd: AT_FDCWD,
+      newpath,
+      flags: 0,
+    })
+  }
+
+  /// `ftruncate(fd, len)`; `len` is a non-negative safe integer (checked by the caller).
+  #[napi]
+  pub fn ftruncate(&self, fd: i32, len: i64) -> Result<u32> {
+    let len = u64::try_from(len).map_err(|_| Error::new(Status::InvalidArg, "len must not be negative"))?;
+    self.push(Op::Ftruncate { fd, len })
+  }
+
+  #[napi]
+  pub fn nop(&self) -> Result<u32> {
+    self.push(Op::Nop)
+  }
+
+  /// Asks the op `token` to finish early (`IORING_OP_ASYNC_CANCEL`); it still completes through
+  /// `on_complete`, with -ECANCELED if it was stopped. False if `token` is not in flight.
+  #[napi]
+  pub fn cancel(&self, token: u32) -> Result<bool> {
+    let mut b = self.cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?;
+    st.ring
+      .cancel(token)
+      .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+  }
+
+  /// Asks every in-flight op to finish early; each still completes through `on_complete`.
+  #[napi]
+  pub fn cancel_all(&self) -> Result<()> {
+    let mut b = self.cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?;
+    st.ring
+      .cancel_all()
+      .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    st.sync_busy();
+    Ok(())
+  }
+
+  /// Records `fd` as owned by an open FileHandle or socket of this ring (see `State::owned_fds`).
+  #[napi]
+  pub fn own_fd(&self, fd: i32) -> Result<()> {
+    let mut b = self.cell.borrow_mut();
+    b.as_mut().ok_or_else(closed)?.owned_fds.insert(fd);
+    Ok(())
+  }
+
+  /// Forgets `fd`: its handle is closing it (called before the close is issued).
+  #[napi]
+  pub fn disown_fd(&self, fd: i32) -> Result<()> {
+    let mut b = self.cell.borrow_mut();
+    b.as_mut().ok_or_else(closed)?.owned_fds.remove(&fd);
+    Ok(())
+  }
+
+  #[napi]
+  pub fn stats(&self) -> Result<NativeStats> {
+    let b = self.cell.borrow();
+    let st = b.as_ref().ok_or_else(closed)?;
+    let s = st.ring.stats();
+    Ok(NativeStats {
+      registered_bytes: st.registered as f64,
+      fixed_ops: st.fixed_ops as f64,
+      submitted: s.submitted as f64,
+      completed: s.completed as f64,
+      enter_calls: s.enter_calls as f64,
+      in_flight: s.in_flight,
+      queued: s.queued,
+      cq_overflows: s.cq_overflows as f64,
+      sq_wakeups: s.sq_wakeups as f64,
+    })
+  }
+
+  /// Frees the ring. Ops still in flight are cancelled and drained first (blocking, bounded);
+  /// their completions are not delivered. The TypeScript `close()` drains asynchronously first.
+  #[napi]
+  pub fn destroy(&self) {
+    destroy(&self.cell, None);
+  }
+}
+
+impl NativeRing {
+  /// Refuses, before anything is pushed, a chain of `n` ops that the SQ cannot hold.
+  pub(crate) fn chain_fits(st: &State, n: u32) -> Result<()> {
+    if n > st.ring.sq_entries() {
+      return Err(Error::new(
+        Status::InvalidArg,
+        "a chain may not be longer than the submission queue",
+      ));
+    }
+    Ok(())
+  }
+
+  pub(crate) fn end(st: &mut State) -> Result<()> {
+    let r = st.ring.end_chain();
+    let _ = st.ring.publish();
+    st.sync_busy();
+    r.map_err(|_| {
+      Error::new(
+        Status::InvalidArg,
+        "a chain may not be longer than the submission queue",
+      )
+    })
+  }
+
+  /// Runs `f` on the ring's state; "ring is closed" once destroyed.
+  pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
+    let mut b = self.cell.borrow_mut();
+    f(b.as_mut().ok_or_else(closed)?.live()?)
+  }
+
+  pub(crate) fn push(&self, op: Op) -> Result<u32> {
+    self.with(|st| Ok(st.push(op, Keep::None)))
+  }
+}
+
+impl Drop for NativeRing {
+  /// The JS object was collected. While ops are in flight the completion function, which
+  /// reaches this object, is held strongly, so that happens only when idle — or when the env is
+  /// torn down (a worker terminated), which runs every finalizer, and on Node 24 sometimes before
+  /// the ring's cleanup hook: then, as there, the open FileHandles' and sockets' fds are closed.
+  fn drop(&mut self) {
+    let busy = self
+      .cell
+      .borrow()
+      .as_ref()
+      .is_some_and(|st| st.ring.in_flight() > 0);
+    destroy_ending(&self.cell, None, busy);
+  }
+}
