@@ -3,11 +3,13 @@
 //! - [`op`]: the operations and the memory each hands to the kernel.
 //! - [`ring`]: a ring that owns every in-flight op (with whatever keeps its buffers alive) from
 //!   [`Ring::push`] until its final completion is reaped, queues what does not fit, flushes
-//!   submissions in batches and reaps completions in batches.
+//!   submissions in batches and reaps completions in batches; its submitting half is in
+//!   `submit`, its reaping and cancelling half in `reap`.
 //! - `bufring`: provided-buffer groups the kernel fills for multishot receives, owned by the ring.
 //! - [`quirks`]: kernel behaviour the binding corrects for (a short write at the file position).
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
+//! - `sys`: an eventfd and the transient-error test both of those use.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
 //! its final completion.** It is written once, on [`Ring::push`], the only `unsafe` entry point.
@@ -15,8 +17,11 @@
 mod bufring;
 pub mod op;
 pub mod quirks;
+mod reap;
 pub mod ring;
+mod submit;
 mod submitter;
+mod sys;
 
 pub use op::{File, Op, SockAddr, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
 pub use ring::{buffer_id, Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};

@@ -1,28 +1,28 @@
-//! The ring: setup, the slab of in-flight ops, backpressure, flushing, reaping, cancellation.
+//! The ring: setup, the slab of in-flight ops and what it knows of itself. Submitting is in
+//! `submit.rs`, reaping and cancelling in `reap.rs`.
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{fence, Ordering};
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
-use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
+use io_uring::{opcode, IoUring, Probe};
 
 pub use crate::bufring::buffer_id;
 use crate::bufring::BufferGroup;
 use crate::op::{Op, OP_NAMES};
 use crate::submitter::Submitter;
+use crate::sys::eventfd;
 
-const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
-const IORING_ENTER_SQ_WAKEUP: u32 = 1 << 1;
-const IORING_ENTER_SQ_WAIT: u32 = 1 << 2;
+pub(crate) const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
+pub(crate) const IORING_ENTER_SQ_WAKEUP: u32 = 1 << 1;
+pub(crate) const IORING_ENTER_SQ_WAIT: u32 = 1 << 2;
 
 /// user_data of the engine's own SQEs (cancellations): never a slot index.
-const INTERNAL: u64 = u64::MAX;
+pub(crate) const INTERNAL: u64 = u64::MAX;
 
 /// SQEs waiting in the SQ that make the owner wake a sleeping submitter thread (measured
 /// against 1: qd1 0.23-0.27M reads/s instead of 0.29-0.30M, two enters per read).
-const WAKE_AT: usize = 4;
+pub(crate) const WAKE_AT: usize = 4;
 
 /// Largest SQ the kernel accepts (`IORING_MAX_ENTRIES`).
 pub const MAX_ENTRIES: u32 = 32768;
@@ -125,16 +125,16 @@ pub struct Completion<T> {
   pub done: Option<(Op, T)>,
 }
 
-struct Slot<T> {
-  op: Op,
-  keep: T,
+pub(crate) struct Slot<T> {
+  pub(crate) op: Op,
+  pub(crate) keep: T,
   /// The SQE has been written into the SQ (the kernel may now touch the op's memory).
-  in_kernel: bool,
+  pub(crate) in_kernel: bool,
   /// Linked to the op pushed after it (`IOSQE_IO_LINK`): that one starts only if this one
   /// succeeds (a short read or write counts as failure), and is cancelled otherwise.
-  link: bool,
+  pub(crate) link: bool,
   /// The link holds whatever this op's result (`IOSQE_IO_HARDLINK`); see [`Ring::harden_link`].
-  hard: bool,
+  pub(crate) hard: bool,
 }
 
 /// An io_uring instance plus ownership of everything its in-flight ops point at.
@@ -145,34 +145,34 @@ struct Slot<T> {
 /// dropping a handle, not [`cancel_all`](Ring::cancel_all), not dropping the ring (which leaks
 /// what is still in flight rather than free memory the kernel may still write).
 pub struct Ring<T> {
-  ring: IoUring,
-  mode: Mode,
-  eventfd: Option<OwnedFd>,
-  sq_thread: Option<Submitter>,
-  probe: Option<Probe>,
-  slots: Vec<Option<Slot<T>>>,
-  free: Vec<u32>,
+  pub(crate) ring: IoUring,
+  pub(crate) mode: Mode,
+  pub(crate) eventfd: Option<OwnedFd>,
+  pub(crate) sq_thread: Option<Submitter>,
+  pub(crate) probe: Option<Probe>,
+  pub(crate) slots: Vec<Option<Slot<T>>>,
+  pub(crate) free: Vec<u32>,
   /// Tokens of ops not yet written into the SQ, in submission order.
-  backlog: VecDeque<u32>,
+  pub(crate) backlog: VecDeque<u32>,
   /// Completions made by the engine itself (ops cancelled before they reached the kernel).
-  local: VecDeque<(u32, i32)>,
+  pub(crate) local: VecDeque<(u32, i32)>,
   /// SQEs written into the SQ and not yet passed to `io_uring_enter` (non-SQPOLL rings).
-  unsubmitted: u32,
+  pub(crate) unsubmitted: u32,
   /// Ops whose SQE is in the SQ or the kernel, not yet completed.
-  in_kernel: u32,
+  pub(crate) in_kernel: u32,
   /// Of those, standing multishot ops (accept, recv): they can stay for ever, so they do not
   /// count against `cap` — else a few hundred idle sockets would hold every other op back.
-  standing: u32,
-  cap: u32,
+  pub(crate) standing: u32,
+  pub(crate) cap: u32,
   /// Slots in the registered file table (0: no table).
-  files: u32,
+  pub(crate) files: u32,
   /// Ops pushed now are linked to the next ([`begin_chain`](Ring::begin_chain)).
-  chaining: bool,
+  pub(crate) chaining: bool,
   /// Provided-buffer groups ([`add_buffer_group`](Ring::add_buffer_group)).
-  groups: Vec<BufferGroup>,
+  pub(crate) groups: Vec<BufferGroup>,
   /// The registered personality every SQE carries ([`adopt_credentials`](Ring::adopt_credentials)).
-  personality: Option<u16>,
-  stats: Stats,
+  pub(crate) personality: Option<u16>,
+  pub(crate) stats: Stats,
 }
 
 /// Adds a setup mode's flags to a ring builder.
@@ -414,11 +414,6 @@ impl<T> Ring<T> {
     s
   }
 
-  /// Ops in the kernel that count against the cap (all but standing multishot ops).
-  fn capped(&self) -> u32 {
-    self.in_kernel - self.standing
-  }
-
   /// Ops owned by the ring (queued, in the kernel, or cancelled but not yet reaped).
   pub fn in_flight(&self) -> u32 {
     (self.slots.len() - self.free.len()) as u32
@@ -427,540 +422,6 @@ impl<T> Ring<T> {
   /// Ops waiting in the engine's queue (not yet written into the SQ).
   pub fn queued(&self) -> u32 {
     self.backlog.len() as u32
-  }
-
-  /// Whether [`flush`](Ring::flush) has work: ops queued or SQEs not yet submitted.
-  pub fn needs_flush(&mut self) -> bool {
-    self.unsubmitted > 0
-      || (!self.backlog.is_empty() && self.capped() < self.cap)
-      || (self.sq_thread.is_some() && !self.ring.submission().is_empty())
-  }
-
-  /// Called after [`push`](Ring::push): hands ops to the kernel at once when that costs the
-  /// calling thread no syscall, or when a full SQ's worth is waiting; otherwise they wait for
-  /// the next [`flush`](Ring::flush).
-  ///
-  /// On an SQPOLL or submitter ring every op is published to the SQ at once (a store to the SQ
-  /// tail), so that the other thread works on it while the owner goes on with its own work.
-  /// Published once per loop turn instead, the two threads took turns: 0.62-0.65M reads/s at
-  /// qd32 on an SQPOLL ring, against 0.95-1.07M published at once.
-  pub fn publish(&mut self) -> io::Result<()> {
-    if self.sq_thread.is_some() {
-      self.fill_sq();
-      // A sleeping submitter is woken once a few SQEs wait, not for each: a lone op (queue
-      // depth 1) is cheaper submitted inline by the owner's flush than handed across threads.
-      if self.ring.submission().len() >= WAKE_AT && self.sq_thread.as_ref().is_some_and(Submitter::wake) {
-        self.stats.sq_wakeups += 1;
-      }
-      Ok(())
-    } else if self.mode == Mode::SqPoll || self.queued() >= self.sq_entries() {
-      self.flush()
-    } else {
-      Ok(())
-    }
-  }
-
-  /// Takes ownership of an op and of `keep`, and queues it. It reaches the kernel at the next
-  /// [`flush`](Ring::flush). Returns the op's token, reported again by its completions.
-  ///
-  /// # Safety
-  /// Every raw pointer in `op` (`buf` of Read/Write/Statx, the `iov_base` of each iovec) must point
-  /// at memory that stays valid, and that nothing else reads or writes (for buffers the kernel
-  /// writes) or writes (for buffers it reads), for as long as `keep` is alive.
-  ///
-  /// The invariant that makes the whole crate sound rests on this: **the ring drops `keep`, and
-  /// the op with its own paths and iovecs, only after reaping the op's final CQE** — handing both
-  /// back in [`Completion::done`]. No other path releases them: [`cancel_all`](Ring::cancel_all)
-  /// only asks the kernel to finish early, and dropping the ring with ops still inside the kernel
-  /// leaks them.
-  pub unsafe fn push(&mut self, op: Op, keep: T) -> u32 {
-    let slot = Slot {
-      op,
-      keep,
-      in_kernel: false,
-      link: self.chaining,
-      hard: false,
-    };
-    let token = match self.free.pop() {
-      Some(t) => {
-        self.slots[t as usize] = Some(slot);
-        t
-      }
-      None => {
-        self.slots.push(Some(slot));
-        (self.slots.len() - 1) as u32
-      }
-    };
-    self.backlog.push_back(token);
-    token
-  }
-
-  /// Links the ops pushed from now on, each to the next, until [`end_chain`](Ring::end_chain):
-  /// the kernel runs them in order, each only after the previous succeeded, and completes the
-  /// rest with `-ECANCELED` once one fails. A chain enters the SQ whole, never in parts, and not
-  /// before it is ended.
-  pub fn begin_chain(&mut self) {
-    self.chaining = true;
-  }
-
-  /// Ends the chain begun by [`begin_chain`](Ring::begin_chain): its last op is linked to nothing.
-  /// A chain longer than the SQ could never be submitted: its ops complete with `-ECANCELED`
-  /// and this returns `EINVAL`.
-  pub fn end_chain(&mut self) -> io::Result<()> {
-    self.chaining = false;
-    let Some(&last) = self.backlog.back() else {
-      return Ok(());
-    };
-    let slot = self.slots[last as usize]
-      .as_mut()
-      .expect("queued token has a slot");
-    if !slot.link {
-      return Ok(()); // nothing was pushed since begin_chain
-    }
-    slot.link = false;
-    let start = self.chain_start(self.backlog.len() - 1);
-    if (self.backlog.len() - start) as u32 > self.sq_entries() {
-      self.cancel_queued(start, self.backlog.len());
-      return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    Ok(())
-  }
-
-  /// Ends the chain begun by [`begin_chain`](Ring::begin_chain) without running it: its ops
-  /// complete with `-ECANCELED` (for a caller that could not push all of them).
-  pub fn abort_chain(&mut self) {
-    if !std::mem::replace(&mut self.chaining, false) {
-      return;
-    }
-    let len = self.backlog.len();
-    if len > 0
-      && self.slots[self.backlog[len - 1] as usize]
-        .as_ref()
-        .is_some_and(|s| s.link)
-    {
-      let start = self.chain_start(len - 1);
-      self.cancel_queued(start, len);
-    }
-  }
-
-  /// Makes the link from the op pushed last to the next one hold whatever that op's result
-  /// (`IOSQE_IO_HARDLINK`): the next starts even if it fails or is short. A chain still ends
-  /// at an op that was cancelled because an earlier one failed. No effect outside a chain.
-  pub fn harden_link(&mut self) {
-    if !self.chaining {
-      return;
-    }
-    if let Some(&last) = self.backlog.back() {
-      let slot = self.slots[last as usize]
-        .as_mut()
-        .expect("queued token has a slot");
-      slot.hard = slot.link;
-    }
-  }
-
-  /// Index in the backlog of the first op of the chain that the op at `i` belongs to.
-  fn chain_start(&self, mut i: usize) -> usize {
-    while i > 0
-      && self.slots[self.backlog[i - 1] as usize]
-        .as_ref()
-        .is_some_and(|s| s.link)
-    {
-      i -= 1;
-    }
-    i
-  }
-
-  /// Length of the chain that starts at the head of the backlog (1 for an unlinked op), or
-  /// `None` while that chain is still open (its last op pushed so far is linked onward).
-  fn head_chain_len(&self) -> Option<usize> {
-    let mut i = 0;
-    loop {
-      let token = *self.backlog.get(i)?;
-      if !self.slots[token as usize]
-        .as_ref()
-        .expect("queued token has a slot")
-        .link
-      {
-        return Some(i + 1);
-      }
-      i += 1;
-    }
-  }
-
-  /// Completes the queued ops at backlog indices `start..end` with `-ECANCELED`.
-  fn cancel_queued(&mut self, start: usize, end: usize) {
-    for token in self.backlog.drain(start..end) {
-      self.local.push_back((token, -libc::ECANCELED));
-    }
-  }
-
-  /// Writes queued ops into the SQ while it has room and the cap allows; returns how many.
-  fn fill_sq(&mut self) -> u32 {
-    let mut n = 0;
-    while let Some(len) = self.head_chain_len() {
-      let capped = self.capped();
-      let mut sq = self.ring.submission();
-      // A chain goes in whole. Over the cap only into an empty kernel, so that a chain longer
-      // than the cap still runs (end_chain keeps chains within the SQ's size).
-      if sq.capacity() - sq.len() < len || (capped > 0 && capped as usize + len > self.cap as usize) {
-        break;
-      }
-      for _ in 0..len {
-        let token = self.backlog.pop_front().expect("chain counted in the backlog");
-        let slot = self.slots[token as usize]
-          .as_mut()
-          .expect("queued token has a slot");
-        let mut entry = slot.op.entry().user_data(token as u64);
-        if let Some(p) = self.personality {
-          entry = entry.personality(p);
-        }
-        if slot.link {
-          entry = entry.flags(if slot.hard {
-            squeue::Flags::IO_HARDLINK
-          } else {
-            squeue::Flags::IO_LINK
-          });
-        }
-        // SAFETY: the entry's pointers point into `slot.op` (heap-owned paths and iovecs) or at
-        // the caller's memory kept valid by `slot.keep` (the contract of `push`). The slot stays
-        // occupied, and so both stay alive, until this token's final CQE is reaped in `reap`.
-        unsafe { sq.push(&entry).expect("SQ room checked") };
-        slot.in_kernel = true;
-        self.in_kernel += 1;
-        if slot.op.standing() {
-          self.standing += 1;
-        }
-        n += 1;
-      }
-    }
-    let mut sq = self.ring.submission();
-    sq.sync();
-    self.stats.submitted += n as u64;
-    if let Some(t) = &self.sq_thread {
-      if n > 0 {
-        t.published(n);
-      }
-    }
-    n
-  }
-
-  fn enter(&mut self, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<usize> {
-    self.stats.enter_calls += 1;
-    // SAFETY: no extended argument is passed (arg = None), so the kernel reads no user memory
-    // beyond the rings themselves.
-    unsafe {
-      self
-        .ring
-        .submitter()
-        .enter::<libc::sigset_t>(to_submit, min_complete, flags, None)
-    }
-  }
-
-  /// Hands queued ops to the kernel. One `io_uring_enter` per SQ-full of ops on ordinary rings;
-  /// none on an SQPOLL ring whose thread is awake. Transient kernel refusals (EAGAIN, EBUSY,
-  /// EINTR) leave the ops queued for the next flush.
-  pub fn flush(&mut self) -> io::Result<()> {
-    loop {
-      self.unsubmitted += self.fill_sq();
-      if let Some(t) = &self.sq_thread {
-        // What the submitter thread has not consumed yet. If it is awake it will; if it is idle,
-        // submit here (inline, as on a plain ring) rather than wake it for what may be one op.
-        self.unsubmitted = self.ring.submission().len() as u32;
-        if self.unsubmitted == 0 || !t.idle() {
-          return Ok(());
-        }
-      }
-      if self.mode == Mode::SqPoll {
-        // Order our tail store before reading NEED_WAKEUP (tokio-rs/io-uring#197).
-        fence(Ordering::SeqCst);
-        let sq = self.ring.submission();
-        let wake = sq.need_wakeup_after_intermittent_seqcst();
-        let overflow = sq.cq_overflow();
-        drop(sq);
-        if wake || overflow {
-          let mut flags = 0;
-          if wake {
-            flags |= IORING_ENTER_SQ_WAKEUP;
-            self.stats.sq_wakeups += 1;
-          }
-          if overflow {
-            flags |= IORING_ENTER_GETEVENTS;
-          }
-          match self.enter(0, 0, flags) {
-            Ok(_) => {}
-            Err(e) if transient(&e) => return Ok(()),
-            Err(e) => return Err(e),
-          }
-        }
-        self.unsubmitted = 0;
-        return Ok(());
-      }
-      if self.unsubmitted == 0 {
-        return Ok(());
-      }
-      match self.enter(self.unsubmitted, 0, self.submit_flags()) {
-        Ok(_) => {
-          // What the kernel did not consume stays in the SQ for the next enter.
-          self.unsubmitted = self.ring.submission().len() as u32;
-        }
-        Err(e) if transient(&e) => return Ok(()),
-        Err(e) => return Err(e),
-      }
-      if self.backlog.is_empty() || self.capped() >= self.cap || self.unsubmitted > 0 {
-        return Ok(());
-      }
-    }
-  }
-
-  /// Flags of a submitting `io_uring_enter` from this thread: on a DEFER_TASKRUN ring it also
-  /// runs the completion work of what just completed, so reaping finds it.
-  fn submit_flags(&self) -> u32 {
-    if self.mode == Mode::DeferTaskrun {
-      IORING_ENTER_GETEVENTS
-    } else {
-      0
-    }
-  }
-
-  /// Returns once the kernel has consumed the SQ's entries (or room appeared): submits them from
-  /// this thread, even where a submitter thread would, or on an SQPOLL ring waits for its kernel
-  /// thread (`IORING_ENTER_SQ_WAIT`).
-  fn make_room(&mut self) -> io::Result<()> {
-    self.fill_sq();
-    let pending = self.ring.submission().len() as u32;
-    let r = match self.mode {
-      Mode::SqPoll => self.enter(0, 0, IORING_ENTER_SQ_WAKEUP | IORING_ENTER_SQ_WAIT),
-      _ => self.enter(pending, 0, self.submit_flags()),
-    };
-    self.unsubmitted = if self.mode == Mode::SqPoll {
-      0
-    } else {
-      self.ring.submission().len() as u32
-    };
-    r.map(|_| ())
-  }
-
-  /// Runs deferred completion work if the kernel says some is pending (DEFER_TASKRUN,
-  /// TASKRUN_FLAG) or the CQ overflowed, so that reaping finds those completions.
-  fn run_deferred(&mut self) {
-    let sq = self.ring.submission();
-    let overflow = sq.cq_overflow();
-    let taskrun = sq.taskrun();
-    drop(sq);
-    if overflow {
-      self.stats.cq_overflows += 1;
-    }
-    if overflow || taskrun {
-      let _ = self.enter(0, 0, IORING_ENTER_GETEVENTS);
-    }
-  }
-
-  /// Whether [`reap`](Ring::reap) would find something now without waiting: engine-made
-  /// completions, CQEs in the CQ, or deferred completion work the kernel flags as pending.
-  pub fn ready(&mut self) -> bool {
-    if !self.local.is_empty() {
-      return true;
-    }
-    let sq = self.ring.submission();
-    let pending = sq.taskrun() || sq.cq_overflow();
-    drop(sq);
-    pending || !self.ring.completion().is_empty()
-  }
-
-  /// Waits up to `max`, spinning, for completions the submitter thread is about to post: while
-  /// it is inside an `io_uring_enter` (page-cache reads complete inside the call, and their CQEs
-  /// are posted as it returns) or awake with SQEs to submit. Returns [`ready`](Ring::ready).
-  ///
-  /// Why: the owner would otherwise go back to its event loop and sleep in `epoll_wait` for a
-  /// few microseconds, then be woken by the ring's eventfd from the other core — on a VM a
-  /// halted vCPU woken by an IPI. At qd32 that was 7,400 sleeps a second and left the JS thread
-  /// idle a quarter of the time while it was the slower of the two threads (benchmarks/RESULTS.md,
-  /// 2026-12-02: 4 KiB reads +17-25% with a 20 us bound). Ops that wait in the kernel (sockets,
-  /// disk) keep no `io_uring_enter` busy, so they never make the owner spin.
-  pub fn wait_imminent(&mut self, max: Duration) -> bool {
-    if self.sq_thread.is_none() {
-      return self.ready();
-    }
-    let t0 = Instant::now();
-    let mut i = 0u32;
-    loop {
-      if !self.ring.completion().is_empty() {
-        return true;
-      }
-      let sq_empty = self.ring.submission().is_empty();
-      if !self.sq_thread.as_ref().is_some_and(|t| t.working(sq_empty)) {
-        return self.ready();
-      }
-      std::hint::spin_loop();
-      i = i.wrapping_add(1);
-      if i.is_multiple_of(32) && t0.elapsed() >= max {
-        return self.ready();
-      }
-    }
-  }
-
-  /// Reaps up to `max` completions, calling `f` for each. Returns how many were reaped. An op's
-  /// slot (and so its token) becomes free for reuse only here, after its final CQE.
-  pub fn reap(&mut self, max: usize, mut f: impl FnMut(Completion<T>)) -> usize {
-    let mut n = 0;
-    while n < max {
-      let Some((token, result)) = self.local.pop_front() else {
-        break;
-      };
-      let done = self.release(token);
-      f(Completion {
-        token,
-        result,
-        flags: 0,
-        done: Some(done),
-      });
-      n += 1;
-    }
-    if n == max {
-      return n;
-    }
-    self.run_deferred();
-    loop {
-      let mut batch = [(0u64, 0i32, 0u32); 64];
-      let mut got = 0;
-      {
-        let cq = self.ring.completion();
-        for cqe in cq.take((max - n).min(batch.len())) {
-          batch[got] = (cqe.user_data(), cqe.result(), cqe.flags());
-          got += 1;
-        }
-      }
-      if got == 0 {
-        return n;
-      }
-      for &(user_data, result, flags) in &batch[..got] {
-        if user_data == INTERNAL {
-          continue;
-        }
-        let token = user_data as u32;
-        let done = if cqueue::more(flags) {
-          None
-        } else {
-          self.in_kernel -= 1;
-          if self.slots[token as usize]
-            .as_ref()
-            .is_some_and(|s| s.op.standing())
-          {
-            self.standing -= 1;
-          }
-          Some(self.release(token))
-        };
-        f(Completion {
-          token,
-          result,
-          flags,
-          done,
-        });
-        n += 1;
-      }
-      if n >= max {
-        return n;
-      }
-    }
-  }
-
-  fn release(&mut self, token: u32) -> (Op, T) {
-    let slot = self.slots[token as usize]
-      .take()
-      .expect("completion for a live slot");
-    self.free.push(token);
-    self.stats.completed += 1;
-    (slot.op, slot.keep)
-  }
-
-  /// Asks every op to finish early: queued ops complete with `-ECANCELED` without reaching the
-  /// kernel; ops inside it get an `IORING_OP_ASYNC_CANCEL` matching all. Their memory is still
-  /// released only when their CQEs are reaped. Ops that already finished complete normally.
-  pub fn cancel_all(&mut self) -> io::Result<()> {
-    self.chaining = false;
-    self.cancel_queued(0, self.backlog.len());
-    if self.in_kernel == 0 {
-      return Ok(());
-    }
-    let entry = opcode::AsyncCancel2::new(types::CancelBuilder::any())
-      .build()
-      .user_data(INTERNAL);
-    self.push_internal(&entry)
-  }
-
-  /// Asks one op to finish early. A queued op completes with `-ECANCELED` without reaching the
-  /// kernel; for an op inside it, an `IORING_OP_ASYNC_CANCEL` targets its token, and the op then
-  /// completes with `-ECANCELED` (or `-EINTR`) if the kernel could stop it, normally if it had
-  /// finished or could not be stopped. Returns false when `token` is not an op in flight. As
-  /// always, the op's memory is released only when its final CQE is reaped.
-  pub fn cancel(&mut self, token: u32) -> io::Result<bool> {
-    let Some(Some(slot)) = self.slots.get(token as usize) else {
-      return Ok(false);
-    };
-    if !slot.in_kernel {
-      // A queued op of a chain takes its whole chain with it (the kernel would cancel the rest).
-      if let Some(i) = self.backlog.iter().position(|&t| t == token) {
-        let start = self.chain_start(i);
-        let mut end = i + 1;
-        while self.slots[self.backlog[end - 1] as usize]
-          .as_ref()
-          .is_some_and(|s| s.link)
-          && end < self.backlog.len()
-        {
-          end += 1;
-        }
-        self.cancel_queued(start, end);
-      }
-      return Ok(true);
-    }
-    let entry = opcode::AsyncCancel::new(token as u64).build().user_data(INTERNAL);
-    self.push_internal(&entry)?;
-    Ok(true)
-  }
-
-  /// Puts one of the engine's own SQEs (a cancellation: no pointers) into the SQ and submits it.
-  fn push_internal(&mut self, entry: &io_uring::squeue::Entry) -> io::Result<()> {
-    {
-      let mut sq = self.ring.submission();
-      // SAFETY: the engine's own entries (cancellations) carry no pointers.
-      if unsafe { sq.push(entry) }.is_err() {
-        drop(sq);
-        // The SQ is full of our own entries: have the kernel take them first, then retry once.
-        self.make_room()?;
-        let mut sq = self.ring.submission();
-        // SAFETY: as above.
-        unsafe { sq.push(entry) }.map_err(|_| io::Error::from_raw_os_error(libc::EBUSY))?;
-      }
-    }
-    self.unsubmitted += 1;
-    self.ring.submission().sync();
-    self.flush()
-  }
-
-  /// Blocks until every owned op has completed or `timeout` has passed, handing each completion
-  /// to `f`. Returns the number of ops still in flight. Used when a ring is closed or its thread
-  /// exits, after [`cancel_all`](Ring::cancel_all).
-  pub fn drain(&mut self, timeout: Duration, mut f: impl FnMut(Completion<T>)) -> u32 {
-    let deadline = Instant::now() + timeout;
-    while self.in_flight() > 0 {
-      let _ = self.flush();
-      if self.reap(usize::MAX, &mut f) > 0 || self.in_kernel == 0 {
-        // Progress, or only queued ops left (the next flush moves them): no need to wait.
-        continue;
-      }
-      let now = Instant::now();
-      if now >= deadline {
-        break;
-      }
-      let left = deadline - now;
-      let ts = types::Timespec::new()
-        .sec(left.as_secs())
-        .nsec(left.subsec_nanos());
-      let args = types::SubmitArgs::new().timespec(&ts);
-      self.stats.enter_calls += 1;
-      let _ = self.ring.submitter().submit_with_args(1, &args);
-    }
-    self.in_flight()
   }
 }
 
@@ -985,22 +446,4 @@ impl<T> Drop for Ring<T> {
       }
     }
   }
-}
-
-/// A new close-on-exec eventfd with these extra flags.
-pub(crate) fn eventfd(flags: i32) -> io::Result<OwnedFd> {
-  // SAFETY: eventfd returns a new fd or -1; a new fd is owned by nobody else.
-  let fd = unsafe { libc::eventfd(0, flags | libc::EFD_CLOEXEC) };
-  if fd < 0 {
-    return Err(io::Error::last_os_error());
-  }
-  // SAFETY: as above.
-  Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn transient(e: &io::Error) -> bool {
-  matches!(
-    e.raw_os_error(),
-    Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::EINTR)
-  )
 }

@@ -50,7 +50,7 @@ impl Submitter {
   /// Starts the thread for the ring whose fd is `ring`.
   pub(crate) fn start(ring: BorrowedFd<'_>) -> io::Result<Submitter> {
     // Blocking: the thread sleeps in `read` on it.
-    let kick = crate::ring::eventfd(0)?;
+    let kick = crate::sys::eventfd(0)?;
     let shared = Arc::new(Shared {
       idle: AtomicBool::new(true),
       stop: AtomicBool::new(false),

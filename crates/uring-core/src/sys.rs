@@ -1,0 +1,22 @@
+//! Small system helpers shared by the ring and its submitter thread.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// A new close-on-exec eventfd with these extra flags.
+pub(crate) fn eventfd(flags: i32) -> io::Result<OwnedFd> {
+  // SAFETY: eventfd returns a new fd or -1; a new fd is owned by nobody else.
+  let fd = unsafe { libc::eventfd(0, flags | libc::EFD_CLOEXEC) };
+  if fd < 0 {
+    return Err(io::Error::last_os_error());
+  }
+  // SAFETY: as above.
+  Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub(crate) fn transient(e: &io::Error) -> bool {
+  matches!(
+    e.raw_os_error(),
+    Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::EINTR)
+  )
+}
