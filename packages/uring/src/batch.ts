@@ -5,8 +5,6 @@
 import type { Stats } from 'node:fs'
 import { type Backend, type Owner, Shape } from './backend'
 import { AbortError, invalidArgType, invalidArgValue, systemError, UV } from './errors'
-// A cycle (fs-api imports this module for FileHandle.batch), resolved before either is called.
-import { readPath, writePath } from './fs-api'
 import {
   checkAborted,
   getOptions,
@@ -123,7 +121,18 @@ export interface Call {
   readonly want: number
   /** The fd of a Ring op (-1 for path ops, and for FileHandle ops, which bring their own). */
   readonly fd: number
-  start(b: Backend, fd: number, owner: Owner | undefined, signal: AbortSignal | undefined): Promise<unknown>
+  /** `files`: readFile/writeFile of a path, handed in by a Ring's batch (the only kind that holds them). */
+  start(b: Backend, fd: number, owner: Owner | undefined, signal: AbortSignal | undefined, files?: PathFiles): Promise<unknown>
+}
+
+/**
+ * readFile and writeFile of a path (fs-api.ts's `readPath`/`writePath`), handed to the ops of a
+ * batch by the Ring that starts it: this module cannot import them, since FileHandle, which they
+ * build on, imports this module.
+ */
+export interface PathFiles {
+  readPath(b: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer>
+  writePath(b: Backend, p: string | Buffer, flags: number, mode: number, data: string | View, encoding: BufferEncoding, flush: boolean, signal: AbortSignal | undefined): Promise<void>
 }
 
 interface Def {
@@ -290,7 +299,7 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       const p = path(o, 'path', at)
       // As readFile(path, { flag }): Node reads `flag || 'r'` (and writeFile `flag || 'w'`).
       const flags = stringToFlags(o.flag || 'r', 'r', `${at}.flag`)
-      return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => alone(b, () => readPath(b, p, flags, signal)) }
+      return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.readPath(b, p, flags, signal)) }
     },
   },
   writeFile: {
@@ -304,7 +313,7 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       if (!Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
       const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
-      return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => alone(b, () => writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }
+      return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }
     },
   },
   nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },

@@ -3,8 +3,19 @@
 // ring (its `read`/`write`/`writev`/`sync`/`close`), so both backends share them.
 import { finished, Readable, Writable } from 'node:stream'
 import { outOfRange } from './errors'
-import type { FileHandle } from './fs-api'
 import { validateAbortSignal, validateBoolean, validateInteger, validateObject } from './validate'
+
+/** What a stream uses of its FileHandle (FileHandle has all of it; this module does not import it,
+ * since FileHandle makes the streams). */
+export interface StreamHandle {
+  readonly fd: number
+  close(): Promise<void>
+  sync(): Promise<void>
+  /** A read into a Buffer the stream just allocated (a direct read: see FileHandle._readFresh). */
+  _readFresh(buffer: Buffer, length: number, position: number | null): Promise<number>
+  write(buffer: Buffer, offset: number, length: number, position: number | null): Promise<{ bytesWritten: number }>
+  writev(buffers: Buffer[], position: number | null): Promise<{ bytesWritten: number }>
+}
 
 /** Options of `FileHandle.createReadStream` (those of `fs.createReadStream` that apply to a handle). */
 export interface ReadStreamOptions {
@@ -50,7 +61,7 @@ function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options
 }
 
 /** A stream's `_destroy`: closes the handle when `autoClose`; the stream's own error wins over close's. */
-function closeIf(autoClose: boolean, fh: FileHandle, err: Error | null, cb: (error?: Error | null) => void): void {
+function closeIf(autoClose: boolean, fh: StreamHandle, err: Error | null, cb: (error?: Error | null) => void): void {
   if (!autoClose) return cb(err)
   fh.close().then(() => cb(err), (e) => cb(err ?? e))
 }
@@ -72,14 +83,14 @@ export class ReadStream extends Readable {
   readonly fd: number
   readonly start: number | undefined
   readonly end: number
-  #fh: FileHandle
+  #fh: StreamHandle
   /** Offset of the next read (counted from `start`, or from the first read when there is none). */
   #next: number
   #ahead: Promise<Chunk> | undefined
   #autoClose: boolean
 
   /** @internal */
-  constructor(fh: FileHandle, options?: ReadStreamOptions | BufferEncoding) {
+  constructor(fh: StreamHandle, options?: ReadStreamOptions | BufferEncoding) {
     const { o, autoClose, base } = streamOptions<ReadStreamOptions>(options)
     // Only an undefined highWaterMark is 64 KiB, as fs.ReadStream's: null is the Readable default.
     super({ ...base, highWaterMark: o.highWaterMark === undefined ? 64 * 1024 : o.highWaterMark, encoding: o.encoding ?? undefined })
@@ -153,13 +164,13 @@ export class WriteStream extends Writable {
   readonly path: undefined = undefined
   readonly fd: number
   readonly start: number | undefined
-  #fh: FileHandle
+  #fh: StreamHandle
   #pos: number | undefined
   #flush: boolean
   #autoClose: boolean
 
   /** @internal */
-  constructor(fh: FileHandle, options?: WriteStreamOptions | BufferEncoding) {
+  constructor(fh: StreamHandle, options?: WriteStreamOptions | BufferEncoding) {
     const { o, autoClose, base } = streamOptions<WriteStreamOptions>(options)
     // highWaterMark as fs.WriteStream: the Writable default unless given; a falsy encoding is utf8.
     super({ ...base, highWaterMark: o.highWaterMark, decodeStrings: true, defaultEncoding: o.encoding || 'utf8' })

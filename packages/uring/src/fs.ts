@@ -6,8 +6,9 @@ import * as nodeFsP from 'node:fs/promises'
 import type { FsApi } from './fs-api'
 import { defaultRing } from './ring'
 
-export { FileHandle } from './fs-api'
+export { FileHandle } from './file-handle'
 export type * from './fs-api'
+export type * from './fs-types'
 export { ReadStream, WriteStream } from './fs-streams'
 export type { ReadStreamOptions, WriteStreamOptions } from './fs-streams'
 

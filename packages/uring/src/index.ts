@@ -6,7 +6,8 @@
 export { Ring, defaultRing, defaultNetRing, DEFAULT_ENTRIES, DEFAULT_SQPOLL_IDLE_MS, MAX_ENTRIES } from './ring'
 export type { RingOptions, SqpollOptions, BackendKind, RingStats, OpOptions } from './ring'
 export type { BatchOp, BatchOptions, BatchResultMap, BatchResults, FileBatchOp } from './batch'
-export { FileHandle, FsApi } from './fs-api'
+export { FileHandle } from './file-handle'
+export { FsApi } from './fs-api'
 export type {
   FileReadOptions,
   FileReadResult,
@@ -22,6 +23,6 @@ export type {
   WriteData,
   WriteFileOptions,
   WriteVResult,
-} from './fs-api'
+} from './fs-types'
 export { RingError } from './errors'
 export type { SystemError } from './errors'

@@ -19,7 +19,7 @@ function opSignal(options: OpOptions | undefined): AbortSignal | undefined {
 }
 import { watchCredentials } from './credentials'
 import { byteLength } from './owned'
-import { FsApi } from './fs-api'
+import { FsApi, PATH_FILES } from './fs-api'
 import { NetApi } from './net-api'
 import { loadNative, setupFailureReason } from './native'
 import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger, validateNotAborting } from './validate'
@@ -390,7 +390,7 @@ export class Ring {
     })
   }
 
-  readonly #start: Starter = (c, signal) => c.start(this.#impl, c.fd, undefined, signal)
+  readonly #start: Starter = (c, signal) => c.start(this.#impl, c.fd, undefined, signal, PATH_FILES)
 
   /** An op that does nothing (`IORING_OP_NOP`): measures the ring's own overhead. */
   nop(options?: OpOptions): Promise<number> {

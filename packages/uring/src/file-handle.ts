@@ -1,0 +1,487 @@
+// FileHandle: the node:fs/promises FileHandle over a Backend. Its ops count as pending so that
+// close() waits for them; one collected while open has its fd closed, as Node does.
+import { EventEmitter } from 'node:events'
+import * as nodeFs from 'node:fs'
+import { type BigIntStats, type Stats } from 'node:fs'
+import { createInterface, type Interface } from 'node:readline'
+import { ReadableStream } from 'node:stream/web'
+import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
+import { type Backend, type Owner, Shape } from './backend'
+import { byteLength } from './owned'
+import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
+import { invalidArgType, invalidArgValue, invalidState, rejecting } from './errors'
+import {
+  checkAborted,
+  getOptions,
+  ioOptions,
+  lenientPosition,
+  NODE_MAJOR,
+  parseFileMode,
+  validateAbortSignal,
+  validateBoolean,
+  validateBuffer,
+  validateBufferArray,
+  validateInteger,
+  validateNotAborting,
+  validateObject,
+  validateOffsetLengthRead,
+  validateOffsetLengthWrite,
+  validatePosition,
+} from './validate'
+import type { Encoding, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
+import { isArrayBufferView, isIterable, readAll, writeAll } from './whole-file'
+
+/** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
+const IOV_MAX = 1024
+
+/** Node 20's FileHandle.read treats any position but a safe integer as "current position";
+ * Node 22 validates it (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE) and accepts bigints. */
+const LENIENT_READ_POSITION = NODE_MAJOR <= 20
+
+function readPosition(position: unknown, length: number): number {
+  if (position == null) return -1
+  if (LENIENT_READ_POSITION) return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : -1
+  return validatePosition(position, 'position', length)
+}
+
+function fileClosed(syscall: string): Error {
+  // Node's own error for an op on a closed FileHandle.
+  const err = new Error('file closed') as Error & { code: string; syscall: string }
+  err.code = 'EBADF'
+  err.syscall = syscall
+  return err
+}
+
+/**
+ * FileHandles collected while still open: their fd is closed, with the warning Node gives
+ * ("Closing file descriptor N on garbage collection"). A handle with ops in flight is never
+ * collected (each op holds it until it completes).
+ */
+const unclosed = new FinalizationRegistry<{ fd: number; backend: Backend }>(({ fd, backend }) => {
+  backend.disown?.(fd)
+  // At once, as Node's FileHandle does in its destructor: an asynchronous close could still be
+  // waiting on the thread pool when a worker ends, and the disowned fd would leak (seen on Node 24).
+  try {
+    nodeFs.closeSync(fd)
+  } catch {
+    // closed behind the handle's back
+  }
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`, 'Warning')
+})
+
+/**
+ * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
+ * `close()` waits for the handle's ops in flight, then closes the fd; later ops reject with EBADF.
+ */
+export class FileHandle extends EventEmitter implements Owner {
+  #fd: number
+  #backend: Backend
+  /** Ops of this handle not yet completed. */
+  #pending = 0
+  #closing: Promise<void> | undefined
+  #drained: (() => void) | undefined
+
+  /** @internal */
+  constructor(backend: Backend, fd: number) {
+    super()
+    this.#backend = backend
+    this.#fd = fd
+    backend.own?.(fd)
+    unclosed.register(this, { fd, backend }, this)
+  }
+
+  /** The numeric file descriptor, or -1 once the handle is closed. */
+  get fd(): number {
+    return this.#fd
+  }
+
+  /** @internal Owner: one op of this handle completed. */
+  release(): void {
+    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained()
+  }
+
+  /** Throws Node's "file closed" (EBADF, `syscall`) once the handle is closed or closing. */
+  #checkOpen(syscall: string): void {
+    if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed(syscall)
+  }
+
+  /** The fd for a new op, counted as pending; throws Node's "file closed" when closed. */
+  #use(syscall: string): number {
+    this.#checkOpen(syscall)
+    this.#pending++
+    return this.#fd
+  }
+
+  /**
+   * Reads into `buffer` (default: a new 16 KiB Buffer) at `position` (null or -1: the current
+   * file position, which then advances). Forms: `read(buffer, offset?, length?, position?)`,
+   * `read(buffer, { offset, length, position })`, `read({ buffer, offset, length, position })`.
+   */
+  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<FileReadResult<T>>
+  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer: T, options?: FileReadOptions<T>): Promise<FileReadResult<T>>
+  read<T extends NodeJS.ArrayBufferView = Buffer>(options?: FileReadOptions<T>): Promise<FileReadResult<T>>
+  read(bufferOrOptions?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<FileReadResult<any>> {
+    // Fast path: read(buffer, offset, length, position) with plain integers.
+    if (
+      typeof offset === 'number' && typeof length === 'number' && typeof position === 'number' &&
+      isArrayBufferView(bufferOrOptions) && length > 0 && (offset | 0) === offset && (length | 0) === length &&
+      offset >= 0 && offset + length <= byteLength(bufferOrOptions) && Number.isSafeInteger(position) && position >= -1 &&
+      this.#fd !== -1 && this.#closing === undefined
+    ) {
+      this.#pending++
+      return this.#backend.read(this.#fd, bufferOrOptions, offset, length, position, Shape.Read, this)
+    }
+    return rejecting(() => this.#readSlow(bufferOrOptions, offset, length, position))
+  }
+
+  #readSlow(bufferOrOptions: unknown, offset: unknown, length: unknown, position: unknown): Promise<FileReadResult<any>> {
+    this.#checkOpen('read') // as Node's fsCall: before any argument
+    let buffer = bufferOrOptions as NodeJS.ArrayBufferView
+    if (!isArrayBufferView(buffer)) {
+      if (bufferOrOptions !== undefined) validateObject(bufferOrOptions, 'options', true)
+      // As Node destructures it, only an undefined buffer is the default one (null is an error).
+      const o = (bufferOrOptions ?? {}) as FileReadOptions<any>
+      buffer = o.buffer === undefined ? Buffer.alloc(16384) : o.buffer
+      validateBuffer(buffer)
+      ;[offset, length, position] = ioOptions(o, buffer.byteLength)
+    }
+    if (offset !== null && typeof offset === 'object') [offset, length, position] = ioOptions(offset, buffer.byteLength)
+    if (offset == null) offset = 0
+    else validateInteger(offset, 'offset', 0)
+    length ??= buffer.byteLength - (offset as number)
+    // `bytesRead: length`, as Node 20 and 22: -0 for a length of -0 (Node 24 gives 0).
+    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: NODE_MAJOR >= 24 ? 0 : length, buffer } as any)
+    if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
+    validateInteger(length, 'length', 0)
+    validateOffsetLengthRead(offset as number, length, buffer.byteLength)
+    // Past int32 (a buffer over 2 GiB), Node's binding aborts: rejected instead.
+    validateNotAborting(length, 'length', 0)
+    const pos = readPosition(position, length)
+    const fd = this.#use('read')
+    return this.#backend.read(fd, buffer, offset as number, length, pos, Shape.Read, this)
+  }
+
+  /**
+   * Writes `buffer` (or a string, encoded with `encoding`) at `position` (null: the current
+   * position). Forms: `write(buffer, offset?, length?, position?)`,
+   * `write(buffer, { offset, length, position })`, `write(string, position?, encoding?)`.
+   */
+  write<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<FileWriteResult<T>>
+  write<T extends NodeJS.ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | null }): Promise<FileWriteResult<T>>
+  write(data: string, position?: number | null, encoding?: BufferEncoding | null): Promise<FileWriteResult<string>>
+  write(buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<FileWriteResult<any>> {
+    return rejecting(() => this.#write(buffer, offsetOrOptions, length, position))
+  }
+
+  #write(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): Promise<FileWriteResult<any>> {
+    this.#checkOpen('write') // as Node's fsCall: before any argument
+    if ((buffer as NodeJS.ArrayBufferView | undefined)?.byteLength === 0) {
+      return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as any)
+    }
+    if (isArrayBufferView(buffer)) {
+      let offset = offsetOrOptions
+      // As Node, `typeof offset === 'object'`: null too, which then means every default.
+      if (typeof offset === 'object') [offset, length, position] = ioOptions(offset ?? {}, buffer.byteLength)
+      if (offset == null) offset = 0
+      else validateInteger(offset, 'offset', 0)
+      if (typeof length !== 'number') length = buffer.byteLength - (offset as number)
+      const pos = lenientPosition(position)
+      validateOffsetLengthWrite(offset as number, length as number, buffer.byteLength)
+      const fd = this.#use('write')
+      return this.#backend.write(fd, buffer, offset as number, length as number, pos, Shape.Write, this)
+    }
+    if (typeof buffer !== 'string') throw invalidArgType('buffer', ['string', 'Buffer', 'TypedArray', 'DataView'], buffer)
+    // As Node: only hex is checked (an even number of characters); its binding writes any other
+    // encoding it does not know, or a non-string, as utf8.
+    const encoding = typeof length === 'string' && Buffer.isEncoding(length) ? (length.toLowerCase() as BufferEncoding) : 'utf8'
+    if (encoding === 'hex' && buffer.length % 2 !== 0) throw invalidArgValue('encoding', length, `is invalid for data of length ${buffer.length}`)
+    const bytes = Buffer.from(buffer, encoding)
+    const pos = lenientPosition(offsetOrOptions)
+    // Even '' is written, as Node's writeString does (a handle not open for writing: EBADF).
+    const fd = this.#use('write')
+    return this.#backend.write(fd, bytes, 0, bytes.length, pos, Shape.Number, this).then((n: number) => ({ __proto__: null, bytesWritten: n, buffer }) as any)
+  }
+
+  /** Reads into several buffers in one op (`preadv`), at `position` (null: current position). */
+  readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<ReadVResult<T>> {
+    return rejecting(() => {
+      this.#checkOpen('readv')
+      validateBufferArray(buffers)
+      const pos = lenientPosition(position)
+      const fd = this.#use('readv')
+      const all = buffers as unknown as NodeJS.ArrayBufferView[]
+      if (all.length <= IOV_MAX) return this.#backend.readv(fd, all, pos, Shape.Readv, this)
+      // As libuv: one preadv of the first IOV_MAX buffers (a short read, which callers handle).
+      return this.#backend.readv(fd, all.slice(0, IOV_MAX), pos, Shape.Number, this).then((n: number) => ({ __proto__: null, bytesRead: n, buffers }) as any)
+    })
+  }
+
+  /** Writes several buffers in one op (`pwritev`), at `position` (null: current position). */
+  writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<WriteVResult<T>> {
+    return rejecting(() => {
+      this.#checkOpen('writev')
+      validateBufferArray(buffers)
+      const pos = lenientPosition(position)
+      if (buffers.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffers } as any)
+      const all = buffers as unknown as NodeJS.ArrayBufferView[]
+      if (all.length <= IOV_MAX) return this.#backend.writev(this.#use('writev'), all, pos, Shape.Writev, this)
+      return this.#writevAll(all, pos).then((n) => ({ __proto__: null, bytesWritten: n, buffers }) as any)
+    })
+  }
+
+  /** More than IOV_MAX buffers: pwritev of IOV_MAX at a time, as libuv does, until one comes back short. */
+  async #writevAll(buffers: NodeJS.ArrayBufferView[], pos: number): Promise<number> {
+    let total = 0
+    for (let i = 0; i < buffers.length; i += IOV_MAX) {
+      const group = buffers.slice(i, i + IOV_MAX)
+      const want = group.reduce((n, b) => n + b.byteLength, 0)
+      const n = (await this.#backend.writev(this.#use('writev'), group, pos < 0 ? -1 : pos + total, Shape.Number, this)) as number
+      total += n
+      if (n < want) break
+    }
+    return total
+  }
+
+  /** `fstat` of the file. `{ bigint: true }` gives `BigIntStats` (computed by node:fs). */
+  stat(options?: StatOptions & { bigint?: false }): Promise<Stats>
+  stat(options: StatOptions & { bigint: true }): Promise<BigIntStats>
+  stat(options?: StatOptions): Promise<Stats | BigIntStats>
+  async stat(options?: StatOptions): Promise<Stats | BigIntStats> {
+    const bigint = statBigint(options)
+    const fd = this.#use('fstat')
+    if (bigint) return this.#backend.delegate('fstat', () => callback<BigIntStats>((cb) => nodeFs.fstat(fd, { bigint: true }, cb)), this)
+    return this.#backend.fstat(fd, this)
+  }
+
+  /**
+   * Starts every op of `ops` on this file with one call (see `Ring.batch`): reads and writes at
+   * given positions, `readv`/`writev`, `fsync`/`fdatasync`, `fstat`, `ftruncate`. Resolves to a
+   * result per op in `Promise.allSettled`'s shape. Rejects (starting nothing) when an argument is
+   * wrong, the handle is closed, or `options.signal` had already aborted.
+   */
+  batch<const T extends readonly FileBatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
+    return rejecting(() => {
+      const calls = checkOps(ops, true)
+      const signal = batchSignal(options)
+      this.#checkOpen(calls[0]?.syscall ?? 'read')
+      return runBatch(this.#backend, calls, this.#start, signal) as Promise<any>
+    })
+  }
+
+  /**
+   * Runs `ops` on this file as one chain (see `Ring.link`), e.g. `[{ op: 'write', buffer,
+   * position }, { op: 'fdatasync' }]`: a failed or short op cancels the rest (ECANCELED).
+   */
+  link<const T extends readonly FileBatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
+    return rejecting(() => {
+      const calls = checkOps(ops, true)
+      const signal = batchSignal(options)
+      this.#checkOpen(calls[0]?.syscall ?? 'read')
+      return runLink(this.#backend, calls, this.#start, signal) as Promise<any>
+    })
+  }
+
+  readonly #start: Starter = (c, signal) => c.start(this.#backend, this.#use(c.syscall), this, signal)
+
+  /** `fchmod` (no io_uring opcode: runs on node:fs). */
+  chmod(mode: Mode): Promise<void> {
+    return rejecting(() => {
+      this.#checkOpen('fchmod')
+      const m = parseFileMode(mode, 'mode') // node:fs would let 2**31 and -0 abort its binding
+      const fd = this.#use('fchmod')
+      return this.#backend.delegate('fchmod', () => callback<void>((cb) => nodeFs.fchmod(fd, m, cb)), this)
+    })
+  }
+
+  /** `fchown` (no io_uring opcode: runs on node:fs). */
+  chown(uid: number, gid: number): Promise<void> {
+    return rejecting(() => {
+      const fd = this.#use('fchown')
+      return this.#backend.delegate('fchown', () => callback<void>((cb) => nodeFs.fchown(fd, uid, gid, cb)), this)
+    })
+  }
+
+  /** `futimes`: times as seconds, Date or numeric string (no io_uring opcode: runs on node:fs). */
+  utimes(atime: nodeFs.TimeLike, mtime: nodeFs.TimeLike): Promise<void> {
+    return rejecting(() => {
+      const fd = this.#use('futimes')
+      return this.#backend.delegate('futimes', () => callback<void>((cb) => nodeFs.futimes(fd, atime, mtime, cb)), this)
+    })
+  }
+
+  /**
+   * A Readable of the file's bytes read through this handle's ring (`fs.ReadStream` options:
+   * start, end, highWaterMark, encoding, autoClose, emitClose, signal).
+   */
+  createReadStream(options?: ReadStreamOptions | BufferEncoding): ReadStream {
+    return new ReadStream(this, options)
+  }
+
+  /** A Writable whose chunks are written through this handle's ring (`fs.WriteStream` options). */
+  createWriteStream(options?: WriteStreamOptions | BufferEncoding): WriteStream {
+    return new WriteStream(this, options)
+  }
+
+  /** The file's lines (`readline` over `createReadStream(options)`, any line ending). */
+  readLines(options?: ReadStreamOptions | BufferEncoding): Interface {
+    return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity })
+  }
+
+  /**
+   * A `ReadableStream` of the file from the current position, read through the ring. As in the
+   * running Node: a byte stream of Uint8Array chunks (Node 22+, or `type: 'bytes'`), else (Node 20)
+   * a stream of ArrayBuffer chunks; with `autoClose` (Node 22+), the handle is closed at the end.
+   */
+  readableWebStream(options?: { type?: 'bytes'; autoClose?: boolean }): ReadableStream<Uint8Array> {
+    if (this.#fd === -1) throw invalidState('The FileHandle is closed')
+    if (this.#locked) throw invalidState('The FileHandle is locked')
+    // Node 20 ignores options it cannot use; Node 22+ checks that they are an object.
+    if (NODE_MAJOR >= 22 && options !== undefined) validateObject(options, 'options')
+    this.#locked = true
+    const bytes = NODE_MAJOR >= 22 || options?.type === 'bytes'
+    const autoClose = NODE_MAJOR >= 22 && Boolean(options?.autoClose)
+    const done = (): Promise<void> => {
+      this.#locked = false
+      return autoClose ? this.close() : Promise.resolve()
+    }
+    if (!bytes) {
+      return new ReadableStream<ArrayBuffer>({
+        pull: async (controller) => {
+          const buf = Buffer.allocUnsafeSlow(65536)
+          const bytesRead = await this._readFresh(buf, buf.length, null)
+          if (bytesRead === 0) {
+            await done()
+            return controller.close()
+          }
+          controller.enqueue(buf.buffer.slice(0, bytesRead))
+        },
+        cancel: () => done(),
+      }) as unknown as ReadableStream<Uint8Array>
+    }
+    return new ReadableStream({
+      type: 'bytes',
+      autoAllocateChunkSize: 16384,
+      pull: async (controller) => {
+        const view = controller.byobRequest!.view!
+        const { bytesRead } = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 0, view.byteLength, null)
+        if (bytesRead === 0) {
+          await done()
+          controller.close()
+        }
+        controller.byobRequest!.respond(bytesRead)
+      },
+      cancel: () => done(),
+    })
+  }
+
+  #locked = false
+
+  /** Flushes data and metadata to storage (`fsync`). */
+  sync(): Promise<void> {
+    return rejecting(() => this.#backend.fsync(this.#use('fsync'), false, this))
+  }
+
+  /** Flushes data to storage (`fdatasync`). */
+  datasync(): Promise<void> {
+    return rejecting(() => this.#backend.fsync(this.#use('fdatasync'), true, this))
+  }
+
+  /** Truncates (or extends with zeros) the file to `len` bytes (default 0; negative means 0). */
+  async truncate(len: number = 0): Promise<void> {
+    validateInteger(len, 'len')
+    const fd = this.#use('ftruncate')
+    return this.#backend.ftruncate(fd, Math.max(0, len), this)
+  }
+
+  /** Reads from the current position to the end of the file. */
+  readFile(options?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>
+  readFile(options: { encoding: BufferEncoding; signal?: AbortSignal } | BufferEncoding): Promise<string>
+  readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
+  async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+    const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
+    validateAbortSignal(o.signal, 'options.signal')
+    this.#checkOpen('readFile')
+    checkAborted(o.signal)
+    return readAll(this, this.#backend, o.encoding ?? null, o.signal)
+  }
+
+  /** Writes `data` at the current position (a handle opened with 'a' appends). */
+  async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    // As Node's fsCall: a closed handle first, then the options as writeFile reads them.
+    this.#checkOpen('writeFile')
+    const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined, flush: false as boolean | null | undefined })
+    validateBoolean(o.flush ?? false, 'options.flush')
+    if (!isArrayBufferView(data) && typeof data !== 'string' && !isIterable(data)) {
+      throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
+    }
+    validateAbortSignal(o.signal, 'options.signal')
+    checkAborted(o.signal)
+    return writeAll(this, this.#backend, data, o.encoding, o.signal)
+  }
+
+  /** Same as `writeFile` on a handle (Node's alias). */
+  appendFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    return this.writeFile(data, options)
+  }
+
+  /** Waits for this handle's ops in flight, then closes the fd. Closing twice is harmless. */
+  close(): Promise<void> {
+    if (this.#fd === -1) return Promise.resolve()
+    if (this.#closing !== undefined) return this.#closing
+    const fd = this.#fd
+    this.#closing = (async () => {
+      try {
+        if (this.#pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
+        this.#drained = undefined
+        // Forgotten before the close is issued: once closed, the number can be reused at once.
+        this.#backend.disown?.(fd)
+        try {
+          await this.#backend.close(fd)
+        } catch (e) {
+          // The ring was closed first: the fd is still ours to close, through node:fs.
+          if ((e as { code?: unknown }).code !== 'ERR_RING_CLOSED') {
+            this.#backend.own?.(fd)
+            throw e
+          }
+          await callback<void>((cb) => nodeFs.close(fd, cb))
+        }
+        this.#fd = -1
+        unclosed.unregister(this)
+      } catch (e) {
+        this.#closing = undefined
+        throw e
+      }
+      this.#closing = undefined
+      this.emit('close')
+    })()
+    return this.#closing
+  }
+
+  /** `await using fh = await open(...)` closes the handle. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** @internal fd for an internal op of readFile/writeFile (counted as pending). */
+  _use(syscall: string): number {
+    return this.#use(syscall)
+  }
+
+  /**
+   * @internal A read into `buffer`, which the library allocated and no user code has seen yet
+   * (a stream chunk): the kernel writes into it in place, with no copy (see `Backend.read`).
+   */
+  _readFresh(buffer: Buffer, length: number, position: number | null): Promise<number> {
+    return rejecting(() => this.#backend.read(this.#use('read'), buffer, 0, length, position ?? -1, Shape.Number, this, undefined, true))
+  }
+}
+
+/** A node:fs callback call as a promise (argument errors it throws become rejections). */
+export function callback<T>(call: (cb: (err: NodeJS.ErrnoException | null, v?: any) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v))))
+}
+
+/** Node reads `options.bigint` without validating `options`; only `true` selects BigIntStats (its binding checks IsTrue). */
+export function statBigint(options: unknown): boolean {
+  return (options as StatOptions | null | undefined)?.bigint === true
+}

@@ -1,0 +1,64 @@
+// The public types of the node:fs/promises-shaped API: options, results, the data writeFile takes.
+import { type PathLike } from './validate'
+
+export type { PathLike }
+export type OpenMode = string | number
+export type Mode = string | number
+export type Encoding = BufferEncoding | 'buffer' | null
+
+/** The result of `FileHandle.read`. */
+export interface FileReadResult<T extends NodeJS.ArrayBufferView = Buffer> {
+  bytesRead: number
+  buffer: T
+}
+/** The result of `FileHandle.write`. */
+export interface FileWriteResult<T = Buffer> {
+  bytesWritten: number
+  buffer: T
+}
+export interface ReadVResult<T extends readonly NodeJS.ArrayBufferView[]> {
+  bytesRead: number
+  buffers: T
+}
+export interface WriteVResult<T extends readonly NodeJS.ArrayBufferView[]> {
+  bytesWritten: number
+  buffers: T
+}
+export interface FileReadOptions<T extends NodeJS.ArrayBufferView = Buffer> {
+  buffer?: T
+  offset?: number | null
+  length?: number | null
+  position?: number | bigint | null
+}
+export interface StatOptions {
+  bigint?: boolean
+}
+export interface ReadFileOptions {
+  encoding?: Encoding
+  flag?: OpenMode
+  signal?: AbortSignal
+}
+export interface WriteFileOptions {
+  encoding?: BufferEncoding | null
+  mode?: Mode
+  flag?: OpenMode
+  signal?: AbortSignal
+  /** fsync the file before closing it (path form only, as in Node). */
+  flush?: boolean
+}
+export interface MakeDirectoryOptions {
+  recursive?: boolean
+  mode?: Mode
+}
+export interface RmDirOptions {
+  /** @deprecated as in Node: use `rm(path, { recursive: true })`. Runs on node:fs. */
+  recursive?: boolean
+  maxRetries?: number
+  retryDelay?: number
+}
+/** What `writeFile`/`appendFile` accept. */
+export type WriteData =
+  | string
+  | NodeJS.ArrayBufferView
+  | Iterable<string | NodeJS.ArrayBufferView>
+  | AsyncIterable<string | NodeJS.ArrayBufferView>
