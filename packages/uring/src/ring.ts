@@ -20,7 +20,7 @@ function opSignal(options: OpOptions | undefined): AbortSignal | undefined {
 import { watchCredentials } from './credentials'
 import { byteLength } from './owned'
 import { FsApi, PATH_FILES } from './fs-api'
-import { NetApi } from './net-api'
+import { NetApi } from './net/api'
 import { loadNative, setupFailureReason } from './native'
 import { getValidatedPath, parseFileMode, type PathLike, stringToFlags, validateBuffer, validateBufferArray, validateFd, validateInteger, validateNotAborting } from './validate'
 
