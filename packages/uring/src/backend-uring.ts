@@ -1,21 +1,17 @@
 // The io_uring backend: each op is pushed into the native ring and gets a token; completions come
-// back in batches through `complete(n)`, which settles the promises in one pass.
+// back in batches to the Settler (settle.ts), which settles their promises in one pass.
 import type { Stats } from 'node:fs'
 import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
 import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped } from './backend'
 import { NodeBackend } from './backend-node'
-import { AbortError, ringClosed, systemError, UV } from './errors'
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE, statsFromStatx } from './stats'
+import { ringClosed, systemError, UV } from './errors'
+import { K, Settler, SLOT_CLOSED, STAT, VOID } from './settle'
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
 const BATCH = 1024
 const AT_REMOVEDIR = 0x200
-/** Result shapes beyond the public ones (`Shape` uses 0..4); a shape fits in 3 bits. */
-const VOID = 5
-const STAT = 6
-/** A file-table slot closed without anyone waiting: its completion only frees the slot. */
-const SLOT_CLOSED = 7
 /** Size of each of a chained readFile's two reads, into pooled buffers (larger files read on). */
 const FIRST_READ = 64 * 1024
 /** Ops in a readFile or writeFile chain. */
@@ -24,15 +20,6 @@ const CHAIN_OPS = 3
 const CHAIN_WRITE_MAX = 512 * 1024
 /** Pooled first-read buffers kept for reuse. */
 const POOLED_READS = 64
-/**
- * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
- * index of its syscall times 8: one small integer per op instead of two fields.
- */
-const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate', 'socket', 'bind', 'listen', 'connect', 'accept', 'shutdown'] as const
-/** `IORING_CQE_F_MORE`: more completions of the same op follow. */
-const F_MORE = 2
-const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<(typeof SYSCALLS)[number], number>
-
 export interface NativeOptions {
   entries: number
   sqpollIdleMs?: number
@@ -42,97 +29,25 @@ export interface NativeOptions {
   files?: number
 }
 
-/** Ops settled together (a readFile/writeFile chain): `settle` runs once all have completed. */
-interface Group {
-  results: number[]
-  left: number
-  settle(): void
-}
-
-/** What an op started while a batch is gathered returns instead of a promise of its own. */
-const GATHERED: Promise<never> = Object.freeze(Promise.resolve()) as Promise<never>
-
-/**
- * The ops of one batch (`settleAll`): each settles into its slot of `values` through the shared
- * `ok`/`fail` (told which slot by `at`), with no promise per op; the batch's one promise
- * resolves once all have.
- */
-class Gather {
-  readonly values: PromiseSettledResult<unknown>[]
-  left: number
-  /** The slot of the op being settled (set by `complete`) or started (set by `settleAll`). */
-  at = 0
-  readonly promise: Promise<PromiseSettledResult<unknown>[]>
-  private resolve!: (v: PromiseSettledResult<unknown>[]) => void
-  constructor(n: number) {
-    this.values = new Array(n)
-    this.left = n
-    this.promise = new Promise((r) => (this.resolve = r))
-    if (n === 0) this.resolve(this.values)
-  }
-  private set(i: number, r: PromiseSettledResult<unknown>): void {
-    this.values[i] = r
-    if (--this.left === 0) this.resolve(this.values)
-  }
-  readonly ok = (value: unknown): void => this.set(this.at, { status: 'fulfilled', value })
-  readonly fail = (reason: unknown): void => this.set(this.at, { status: 'rejected', reason })
-  /** An op that settles by a promise of its own (run on node:fs, or refused). */
-  adopt(i: number, p: Promise<unknown>): void {
-    p.then(
-      (value) => this.set(i, { status: 'fulfilled', value }),
-      (reason) => this.set(i, { status: 'rejected', reason }),
-    )
-  }
-}
-
 type HotFn = ReturnType<NativeRingT['hot']>[0]
-type Resolve = (v: any) => void
-type Reject = (e: unknown) => void
 
 export class UringBackend implements Backend {
   readonly kind = 'io_uring' as const
   readonly mode: string
   private readonly native: NativeRingT
   private readonly comp = new Int32Array(3 * BATCH)
-  private readonly onComplete = (n: number): void => this.complete(n)
-  // Per-op state, in parallel arrays indexed by the native token (slot index).
-  private readonly resolves: Array<Resolve | undefined> = []
-  private readonly rejects: Array<Reject | undefined> = []
-  private readonly kinds: number[] = []
-  /** The buffer(s) for the result object, or the statx output. */
-  private readonly args: unknown[] = []
-  private readonly paths: Array<string | Buffer | undefined> = []
-  private readonly dests: Array<string | Buffer | undefined> = []
-  private readonly owners: Array<Owner | undefined> = []
-  /** The AbortSignal of an op started with one, and the listener that cancels it. */
-  private readonly signals: Array<AbortSignal | undefined> = []
-  private readonly aborters: Array<(() => void) | undefined> = []
-  /** The group (or gathered batch) of an op that is part of one, and its index in it. */
-  private readonly groups: Array<Group | Gather | undefined> = []
-  /** Ops with more than one completion (multishot accept/recv, zero-copy send): each CQE goes
-   * to the op's handler, `(result, flags)`; the last one has no F_MORE. */
-  private readonly handlers: Array<((r: number, flags: number) => void) | undefined> = []
-  /** The batch being started: ops tracked meanwhile join it (see `settleAll`). */
-  private gathering: Gather | undefined
-  private readonly steps: number[] = []
-  /** File-table slots no op uses. */
-  private readonly freeSlots: number[] = []
+  private readonly onComplete = (n: number): void => this.s.complete(n)
+  /** The JS side of the ops in flight (settle.ts). */
+  private readonly s = new Settler(this.comp, (t) => {
+    if (!this.closed) this.native.cancel(t)
+  }, (fd) => void this.close(fd).catch(() => {}))
   /** First-read buffers of chained readFiles, for reuse. */
   private readonly readBuffers: Buffer[] = []
-  /** `new Promise(this.capture)` hands its resolving functions over here, with no closure per op. */
-  private resolveNext: Resolve | undefined
-  private rejectNext: Reject | undefined
-  private readonly capture = (resolve: Resolve, reject: Reject): void => {
-    this.resolveNext = resolve
-    this.rejectNext = reject
-  }
   private readonly supported: Set<string>
   private fallback: NodeBackend | undefined
   private fallbackOps = 0
-  private inFlight = 0
   private closed = false
   private closing: Promise<void> | undefined
-  private onIdle: (() => void) | undefined
 
   /** `(fd, buffer, offset, length, position) => token`, bound to this ring. */
   private readonly ringRead: HotFn
@@ -156,125 +71,8 @@ export class UringBackend implements Backend {
     this.rw = this.supported.has('read') && this.supported.has('write')
     // Chains of readFile/writeFile are 3 ops: they need an SQ that holds them together.
     if (opts.entries >= CHAIN_OPS && ['openat', 'read', 'write', 'close'].every((op) => this.supported.has(op))) {
-      for (let i = this.native.files - 1; i >= 0; i--) this.freeSlots.push(i)
+      for (let i = this.native.files - 1; i >= 0; i--) this.s.freeSlots.push(i)
     }
-  }
-
-  private complete(n: number): void {
-    const c = this.comp
-    for (let i = 0; i < n; i++) {
-      const t = c[3 * i]
-      const r = c[3 * i + 1]
-      const h = this.handlers[t]
-      if (h !== undefined) {
-        const flags = c[3 * i + 2]
-        if ((flags & F_MORE) === 0) {
-          this.handlers[t] = undefined
-          this.inFlight--
-        }
-        // Handlers may start ops: they run after the loop, like the rest of such work.
-        this.later.push(() => h(r, flags))
-        continue
-      }
-      const resolve = this.resolves[t]!
-      const reject = this.rejects[t]!
-      const kind = this.kinds[t]
-      const arg = this.args[t]
-      this.resolves[t] = undefined
-      this.rejects[t] = undefined
-      this.args[t] = undefined
-      this.inFlight--
-      const owner = this.owners[t]
-      if (owner !== undefined) {
-        this.owners[t] = undefined
-        owner.release()
-      }
-      const path = this.paths[t]
-      let dest: string | Buffer | undefined
-      if (path !== undefined) {
-        dest = this.dests[t]
-        this.paths[t] = undefined
-        this.dests[t] = undefined
-      }
-      const group = this.groups[t]
-      if (group !== undefined) {
-        this.groups[t] = undefined
-        if (group instanceof Gather) {
-          // resolve/reject are the batch's ok/fail: they settle this slot.
-          group.at = this.steps[t]
-        } else {
-          group.results[this.steps[t]] = r
-          if (--group.left === 0) this.later.push(group.settle)
-          continue
-        }
-      }
-      const shape = kind & 7
-      if (shape === SLOT_CLOSED) {
-        this.freeSlots.push(arg as number)
-        continue
-      }
-      if (this.signals[t] !== undefined && this.unwatch(t, r, kind, reject)) continue
-      if (r < 0) reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
-      else if (shape === VOID) resolve(undefined)
-      else if (shape === STAT) resolve(statsFromStatx(arg as Uint8Array))
-      else resolve(shaped(shape, r, arg))
-    }
-    // Work that may push ops runs only now: a token of this batch can be reused by a new op.
-    for (let i = 0; i < this.later.length; i++) this.later[i]()
-    this.later.length = 0
-    if (this.inFlight === 0 && this.onIdle) this.onIdle()
-  }
-
-  /** What `complete` runs after its loop (see there). */
-  private readonly later: Array<() => void> = []
-
-  /** The promise of the op the native ring just accepted as token `t`. */
-  private track(t: number, kind: number, arg: unknown, owner: Owner | undefined, signal?: AbortSignal): Promise<any> {
-    let p: Promise<any> = GATHERED
-    const g = this.gathering
-    if (g !== undefined) {
-      this.resolves[t] = g.ok
-      this.rejects[t] = g.fail
-      this.groups[t] = g
-      this.steps[t] = g.at
-    } else {
-      p = new Promise(this.capture)
-      this.resolves[t] = this.resolveNext
-      this.rejects[t] = this.rejectNext
-    }
-    this.kinds[t] = kind
-    this.args[t] = arg
-    if (owner !== undefined) this.owners[t] = owner
-    this.inFlight++
-    if (signal !== undefined) this.watch(t, signal)
-    return p
-  }
-
-  /** Cancels op `t` (ASYNC_CANCEL) when `signal` aborts. */
-  private watch(t: number, signal: AbortSignal): void {
-    const cancel = (): void => {
-      if (!this.closed) this.native.cancel(t)
-    }
-    this.signals[t] = signal
-    if (signal.aborted) return cancel()
-    this.aborters[t] = cancel
-    signal.addEventListener('abort', cancel, { once: true })
-  }
-
-  /**
-   * Op `t`, started with a signal, completed with `r`. Returns true (and rejects it with an
-   * AbortError) when the signal has aborted: an fd that an aborted open returned is closed.
-   */
-  private unwatch(t: number, r: number, kind: number, reject: Reject): boolean {
-    const signal = this.signals[t]!
-    const cancel = this.aborters[t]
-    this.signals[t] = undefined
-    this.aborters[t] = undefined
-    if (cancel !== undefined) signal.removeEventListener('abort', cancel)
-    if (!signal.aborted) return false
-    if (r >= 0 && kind >> 3 === K.open >> 3) this.later.push(() => void this.close(r).catch(() => {}))
-    reject(new AbortError(undefined, { cause: signal.reason }))
-    return true
   }
 
   /** An op the native ring refused synchronously (bad argument): it never started. */
@@ -354,7 +152,7 @@ export class UringBackend implements Backend {
     } catch (e) {
       return this.refused(e, owner)
     }
-    return this.track(t, kind, buffer, owner, signal)
+    return this.s.track(t, kind, buffer, owner, signal)
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
@@ -379,10 +177,10 @@ export class UringBackend implements Backend {
       return this.refused(e, owner)
     }
     if (path !== undefined) {
-      this.paths[t] = path
-      if (dest !== undefined) this.dests[t] = dest
+      this.s.paths[t] = path
+      if (dest !== undefined) this.s.dests[t] = dest
     }
-    return this.track(t, kind, arg, owner, signal)
+    return this.s.track(t, kind, arg, owner, signal)
   }
 
   /** A closed ring rejects new ops, whichever engine would have run them. */
@@ -473,32 +271,6 @@ export class UringBackend implements Backend {
     return this.op(VOID | K.rename, undefined, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath), signal)
   }
 
-  /** One promise for the ops `tokens` (just pushed), settled with `settle(results)`. */
-  private group<R>(tokens: number[], settle: (results: number[]) => R | Promise<R>): Promise<R> {
-    const p = new Promise<R>(this.capture)
-    const resolve = this.resolveNext!
-    const reject = this.rejectNext!
-    const g: Group = {
-      results: new Array<number>(tokens.length).fill(0),
-      left: tokens.length,
-      settle: () => {
-        try {
-          resolve(settle(g.results))
-        } catch (e) {
-          reject(e)
-        }
-      },
-    }
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]
-      this.groups[t] = g
-      this.steps[t] = i
-      this.kinds[t] = 0
-      this.inFlight++
-    }
-    return p
-  }
-
   /** Closes a file-table slot, with no promise: the slot is reused once the close completed. */
   private dropSlot(slot: number): void {
     let t: number
@@ -507,9 +279,9 @@ export class UringBackend implements Backend {
     } catch {
       return // the ring is gone, and its file table with it
     }
-    this.kinds[t] = SLOT_CLOSED
-    this.args[t] = slot
-    this.inFlight++
+    this.s.kinds[t] = SLOT_CLOSED
+    this.s.args[t] = slot
+    this.s.inFlight++
   }
 
   /** Closes a file-table slot; the slot is reused once the close has completed. */
@@ -520,8 +292,8 @@ export class UringBackend implements Backend {
     } catch {
       return Promise.resolve() // the ring is gone, and its file table with it
     }
-    return this.group([t], ([r]) => {
-      this.freeSlots.push(slot)
+    return this.s.group([t], ([r]) => {
+      this.s.freeSlots.push(slot)
       if (r < 0) throw systemError(r, 'close')
     })
   }
@@ -540,7 +312,7 @@ export class UringBackend implements Backend {
     } catch (e) {
       return Promise.reject(e)
     }
-    return this.group([t], ([r]) => {
+    return this.s.group([t], ([r]) => {
       if (r < 0) throw systemError(r, write ? 'write' : 'read')
       return r
     })
@@ -548,7 +320,7 @@ export class UringBackend implements Backend {
 
   readFile(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined {
     if (this.closed) return undefined
-    const slot = this.freeSlots.pop()
+    const slot = this.s.freeSlots.pop()
     if (slot === undefined) return undefined
     const a = this.readBuffer()
     const b = this.readBuffer()
@@ -556,13 +328,13 @@ export class UringBackend implements Backend {
     try {
       tokens = this.native.readFileChain(path, flags, slot, a, b)
     } catch (e) {
-      this.freeSlots.push(slot)
+      this.s.freeSlots.push(slot)
       this.poolReadBuffers(a, b)
       return Promise.reject(e)
     }
-    return this.group<Buffer | OpenedRead>(tokens, ([opened, first, second]) => {
+    return this.s.group<Buffer | OpenedRead>(tokens, ([opened, first, second]) => {
       if (opened < 0) {
-        this.freeSlots.push(slot)
+        this.s.freeSlots.push(slot)
         this.poolReadBuffers(a, b)
         throw systemError(opened, 'open', path)
       }
@@ -610,22 +382,22 @@ export class UringBackend implements Backend {
     // The chain's write copies `data` into memory of its own: beyond a chunk of Node's writeFile
     // loop, the step-by-step path copies chunk by chunk instead of all at once.
     if (this.closed || data.byteLength > CHAIN_WRITE_MAX) return undefined
-    const slot = this.freeSlots.pop()
+    const slot = this.s.freeSlots.pop()
     if (slot === undefined) return undefined
     let tokens: number[]
     try {
       tokens = this.native.writeFileChain(path, flags, mode, slot, data, 0, data.byteLength)
     } catch (e) {
-      this.freeSlots.push(slot)
+      this.s.freeSlots.push(slot)
       return Promise.reject(e)
     }
-    return this.group(tokens, ([opened, wrote, closed]) => {
+    return this.s.group(tokens, ([opened, wrote, closed]) => {
       if (opened < 0) {
-        this.freeSlots.push(slot)
+        this.s.freeSlots.push(slot)
         throw systemError(opened, 'open', path)
       }
       if (closed !== UV.ECANCELED) {
-        this.freeSlots.push(slot)
+        this.s.freeSlots.push(slot)
         if (closed < 0) throw systemError(closed, 'close')
         return
       }
@@ -667,8 +439,8 @@ export class UringBackend implements Backend {
   netStream(start: (native: NativeRingT) => number, on: (r: number, flags: number) => void): number {
     if (this.closed) throw ringClosed('recv')
     const t = start(this.native)
-    this.handlers[t] = on
-    this.inFlight++
+    this.s.handlers[t] = on
+    this.s.inFlight++
     return t
   }
 
@@ -700,35 +472,17 @@ export class UringBackend implements Backend {
   }
 
   settleAll(n: number, start: (i: number) => Promise<unknown>): Promise<PromiseSettledResult<unknown>[]> {
-    const g = new Gather(n)
-    const outer = this.gathering
-    this.gathering = g
-    try {
-      for (let i = 0; i < n; i++) {
-        g.at = i
-        const p = start(i)
-        if (p !== GATHERED) g.adopt(i, p)
-      }
-    } finally {
-      this.gathering = outer
-    }
-    return g.promise
+    return this.s.settleAll(n, start)
   }
 
   alone<R>(f: () => R): R {
-    const g = this.gathering
-    this.gathering = undefined
-    try {
-      return f()
-    } finally {
-      this.gathering = g
-    }
+    return this.s.alone(f)
   }
 
   chain(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {
     if (this.closed || opcodes.length > this.entries) return undefined
     for (const op of opcodes) if (!this.supported.has(op)) return undefined
-    const before = this.inFlight
+    const before = this.s.inFlight
     this.native.beginChain()
     let started: Promise<unknown>[]
     this.linking = true
@@ -742,7 +496,7 @@ export class UringBackend implements Backend {
     }
     // A member the native ring refused never joined the chain: run none of it (the others
     // complete with ECANCELED) rather than a chain with a hole in it.
-    if (this.inFlight - before !== opcodes.length) this.native.abortChain()
+    if (this.s.inFlight - before !== opcodes.length) this.native.abortChain()
     else this.native.endChain()
     return started
   }
@@ -786,12 +540,12 @@ export class UringBackend implements Backend {
   close_(): Promise<void> {
     this.closed = true
     this.closing ??= (async () => {
-      if (this.inFlight > 0) {
-        const idle = new Promise<void>((resolve) => (this.onIdle = resolve))
+      if (this.s.inFlight > 0) {
+        const idle = new Promise<void>((resolve) => (this.s.onIdle = resolve))
         this.native.cancelAll()
         await idle
       }
-      this.onIdle = undefined
+      this.s.onIdle = undefined
       this.final = this.native.stats()
       this.native.destroy()
       if (this.fallback) await this.fallback.close_()
