@@ -1,6 +1,6 @@
 // The low-level operations every backend implements: io_uring (backend-uring.ts) and node:fs
-// (backend-node.ts). The fs API (fs.ts) is written once on top of this interface, so both backends
-// share every argument check, result shape and error path.
+// (backend-node.ts). The fs API (fs-api.ts, file-handle.ts) is written once on top of this
+// interface, so both backends share every argument check, result shape and error path.
 import type { Stats } from 'node:fs'
 
 /** How a completed read/write is reported. */
@@ -60,8 +60,9 @@ export interface Owner {
 
 /**
  * What a chained `readFile` leaves when its first read may not have reached the end of the file
- * (a large file, a pipe): the bytes read so far, the size statx reported for a regular file (0
- * otherwise), and the still-open file to go on reading from (at its position) and then close.
+ * (a large file, a pipe): the bytes read so far, the size of a regular file (0 otherwise; a stat
+ * made only then, after the chain), and the still-open file to go on reading from (at its
+ * position) and then close.
  */
 export interface OpenedRead {
   bytes: Buffer
@@ -107,8 +108,9 @@ export interface Backend {
    */
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R>
   /**
-   * `readFile`'s open, statx and first read as one linked submission, the file opened into a
-   * slot of the ring's file table; a whole small regular file comes back as a Buffer, its slot
+   * `readFile`'s open and first two reads as one linked submission (no statx: a second read of
+   * 0 proves the end), the file opened into a slot of the ring's file table; a whole small file
+   * comes back as a Buffer, its slot
    * closed without the caller waiting. Undefined where the backend cannot (no file table, every
    * slot in use): the caller takes the step-by-step path. Rejects with open's or read's error.
    */
@@ -127,13 +129,6 @@ export interface Backend {
   writeFile?(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined
   nop(signal?: AbortSignal): Promise<number>
   /**
-   * Starts the ops that `start` starts (one per entry of `opcodes`, the io_uring opcode each
-   * needs) as one linked chain: each runs only after the one before it succeeded in full, and a
-   * failed or short one cancels the rest (ECANCELED). Undefined where the backend cannot link
-   * them natively (no io_uring, an opcode the kernel lacks, a chain longer than the SQ): the
-   * caller then runs them one after the other with the same outcome.
-   */
-  /**
    * Starts `n` ops (`start(i)` starts the i-th through this backend's methods) and settles them
    * together: one promise, a result per op as `Promise.allSettled` gives. Where absent, the
    * caller uses `Promise.allSettled` over the ops' own promises.
@@ -145,6 +140,13 @@ export interface Backend {
    * promises, not the batch's slot.
    */
   alone?<R>(f: () => R): R
+  /**
+   * Starts the ops that `start` starts (one per entry of `opcodes`, the io_uring opcode each
+   * needs) as one linked chain: each runs only after the one before it succeeded in full, and a
+   * failed or short one cancels the rest (ECANCELED). Undefined where the backend cannot link
+   * them natively (no io_uring, an opcode the kernel lacks, a chain longer than the SQ): the
+   * caller then runs them one after the other with the same outcome.
+   */
   chain?(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined
   stats(): RingStats
   /** Settles every in-flight op (cancelling what can be), then frees the backend. */

@@ -316,7 +316,7 @@ export class Ring {
     })
   }
 
-  /** `ftruncate` of an fd (runs on node:fs: the io-uring crate has no FTRUNCATE yet). */
+  /** `ftruncate` of an fd (IORING_OP_FTRUNCATE, Linux 6.9; on node:fs where the kernel lacks it). */
   ftruncate(fd: number, length = 0, options?: OpOptions): Promise<void> {
     return rejecting(() => {
       validateFd(fd)

@@ -14,10 +14,9 @@ export function validateInteger(value: unknown, name: string, min = Number.MIN_S
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value)
 }
 
+/** `validateInteger` within int32 by default, as Node's validateInt32. */
 export function validateInt32(value: unknown, name: string, min = -2147483648, max = 2147483647): asserts value is number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'number', value)
-  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
-  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value)
+  validateInteger(value, name, min, max)
 }
 
 export function validateUint32(value: unknown, name: string): asserts value is number {
