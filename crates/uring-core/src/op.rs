@@ -111,429 +111,314 @@ impl fmt::Debug for SockAddr {
   }
 }
 
-/// One I/O request. Fields named like the syscall's arguments.
-#[derive(Debug)]
-pub enum Op {
+/// Builds an op's SQE for its file, an fd or a slot of the registered file table: `$f` is
+/// `types::Fd` or `types::Fixed` in `$sqe`.
+macro_rules! on_file {
+  ($fd:expr, $f:ident => $sqe:expr) => {
+    match $fd {
+      File::Fd(fd) => {
+        let $f = types::Fd(*fd);
+        $sqe
+      }
+      File::Fixed(slot) => {
+        let $f = types::Fixed(*slot);
+        $sqe
+      }
+    }
+  };
+}
+
+/// The table of ops: one row each — the variant and its fields, the probe names of the opcodes
+/// it may be submitted as, the opcode of this op, whether it stands (multishot), and its SQE —
+/// from which come `Op`, `Op::opcode`, `Op::standing`, `Op::entry` and `OP_NAMES`. In each
+/// expression the fields are bound by reference. Adding an op is adding a row (and, above, its
+/// arguments in the binding and a row of `packages/uring/src/batch.ts`).
+macro_rules! ops {
+  ($(
+    $(#[$doc:meta])*
+    $name:ident $({ $($field:ident : $ty:ty),* $(,)? })?
+      names [$($probe:literal = $code:ident),* $(,)?]
+      opcode $opcode:expr ;
+      standing $standing:expr ;
+      sqe $sqe:expr ;
+  )*) => {
+    /// One I/O request. Fields named like the syscall's arguments.
+    #[derive(Debug)]
+    pub enum Op {
+      $(
+        $(#[$doc])*
+        $name $({ $($field: $ty),* })?,
+      )*
+    }
+
+    impl Op {
+      /// The io_uring opcode this op is submitted as (for probing).
+      #[allow(unused_variables)]
+      pub fn opcode(&self) -> u8 {
+        match self {
+          $(Op::$name $({ $($field),* })? => $opcode,)*
+        }
+      }
+
+      /// A multishot op: it stands in the kernel, posting completions, until it ends or is
+      /// cancelled.
+      #[allow(unused_variables)]
+      pub fn standing(&self) -> bool {
+        match self {
+          $(Op::$name $({ $($field),* })? => $standing,)*
+        }
+      }
+
+      /// Builds the SQE. The pointers it carries point into `self` (paths, iovecs) or at caller
+      /// memory.
+      pub(crate) fn entry(&self) -> squeue::Entry {
+        match self {
+          $(Op::$name $({ $($field),* })? => $sqe,)*
+        }
+      }
+    }
+
+    /// Names of the opcodes the ops use, as the probe reports them to the layers above (and
+    /// `async_cancel`, which the ring itself submits).
+    pub const OP_NAMES: &[(&str, u8)] = &[
+      $($(($probe, opcode::$code::CODE),)*)*
+      ("async_cancel", opcode::AsyncCancel::CODE),
+    ];
+  };
+}
+
+/// `IORING_OP_SEND` and `SEND_ZC` both take these: MSG_NOSIGNAL (no SIGPIPE), MSG_WAITALL (see
+/// [`Op::Send`]).
+const SEND_FLAGS: i32 = libc::MSG_NOSIGNAL | libc::MSG_WAITALL;
+
+ops! {
   /// Does nothing; completes with 0. Used to test the engine and to wake a ring.
-  Nop,
+  Nop
+    names ["nop" = Nop]
+    opcode opcode::Nop::CODE;
+    standing false;
+    sqe opcode::Nop::new().build();
+
   /// `pread(fd, buf, len, offset)`; `offset == CURRENT_POSITION` reads at the file position.
-  Read {
-    fd: File,
-    buf: *mut u8,
-    len: u32,
-    offset: u64,
-  },
+  Read { fd: File, buf: *mut u8, len: u32, offset: u64 }
+    names ["read" = Read]
+    opcode opcode::Read::CODE;
+    standing false;
+    sqe on_file!(fd, f => opcode::Read::new(f, *buf, *len).offset(*offset).build());
+
   /// `pwrite(fd, buf, len, offset)`; `offset == CURRENT_POSITION` writes at the file position.
-  Write {
-    fd: File,
-    buf: *const u8,
-    len: u32,
-    offset: u64,
-  },
+  Write { fd: File, buf: *const u8, len: u32, offset: u64 }
+    names ["write" = Write]
+    opcode opcode::Write::CODE;
+    standing false;
+    sqe on_file!(fd, f => opcode::Write::new(f, *buf, *len).offset(*offset).build());
+
   /// `Read` into memory the ring registered (`IORING_OP_READ_FIXED`): `buf..buf + len` lies
   /// inside registered buffer `index` (see [`Ring::register_buffer`](crate::Ring::register_buffer)).
-  ReadFixed {
-    fd: File,
-    buf: *mut u8,
-    len: u32,
-    offset: u64,
-    index: u16,
-  },
+  ReadFixed { fd: File, buf: *mut u8, len: u32, offset: u64, index: u16 }
+    names ["read_fixed" = ReadFixed]
+    opcode opcode::ReadFixed::CODE;
+    standing false;
+    sqe on_file!(fd, f => opcode::ReadFixed::new(f, *buf, *len, *index).offset(*offset).build());
+
   /// `Write` from memory the ring registered (`IORING_OP_WRITE_FIXED`), as [`Op::ReadFixed`].
-  WriteFixed {
-    fd: File,
-    buf: *const u8,
-    len: u32,
-    offset: u64,
-    index: u16,
-  },
+  WriteFixed { fd: File, buf: *const u8, len: u32, offset: u64, index: u16 }
+    names ["write_fixed" = WriteFixed]
+    opcode opcode::WriteFixed::CODE;
+    standing false;
+    sqe on_file!(fd, f => opcode::WriteFixed::new(f, *buf, *len, *index).offset(*offset).build());
+
   /// `preadv(fd, iov, offset)`: the iovec array is owned here, the memory it points to by the caller.
-  Readv {
-    fd: i32,
-    iov: Box<[libc::iovec]>,
-    offset: u64,
-  },
+  Readv { fd: i32, iov: Box<[libc::iovec]>, offset: u64 }
+    names ["readv" = Readv]
+    opcode opcode::Readv::CODE;
+    standing false;
+    sqe opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build();
+
   /// `pwritev(fd, iov, offset)`.
-  Writev {
-    fd: i32,
-    iov: Box<[libc::iovec]>,
-    offset: u64,
-  },
+  Writev { fd: i32, iov: Box<[libc::iovec]>, offset: u64 }
+    names ["writev" = Writev]
+    opcode opcode::Writev::CODE;
+    standing false;
+    sqe opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32).offset(*offset).build();
+
   /// `openat(dirfd, path, flags, mode)`; completes with the new fd, or, with `slot`, installs the
   /// file into that slot of the registered file table and completes with 0.
-  OpenAt {
-    dirfd: i32,
-    path: CString,
-    flags: i32,
-    mode: u32,
-    slot: Option<u32>,
-  },
+  OpenAt { dirfd: i32, path: CString, flags: i32, mode: u32, slot: Option<u32> }
+    names ["openat" = OpenAt]
+    opcode opcode::OpenAt::CODE;
+    standing false;
+    sqe opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
+      // A slot is never inherited by exec, and the kernel refuses O_CLOEXEC with one (EINVAL).
+      .flags(if slot.is_some() { *flags & !libc::O_CLOEXEC } else { *flags | libc::O_CLOEXEC })
+      .mode(*mode)
+      .file_index(slot.and_then(|s| types::DestinationSlot::try_from_slot_target(s).ok()))
+      .build();
+
   /// `close(fd)`, or empties a slot of the registered file table.
-  Close { fd: File },
+  Close { fd: File }
+    names ["close" = Close]
+    opcode opcode::Close::CODE;
+    standing false;
+    sqe on_file!(fd, f => opcode::Close::new(f).build());
+
   /// `statx(dirfd, path, flags, mask, buf)`; `buf` points at `size_of::<libc::statx>()` bytes.
-  Statx {
-    dirfd: i32,
-    path: CString,
-    flags: i32,
-    mask: u32,
-    buf: *mut u8,
-  },
+  Statx { dirfd: i32, path: CString, flags: i32, mask: u32, buf: *mut u8 }
+    names ["statx" = Statx]
+    opcode opcode::Statx::CODE;
+    standing false;
+    sqe opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), (*buf).cast::<types::statx>())
+      .flags(*flags)
+      .mask(*mask)
+      .build();
+
   /// `fsync(fd)` or, with `datasync`, `fdatasync(fd)`.
-  Fsync { fd: i32, datasync: bool },
+  Fsync { fd: i32, datasync: bool }
+    names ["fsync" = Fsync]
+    opcode opcode::Fsync::CODE;
+    standing false;
+    sqe opcode::Fsync::new(types::Fd(*fd))
+      .flags(if *datasync { types::FsyncFlags::DATASYNC } else { types::FsyncFlags::empty() })
+      .build();
+
   /// `unlinkat(dirfd, path, flags)`; `flags = AT_REMOVEDIR` removes a directory.
-  UnlinkAt { dirfd: i32, path: CString, flags: i32 },
+  UnlinkAt { dirfd: i32, path: CString, flags: i32 }
+    names ["unlinkat" = UnlinkAt]
+    opcode opcode::UnlinkAt::CODE;
+    standing false;
+    sqe opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr()).flags(*flags).build();
+
   /// `renameat2(olddirfd, oldpath, newdirfd, newpath, flags)`.
-  RenameAt {
-    olddirfd: i32,
-    oldpath: CString,
-    newdirfd: i32,
-    newpath: CString,
-    flags: u32,
-  },
+  RenameAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: u32 }
+    names ["renameat" = RenameAt]
+    opcode opcode::RenameAt::CODE;
+    standing false;
+    sqe opcode::RenameAt::new(types::Fd(*olddirfd), oldpath.as_ptr(), types::Fd(*newdirfd), newpath.as_ptr())
+      .flags(*flags)
+      .build();
+
   /// `mkdirat(dirfd, path, mode)`.
-  MkdirAt { dirfd: i32, path: CString, mode: u32 },
+  MkdirAt { dirfd: i32, path: CString, mode: u32 }
+    names ["mkdirat" = MkDirAt]
+    opcode opcode::MkDirAt::CODE;
+    standing false;
+    sqe opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr()).mode(*mode).build();
+
   /// `symlinkat(target, newdirfd, linkpath)`.
-  SymlinkAt {
-    target: CString,
-    newdirfd: i32,
-    linkpath: CString,
-  },
+  SymlinkAt { target: CString, newdirfd: i32, linkpath: CString }
+    names ["symlinkat" = SymlinkAt]
+    opcode opcode::SymlinkAt::CODE;
+    standing false;
+    sqe opcode::SymlinkAt::new(types::Fd(*newdirfd), target.as_ptr(), linkpath.as_ptr()).build();
+
   /// `linkat(olddirfd, oldpath, newdirfd, newpath, flags)`.
-  LinkAt {
-    olddirfd: i32,
-    oldpath: CString,
-    newdirfd: i32,
-    newpath: CString,
-    flags: i32,
-  },
+  LinkAt { olddirfd: i32, oldpath: CString, newdirfd: i32, newpath: CString, flags: i32 }
+    names ["linkat" = LinkAt]
+    opcode opcode::LinkAt::CODE;
+    standing false;
+    sqe opcode::LinkAt::new(types::Fd(*olddirfd), oldpath.as_ptr(), types::Fd(*newdirfd), newpath.as_ptr())
+      .flags(*flags)
+      .build();
+
   /// `ftruncate(fd, len)` (kernel 6.9).
-  Ftruncate { fd: i32, len: u64 },
+  Ftruncate { fd: i32, len: u64 }
+    names ["ftruncate" = Ftruncate]
+    opcode opcode::Ftruncate::CODE;
+    standing false;
+    sqe opcode::Ftruncate::new(types::Fd(*fd), *len).build();
+
   /// `fallocate(fd, mode, offset, len)`.
-  Fallocate {
-    fd: i32,
-    mode: i32,
-    offset: u64,
-    len: u64,
-  },
+  Fallocate { fd: i32, mode: i32, offset: u64, len: u64 }
+    names ["fallocate" = Fallocate]
+    opcode opcode::Fallocate::CODE;
+    standing false;
+    sqe opcode::Fallocate::new(types::Fd(*fd), *len).offset(*offset).mode(*mode).build();
+
   /// `posix_fadvise(fd, offset, len, advice)`.
-  Fadvise {
-    fd: File,
-    offset: u64,
-    len: i64,
-    advice: i32,
-  },
+  Fadvise { fd: File, offset: u64, len: i64, advice: i32 }
+    names ["fadvise" = Fadvise]
+    opcode opcode::Fadvise::CODE;
+    standing false;
+    sqe on_file!(fd, f => opcode::Fadvise::new(f, *len, *advice).offset(*offset).build());
+
   /// `socket(domain, ty | SOCK_CLOEXEC, protocol)` (5.19); completes with the new fd.
-  Socket { domain: i32, ty: i32, protocol: i32 },
+  Socket { domain: i32, ty: i32, protocol: i32 }
+    names ["socket" = Socket]
+    opcode opcode::Socket::CODE;
+    standing false;
+    sqe opcode::Socket::new(*domain, *ty | libc::SOCK_CLOEXEC, *protocol).build();
+
   /// `bind(fd, addr)` (6.11).
-  Bind { fd: i32, addr: SockAddr },
+  Bind { fd: i32, addr: SockAddr }
+    names ["bind" = Bind]
+    opcode opcode::Bind::CODE;
+    standing false;
+    sqe opcode::Bind::new(types::Fd(*fd), addr.ptr(), addr.len).build();
+
   /// `listen(fd, backlog)` (6.11).
-  Listen { fd: i32, backlog: i32 },
+  Listen { fd: i32, backlog: i32 }
+    names ["listen" = Listen]
+    opcode opcode::Listen::CODE;
+    standing false;
+    sqe opcode::Listen::new(types::Fd(*fd), *backlog).build();
+
   /// `connect(fd, addr)`.
-  Connect { fd: i32, addr: SockAddr },
+  Connect { fd: i32, addr: SockAddr }
+    names ["connect" = Connect]
+    opcode opcode::Connect::CODE;
+    standing false;
+    sqe opcode::Connect::new(types::Fd(*fd), addr.ptr(), addr.len).build();
+
   /// `accept4(fd, NULL, NULL, SOCK_CLOEXEC)`; completes with the new fd. `multishot` (5.19):
   /// one CQE per connection, with `IORING_CQE_F_MORE` while the request stands.
-  Accept { fd: i32, multishot: bool },
+  Accept { fd: i32, multishot: bool }
+    names ["accept" = Accept]
+    opcode opcode::Accept::CODE;
+    standing *multishot;
+    sqe if *multishot {
+      opcode::AcceptMulti::new(types::Fd(*fd)).flags(libc::SOCK_CLOEXEC).build()
+    } else {
+      opcode::Accept::new(types::Fd(*fd), std::ptr::null_mut(), std::ptr::null_mut())
+        .flags(libc::SOCK_CLOEXEC)
+        .build()
+    };
+
   /// `recv(fd, buf, len, 0)`.
-  Recv { fd: i32, buf: *mut u8, len: u32 },
+  Recv { fd: i32, buf: *mut u8, len: u32 }
+    names ["recv" = Recv]
+    opcode opcode::Recv::CODE;
+    standing false;
+    sqe opcode::Recv::new(types::Fd(*fd), *buf, *len).build();
+
   /// Multishot `recv` (6.0) into buffers of the ring's provided-buffer group `group` (see
   /// [`Ring::add_buffer_group`](crate::Ring::add_buffer_group)): one CQE per chunk received,
   /// naming its buffer (`IORING_CQE_F_BUFFER`), with `IORING_CQE_F_MORE` while the request stands.
-  RecvMulti { fd: i32, group: u16 },
+  RecvMulti { fd: i32, group: u16 }
+    names []
+    opcode opcode::Recv::CODE;
+    standing true;
+    sqe opcode::RecvMulti::new(types::Fd(*fd), *group).build();
+
   /// `send(fd, buf, len, MSG_NOSIGNAL | MSG_WAITALL)`: on a stream socket io_uring goes on after
   /// a partial send until all of `buf` is sent or an error comes, so a result short of `len`
   /// means the connection failed (the caller need not come back to `buf` for the rest, which
   /// may no longer be there). `zerocopy` (6.0): `IORING_OP_SEND_ZC`, whose result CQE
   /// is followed by a notification CQE once the kernel no longer reads `buf`; the op (and what
   /// keeps `buf` alive) is released only with that last CQE.
-  Send {
-    fd: i32,
-    buf: *const u8,
-    len: u32,
-    zerocopy: bool,
-  },
+  Send { fd: i32, buf: *const u8, len: u32, zerocopy: bool }
+    names ["send" = Send, "send_zc" = SendZc]
+    opcode if *zerocopy { opcode::SendZc::CODE } else { opcode::Send::CODE };
+    standing false;
+    sqe if *zerocopy {
+      opcode::SendZc::new(types::Fd(*fd), *buf, *len).flags(SEND_FLAGS).build()
+    } else {
+      opcode::Send::new(types::Fd(*fd), *buf, *len).flags(SEND_FLAGS).build()
+    };
+
   /// `shutdown(fd, how)` (5.11).
-  Shutdown { fd: i32, how: i32 },
+  Shutdown { fd: i32, how: i32 }
+    names ["shutdown" = Shutdown]
+    opcode opcode::Shutdown::CODE;
+    standing false;
+    sqe opcode::Shutdown::new(types::Fd(*fd), *how).build();
 }
-
-impl Op {
-  /// The io_uring opcode this op is submitted as (for probing).
-  pub fn opcode(&self) -> u8 {
-    match self {
-      Op::Nop => opcode::Nop::CODE,
-      Op::Read { .. } => opcode::Read::CODE,
-      Op::Write { .. } => opcode::Write::CODE,
-      Op::ReadFixed { .. } => opcode::ReadFixed::CODE,
-      Op::WriteFixed { .. } => opcode::WriteFixed::CODE,
-      Op::Readv { .. } => opcode::Readv::CODE,
-      Op::Writev { .. } => opcode::Writev::CODE,
-      Op::OpenAt { .. } => opcode::OpenAt::CODE,
-      Op::Close { .. } => opcode::Close::CODE,
-      Op::Statx { .. } => opcode::Statx::CODE,
-      Op::Fsync { .. } => opcode::Fsync::CODE,
-      Op::UnlinkAt { .. } => opcode::UnlinkAt::CODE,
-      Op::RenameAt { .. } => opcode::RenameAt::CODE,
-      Op::MkdirAt { .. } => opcode::MkDirAt::CODE,
-      Op::SymlinkAt { .. } => opcode::SymlinkAt::CODE,
-      Op::LinkAt { .. } => opcode::LinkAt::CODE,
-      Op::Ftruncate { .. } => opcode::Ftruncate::CODE,
-      Op::Fallocate { .. } => opcode::Fallocate::CODE,
-      Op::Fadvise { .. } => opcode::Fadvise::CODE,
-      Op::Socket { .. } => opcode::Socket::CODE,
-      Op::Bind { .. } => opcode::Bind::CODE,
-      Op::Listen { .. } => opcode::Listen::CODE,
-      Op::Connect { .. } => opcode::Connect::CODE,
-      Op::Accept { .. } => opcode::Accept::CODE,
-      Op::Recv { .. } | Op::RecvMulti { .. } => opcode::Recv::CODE,
-      Op::Send { zerocopy: false, .. } => opcode::Send::CODE,
-      Op::Send { zerocopy: true, .. } => opcode::SendZc::CODE,
-      Op::Shutdown { .. } => opcode::Shutdown::CODE,
-    }
-  }
-
-  /// A multishot op: it stands in the kernel, posting completions, until it ends or is cancelled.
-  pub fn standing(&self) -> bool {
-    matches!(self, Op::Accept { multishot: true, .. } | Op::RecvMulti { .. })
-  }
-
-  /// Builds the SQE. The pointers it carries point into `self` (paths, iovecs) or at caller memory.
-  pub(crate) fn entry(&self) -> squeue::Entry {
-    match self {
-      Op::Nop => opcode::Nop::new().build(),
-      Op::Read {
-        fd: File::Fd(fd),
-        buf,
-        len,
-        offset,
-      } => opcode::Read::new(types::Fd(*fd), *buf, *len)
-        .offset(*offset)
-        .build(),
-      Op::Read {
-        fd: File::Fixed(slot),
-        buf,
-        len,
-        offset,
-      } => opcode::Read::new(types::Fixed(*slot), *buf, *len)
-        .offset(*offset)
-        .build(),
-      Op::Write {
-        fd: File::Fd(fd),
-        buf,
-        len,
-        offset,
-      } => opcode::Write::new(types::Fd(*fd), *buf, *len)
-        .offset(*offset)
-        .build(),
-      Op::Write {
-        fd: File::Fixed(slot),
-        buf,
-        len,
-        offset,
-      } => opcode::Write::new(types::Fixed(*slot), *buf, *len)
-        .offset(*offset)
-        .build(),
-      Op::ReadFixed {
-        fd,
-        buf,
-        len,
-        offset,
-        index,
-      } => match fd {
-        File::Fd(fd) => opcode::ReadFixed::new(types::Fd(*fd), *buf, *len, *index)
-          .offset(*offset)
-          .build(),
-        File::Fixed(slot) => opcode::ReadFixed::new(types::Fixed(*slot), *buf, *len, *index)
-          .offset(*offset)
-          .build(),
-      },
-      Op::WriteFixed {
-        fd,
-        buf,
-        len,
-        offset,
-        index,
-      } => match fd {
-        File::Fd(fd) => opcode::WriteFixed::new(types::Fd(*fd), *buf, *len, *index)
-          .offset(*offset)
-          .build(),
-        File::Fixed(slot) => opcode::WriteFixed::new(types::Fixed(*slot), *buf, *len, *index)
-          .offset(*offset)
-          .build(),
-      },
-      Op::Readv { fd, iov, offset } => opcode::Readv::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32)
-        .offset(*offset)
-        .build(),
-      Op::Writev { fd, iov, offset } => opcode::Writev::new(types::Fd(*fd), iov.as_ptr(), iov.len() as u32)
-        .offset(*offset)
-        .build(),
-      Op::OpenAt {
-        dirfd,
-        path,
-        flags,
-        mode,
-        slot,
-      } => opcode::OpenAt::new(types::Fd(*dirfd), path.as_ptr())
-        // A slot is never inherited by exec, and the kernel refuses O_CLOEXEC with one (EINVAL).
-        .flags(if slot.is_some() {
-          *flags & !libc::O_CLOEXEC
-        } else {
-          *flags | libc::O_CLOEXEC
-        })
-        .mode(*mode)
-        .file_index(slot.and_then(|s| types::DestinationSlot::try_from_slot_target(s).ok()))
-        .build(),
-      Op::Close { fd: File::Fd(fd) } => opcode::Close::new(types::Fd(*fd)).build(),
-      Op::Close {
-        fd: File::Fixed(slot),
-      } => opcode::Close::new(types::Fixed(*slot)).build(),
-      Op::Statx {
-        dirfd,
-        path,
-        flags,
-        mask,
-        buf,
-      } => opcode::Statx::new(types::Fd(*dirfd), path.as_ptr(), (*buf).cast::<types::statx>())
-        .flags(*flags)
-        .mask(*mask)
-        .build(),
-      Op::Fsync { fd, datasync } => {
-        let flags = if *datasync {
-          types::FsyncFlags::DATASYNC
-        } else {
-          types::FsyncFlags::empty()
-        };
-        opcode::Fsync::new(types::Fd(*fd)).flags(flags).build()
-      }
-      Op::UnlinkAt { dirfd, path, flags } => opcode::UnlinkAt::new(types::Fd(*dirfd), path.as_ptr())
-        .flags(*flags)
-        .build(),
-      Op::RenameAt {
-        olddirfd,
-        oldpath,
-        newdirfd,
-        newpath,
-        flags,
-      } => opcode::RenameAt::new(
-        types::Fd(*olddirfd),
-        oldpath.as_ptr(),
-        types::Fd(*newdirfd),
-        newpath.as_ptr(),
-      )
-      .flags(*flags)
-      .build(),
-      Op::MkdirAt { dirfd, path, mode } => opcode::MkDirAt::new(types::Fd(*dirfd), path.as_ptr())
-        .mode(*mode)
-        .build(),
-      Op::SymlinkAt {
-        target,
-        newdirfd,
-        linkpath,
-      } => opcode::SymlinkAt::new(types::Fd(*newdirfd), target.as_ptr(), linkpath.as_ptr()).build(),
-      Op::LinkAt {
-        olddirfd,
-        oldpath,
-        newdirfd,
-        newpath,
-        flags,
-      } => opcode::LinkAt::new(
-        types::Fd(*olddirfd),
-        oldpath.as_ptr(),
-        types::Fd(*newdirfd),
-        newpath.as_ptr(),
-      )
-      .flags(*flags)
-      .build(),
-      Op::Ftruncate { fd, len } => opcode::Ftruncate::new(types::Fd(*fd), *len).build(),
-      Op::Fallocate {
-        fd,
-        mode,
-        offset,
-        len,
-      } => opcode::Fallocate::new(types::Fd(*fd), *len)
-        .offset(*offset)
-        .mode(*mode)
-        .build(),
-      Op::Fadvise {
-        fd: File::Fd(fd),
-        offset,
-        len,
-        advice,
-      } => opcode::Fadvise::new(types::Fd(*fd), *len, *advice)
-        .offset(*offset)
-        .build(),
-      Op::Fadvise {
-        fd: File::Fixed(slot),
-        offset,
-        len,
-        advice,
-      } => opcode::Fadvise::new(types::Fixed(*slot), *len, *advice)
-        .offset(*offset)
-        .build(),
-      Op::Socket { domain, ty, protocol } => {
-        opcode::Socket::new(*domain, *ty | libc::SOCK_CLOEXEC, *protocol).build()
-      }
-      Op::Bind { fd, addr } => opcode::Bind::new(types::Fd(*fd), addr.ptr(), addr.len).build(),
-      Op::Listen { fd, backlog } => opcode::Listen::new(types::Fd(*fd), *backlog).build(),
-      Op::Connect { fd, addr } => opcode::Connect::new(types::Fd(*fd), addr.ptr(), addr.len).build(),
-      Op::Accept { fd, multishot: false } => {
-        opcode::Accept::new(types::Fd(*fd), std::ptr::null_mut(), std::ptr::null_mut())
-          .flags(libc::SOCK_CLOEXEC)
-          .build()
-      }
-      Op::Accept { fd, multishot: true } => opcode::AcceptMulti::new(types::Fd(*fd))
-        .flags(libc::SOCK_CLOEXEC)
-        .build(),
-      Op::Recv { fd, buf, len } => opcode::Recv::new(types::Fd(*fd), *buf, *len).build(),
-      Op::RecvMulti { fd, group } => opcode::RecvMulti::new(types::Fd(*fd), *group).build(),
-      Op::Send {
-        fd,
-        buf,
-        len,
-        zerocopy: false,
-      } => opcode::Send::new(types::Fd(*fd), *buf, *len)
-        .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
-        .build(),
-      Op::Send {
-        fd,
-        buf,
-        len,
-        zerocopy: true,
-      } => opcode::SendZc::new(types::Fd(*fd), *buf, *len)
-        .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
-        .build(),
-      Op::Shutdown { fd, how } => opcode::Shutdown::new(types::Fd(*fd), *how).build(),
-    }
-  }
-}
-
-/// Names of the ops, as the probe reports them to the layers above.
-pub const OP_NAMES: &[(&str, u8)] = &[
-  ("nop", opcode::Nop::CODE),
-  ("read", opcode::Read::CODE),
-  ("write", opcode::Write::CODE),
-  ("read_fixed", opcode::ReadFixed::CODE),
-  ("write_fixed", opcode::WriteFixed::CODE),
-  ("readv", opcode::Readv::CODE),
-  ("writev", opcode::Writev::CODE),
-  ("openat", opcode::OpenAt::CODE),
-  ("close", opcode::Close::CODE),
-  ("statx", opcode::Statx::CODE),
-  ("fsync", opcode::Fsync::CODE),
-  ("unlinkat", opcode::UnlinkAt::CODE),
-  ("renameat", opcode::RenameAt::CODE),
-  ("mkdirat", opcode::MkDirAt::CODE),
-  ("symlinkat", opcode::SymlinkAt::CODE),
-  ("linkat", opcode::LinkAt::CODE),
-  ("ftruncate", opcode::Ftruncate::CODE),
-  ("fallocate", opcode::Fallocate::CODE),
-  ("fadvise", opcode::Fadvise::CODE),
-  ("async_cancel", opcode::AsyncCancel::CODE),
-  ("socket", opcode::Socket::CODE),
-  ("bind", opcode::Bind::CODE),
-  ("listen", opcode::Listen::CODE),
-  ("connect", opcode::Connect::CODE),
-  ("accept", opcode::Accept::CODE),
-  ("recv", opcode::Recv::CODE),
-  ("send", opcode::Send::CODE),
-  ("send_zc", opcode::SendZc::CODE),
-  ("shutdown", opcode::Shutdown::CODE),
-];

@@ -926,3 +926,19 @@ fn fixed_buffer_reads_and_writes() {
     drop(ring);
   }
 }
+
+/// The op table's probe names (OP_NAMES, from `ops!`): each name once, each opcode once, so a
+/// layer above that asks whether "an op" is supported gets one answer.
+#[test]
+fn op_names_are_unique() {
+  let mut names: Vec<&str> = uring_core::OP_NAMES.iter().map(|(n, _)| *n).collect();
+  let mut codes: Vec<u8> = uring_core::OP_NAMES.iter().map(|(_, c)| *c).collect();
+  let n = names.len();
+  names.sort_unstable();
+  names.dedup();
+  codes.sort_unstable();
+  codes.dedup();
+  assert_eq!(names.len(), n, "a probe name twice");
+  assert_eq!(codes.len(), n, "an opcode under two names");
+  assert!(n >= 29);
+}
