@@ -5,6 +5,7 @@ import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
 import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped } from './backend'
 import { NodeBackend } from './backend-node'
+import type { OpName } from './op-names'
 import { ringClosed, systemError, UV } from './errors'
 import { K, Settler, SLOT_CLOSED, STAT, VOID } from './settle'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
@@ -43,7 +44,8 @@ export class UringBackend implements Backend {
   }, (fd) => void this.close(fd).catch(() => {}))
   /** First-read buffers of chained readFiles, for reuse. */
   private readonly readBuffers: Buffer[] = []
-  private readonly supported: Set<string>
+  /** The opcodes the kernel's probe reported (`OP_NAMES` of the ones the engine uses). */
+  private readonly supported: Set<OpName>
   private fallback: NodeBackend | undefined
   private fallbackOps = 0
   private closed = false
@@ -64,13 +66,13 @@ export class UringBackend implements Backend {
     this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, opts.submitThread ?? null, opts.files ?? null, this.onComplete, this.comp)
     this.mode = this.native.mode
     this.entries = opts.entries
-    this.supported = new Set(this.native.supportedOps)
+    this.supported = new Set(this.native.supportedOps as OpName[])
     const [read, write] = this.native.hot()
     this.ringRead = read
     this.ringWrite = write
     this.rw = this.supported.has('read') && this.supported.has('write')
     // Chains of readFile/writeFile are 3 ops: they need an SQ that holds them together.
-    if (opts.entries >= CHAIN_OPS && ['openat', 'read', 'write', 'close'].every((op) => this.supported.has(op))) {
+    if (opts.entries >= CHAIN_OPS && (['openat', 'read', 'write', 'close'] as const).every((op) => this.supported.has(op))) {
       for (let i = this.native.files - 1; i >= 0; i--) this.s.freeSlots.push(i)
     }
   }
@@ -462,7 +464,7 @@ export class UringBackend implements Backend {
   #netHot: ReturnType<NativeRingT['netHot']> | undefined
 
   /** Whether the kernel has an opcode (`'socket'`, `'bind'`, ...). */
-  has(op: string): boolean {
+  has(op: OpName): boolean {
     return this.supported.has(op)
   }
 
@@ -479,9 +481,9 @@ export class UringBackend implements Backend {
     return this.s.alone(f)
   }
 
-  chain(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {
+  chain(opcodes: readonly (OpName | undefined)[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {
     if (this.closed || opcodes.length > this.entries) return undefined
-    for (const op of opcodes) if (!this.supported.has(op)) return undefined
+    for (const op of opcodes) if (op === undefined || !this.supported.has(op)) return undefined
     const before = this.s.inFlight
     this.native.beginChain()
     let started: Promise<unknown>[]

@@ -2,6 +2,7 @@
 // (backend-node.ts). The fs API (fs-api.ts, file-handle.ts) is written once on top of this
 // interface, so both backends share every argument check, result shape and error path.
 import type { Stats } from 'node:fs'
+import type { OpName } from './op-names'
 
 /** How a completed read/write is reported. */
 export enum Shape {
@@ -147,7 +148,7 @@ export interface Backend {
    * them natively (no io_uring, an opcode the kernel lacks, a chain longer than the SQ): the
    * caller then runs them one after the other with the same outcome.
    */
-  chain?(opcodes: readonly string[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined
+  chain?(opcodes: readonly (OpName | undefined)[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined
   stats(): RingStats
   /** Settles every in-flight op (cancelling what can be), then frees the backend. */
   close_(): Promise<void>

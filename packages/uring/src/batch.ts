@@ -4,6 +4,7 @@
 // linked natively. `Ring.batch`/`Ring.link` and `FileHandle.batch`/`FileHandle.link` use it.
 import type { Stats } from 'node:fs'
 import { type Backend, type Owner, Shape } from './backend'
+import type { OpName } from './op-names'
 import { AbortError, invalidArgType, invalidArgValue, systemError, UV } from './errors'
 import {
   checkAborted,
@@ -114,7 +115,8 @@ export interface BatchOptions {
 export interface Call {
   readonly syscall: string
   /** The io_uring opcode it runs as (what a native chain needs the kernel to support). */
-  readonly opcode: string
+  /** The io_uring opcode it runs as, where it is one (a readFile or writeFile is several: none). */
+  readonly opcode: OpName | undefined
   readonly path?: string | Buffer
   readonly dest?: string | Buffer
   /** Bytes a read or write asks for: fewer ends a chain, as io_uring does. -1 for other ops. */
@@ -219,11 +221,11 @@ function rwv(write: boolean): Def {
   }
 }
 
-function fdOp(syscall: string, opcode: string, start: Call['start'], handle = true): Def {
+function fdOp(syscall: string, opcode: OpName, start: Call['start'], handle = true): Def {
   return { fd: true, handle, check: (_o, _i, fd) => ({ syscall, opcode, want: -1, fd, start }) }
 }
 
-function pathOp(syscall: string, opcode: string, run: (b: Backend, path: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
+function pathOp(syscall: string, opcode: OpName, run: (b: Backend, path: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
   return {
     fd: false,
     check(o, i) {
@@ -234,7 +236,7 @@ function pathOp(syscall: string, opcode: string, run: (b: Backend, path: string 
   }
 }
 
-function twoPathOp(syscall: string, opcode: string, from: string, to: string, run: (b: Backend, a: string | Buffer, c: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
+function twoPathOp(syscall: string, opcode: OpName, from: string, to: string, run: (b: Backend, a: string | Buffer, c: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
   return {
     fd: false,
     check(o, i) {
@@ -299,7 +301,7 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       const p = path(o, 'path', at)
       // As readFile(path, { flag }): Node reads `flag || 'r'` (and writeFile `flag || 'w'`).
       const flags = stringToFlags(o.flag || 'r', 'r', `${at}.flag`)
-      return { syscall: 'open', opcode: 'readFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.readPath(b, p, flags, signal)) }
+      return { syscall: 'open', opcode: undefined, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.readPath(b, p, flags, signal)) }
     },
   },
   writeFile: {
@@ -313,7 +315,7 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       if (!Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
       const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
-      return { syscall: 'open', opcode: 'writeFile', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }
+      return { syscall: 'open', opcode: undefined, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }
     },
   },
   nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },
@@ -390,7 +392,7 @@ export function runBatch(backend: Backend, calls: Call[], start: Starter, signal
  * on Linux 6.18 (`__test__/batch.spec.ts`): such an op ends a native segment, and the segment
  * after it starts only once it has succeeded.
  */
-const KERNEL_CANCELS = new Set(['read', 'write', 'readv', 'writev', 'openat', 'close', 'nop'])
+const KERNEL_CANCELS = new Set<OpName | undefined>(['read', 'write', 'readv', 'writev', 'openat', 'close', 'nop'])
 
 function failed(c: Call, r: PromiseSettledResult<unknown>): boolean {
   return r.status === 'rejected' || (c.want >= 0 && r.value !== c.want)

@@ -71,7 +71,7 @@ export class NetApi {
     if (t === undefined) {
       // Sockets need the socket opcodes (and provided-buffer rings: kernel 6.0+); else node:net.
       const u = b.kind === 'io_uring' ? (b as UringBackend) : undefined
-      const ok = u !== undefined && ['socket', 'bind', 'listen', 'connect', 'accept', 'recv', 'send', 'shutdown', 'close'].every((op) => u.has(op))
+      const ok = u !== undefined && (['socket', 'bind', 'listen', 'connect', 'accept', 'recv', 'send', 'shutdown', 'close'] as const).every((op) => u.has(op))
       t = ok ? new UringTransport(u, this.#buffers) : new NodeTransport()
       this.#transports.set(b, t)
     }
