@@ -53,7 +53,7 @@ const linux = process.platform === 'linux' && binary !== undefined
     const m = { exports: {} }
     process.dlopen(m, ${JSON.stringify(join(pkg, binary!))}, os.constants.dlopen.RTLD_NOW)
     // A ring starts its libuv handles: the uv_* functions are looked up now, with dlsym.
-    const ring = new m.exports.NativeRing(8, null, null, false, null, () => {}, new Int32Array(3 * 64))
+    const ring = new m.exports.NativeRing({ entries: 8, submitter: false }, () => {}, new Int32Array(3 * 64))
     console.log(ring.mode)
     ring.destroy()
   `

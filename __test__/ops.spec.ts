@@ -27,7 +27,7 @@ test('every opcode the probe reports is one TypeScript names, and on this kernel
   if (!linux) return t.pass('io_uring is Linux only')
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { NativeRing } = require(join(pkg, 'binding.js'))
-  const native = new NativeRing(8, null, null, false, null, () => {}, new Int32Array(3 * 64))
+  const native = new NativeRing({ entries: 8, submitter: false }, () => {}, new Int32Array(3 * 64))
   const supported = native.supportedOps as string[]
   native.destroy()
   for (const op of supported) t.true(OP_NAMES.includes(op), `${op} reported by the probe, unknown to TypeScript`)

@@ -20,6 +20,21 @@ use crate::teardown::{destroy, destroy_ending, on_env_cleanup};
 use crate::turn::{on_poll, on_prepare};
 use crate::{js, uv};
 
+/// How a ring is set up (the TypeScript `Ring`'s options, checked).
+#[napi(object)]
+pub struct NativeRingOptions {
+  /// SQ size.
+  pub entries: u32,
+  /// Set for an SQPOLL ring: its kernel thread's idle time before it sleeps.
+  pub sqpoll_idle_ms: Option<u32>,
+  /// The CPU the SQPOLL thread is pinned to.
+  pub sqpoll_cpu: Option<u32>,
+  /// A submit thread (default: when more than one CPU is usable; ignored with SQPOLL).
+  pub submitter: Option<bool>,
+  /// Slots of the registered file table (0 or none: no table).
+  pub files: Option<u32>,
+}
+
 /// Counters of one ring (see `Ring.stats()` in the TypeScript API).
 #[napi(object)]
 pub struct NativeStats {
@@ -47,22 +62,25 @@ pub struct NativeRing {
 
 #[napi]
 impl NativeRing {
-  /// `entries`: SQ size. `sqpoll_idle_ms`: set for an SQPOLL ring. `submitter`: a submit thread
-  /// (default: when more than one CPU is usable; ignored with SQPOLL). `files`: slots of the
-  /// registered file table (0 or none: no table). `on_complete(n)` is called with `n` triples
-  /// written into `completions` (an Int32Array whose length is a multiple of 3).
-  #[napi(constructor)]
-  #[allow(clippy::too_many_arguments)]
+  /// A ring set up as `options` says. `on_complete(n)` is called with `n` triples written into
+  /// `completions` (an Int32Array whose length is a multiple of 3).
+  #[napi(
+    constructor,
+    ts_args_type = "options: NativeRingOptions, onComplete: (n: number) => void, completions: Int32Array"
+  )]
   pub fn new(
     env: Env,
-    entries: u32,
-    sqpoll_idle_ms: Option<u32>,
-    sqpoll_cpu: Option<u32>,
-    submitter: Option<bool>,
-    files: Option<u32>,
+    options: NativeRingOptions,
     on_complete: Unknown,
     completions: Unknown,
   ) -> Result<Self> {
+    let NativeRingOptions {
+      entries,
+      sqpoll_idle_ms,
+      sqpoll_cpu,
+      submitter,
+      files,
+    } = options;
     let env = env.raw();
     let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll {
       idle_ms,

@@ -63,7 +63,7 @@ export class UringBackend implements Backend {
     const { NativeRing } = binding
     // The binding holds `onComplete` weakly while the ring is idle (so an unused ring can be
     // collected); this field is what keeps it alive as long as the backend is.
-    this.native = new NativeRing(opts.entries, opts.sqpollIdleMs ?? null, opts.sqpollCpu ?? null, opts.submitThread ?? null, opts.files ?? null, this.onComplete, this.comp)
+    this.native = new NativeRing({ entries: opts.entries, sqpollIdleMs: opts.sqpollIdleMs, sqpollCpu: opts.sqpollCpu, submitter: opts.submitThread, files: opts.files }, this.onComplete, this.comp)
     this.mode = this.native.mode
     this.entries = opts.entries
     this.supported = new Set(this.native.supportedOps as OpName[])
