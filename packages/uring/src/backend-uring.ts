@@ -3,7 +3,7 @@
 import type { Stats } from 'node:fs'
 import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
-import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped } from './backend'
+import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped, type SocketRing } from './backend'
 import { NodeBackend } from './backend-node'
 import type { OpName } from './op-names'
 import { ringClosed, systemError, UV } from './errors'
@@ -32,7 +32,7 @@ export interface NativeOptions {
 
 type HotFn = ReturnType<NativeRingT['hot']>[0]
 
-export class UringBackend implements Backend {
+export class UringBackend implements Backend, SocketRing {
   readonly kind = 'io_uring' as const
   readonly mode: string
   private readonly native: NativeRingT
@@ -444,6 +444,11 @@ export class UringBackend implements Backend {
     this.s.handlers[t] = on
     this.s.inFlight++
     return t
+  }
+
+  /** This ring runs sockets itself. */
+  sockets(): SocketRing {
+    return this
   }
 
   /** Asks op `t` to finish early (its completions still arrive). */

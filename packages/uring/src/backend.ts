@@ -2,6 +2,7 @@
 // (backend-node.ts). The fs API (fs-api.ts, file-handle.ts) is written once on top of this
 // interface, so both backends share every argument check, result shape and error path.
 import type { Stats } from 'node:fs'
+import type { NativeRing } from '../binding'
 import type { OpName } from './op-names'
 
 /** How a completed read/write is reported. */
@@ -120,6 +121,8 @@ export interface Backend {
    * Records the fd of an open FileHandle or socket: if the thread ends (a worker terminated)
    * before it is closed, the ring closes it, as Node closes its own FileHandles. io_uring only.
    */
+  /** The ring's socket ops, where the backend runs them itself (io_uring); see `SocketRing`. */
+  sockets?(): SocketRing
   own?(fd: number): void
   /** Forgets `fd`, just before its handle closes it. */
   disown?(fd: number): void
@@ -167,4 +170,22 @@ export function shaped(shape: Shape, n: number, buffer: unknown): any {
     default:
       return n
   }
+}
+
+/**
+ * What the io_uring socket transport (net/uring.ts) uses of its ring: ops with one completion
+ * (`netCall`), ops with many (`netStream`), cancellation, the bound hot functions, provided
+ * buffers, and fd ownership (closed if the thread ends first).
+ */
+export interface SocketRing {
+  has(op: OpName): boolean
+  /** Starts a one-completion op through `start(native)`; resolves to its result, rejects with a system error naming `syscall`. */
+  netCall(syscall: 'socket' | 'bind' | 'listen' | 'connect' | 'accept' | 'shutdown' | 'write' | 'read' | 'close', start: (native: NativeRing) => number, signal?: AbortSignal): Promise<number>
+  /** Starts an op with many completions; `on(result, flags)` runs for each. Returns its token. */
+  netStream(start: (native: NativeRing) => number, on: (r: number, flags: number) => void): number
+  cancelOp(t: number): void
+  readonly netHot: ReturnType<NativeRing['netHot']>
+  readonly nativeRing: NativeRing
+  own(fd: number): void
+  disown(fd: number): void
 }

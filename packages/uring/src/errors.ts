@@ -38,6 +38,13 @@ export const UV = {
   ENOTDIR: -20,
   EISDIR: -21,
   EINVAL: -22,
+  ENOMEM: -12,
+  ENFILE: -23,
+  EMFILE: -24,
+  EOPNOTSUPP: -95,
+  ECONNABORTED: -103,
+  ENOBUFS: -105,
+  ETIMEDOUT: -110,
   ECANCELED: -125,
 } as const
 

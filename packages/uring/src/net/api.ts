@@ -6,8 +6,7 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import type { Backend } from '../backend'
-import type { UringBackend } from '../backend-uring'
-import { AbortError, invalidArgType, invalidArgValue, outOfRange } from '../errors'
+import { AbortError, invalidArgType, invalidArgValue, outOfRange, UV } from '../errors'
 import { validateAbortSignal, validateInteger } from '../validate'
 import { type ConnectExtras, type ConnectOptions, type ListenOptions, type Resolved, type SocketBuffers, type Transport, netError } from './conn'
 import { NodeTransport } from './node'
@@ -70,7 +69,7 @@ export class NetApi {
     let t = this.#transports.get(b)
     if (t === undefined) {
       // Sockets need the socket opcodes (and provided-buffer rings: kernel 6.0+); else node:net.
-      const u = b.kind === 'io_uring' ? (b as UringBackend) : undefined
+      const u = b.sockets?.()
       const ok = u !== undefined && (['socket', 'bind', 'listen', 'connect', 'accept', 'recv', 'send', 'shutdown', 'close'] as const).every((op) => u.has(op))
       t = ok ? new UringTransport(u, this.#buffers) : new NodeTransport()
       this.#transports.set(b, t)
@@ -116,7 +115,7 @@ export class NetApi {
       try {
         return new Socket(await this.#transport().connect(r, signal))
       } catch (e) {
-        if (timedOut?.signal.aborted && !extras.signal?.aborted) throw netError(-110, 'connect', 'path' in r ? r.path : r.host, 'path' in r ? undefined : r.port)
+        if (timedOut?.signal.aborted && !extras.signal?.aborted) throw netError(UV.ETIMEDOUT, 'connect', 'path' in r ? r.path : r.host, 'path' in r ? undefined : r.port)
         throw e
       }
     } finally {

@@ -1,13 +1,15 @@
 // The io_uring transport: one standing multishot accept per server, one standing multishot recv
 // into the ring's provided buffers per socket, zero-copy sends for large writes.
 import { closeSync } from 'node:fs'
-import type { UringBackend } from '../backend-uring'
+import type { SocketRing } from '../backend'
+import { UV } from '../errors'
 import { loadNative } from '../native'
+import { F_MORE } from '../settle'
 import { shared } from '../owned'
 import { type AddressInfo, type Conn, type Listener, type Resolved, type Sink, type SocketBuffers, type Transport, netError } from './conn'
 
-/** accept errors that mean "not now": EMFILE, ENFILE, ENOBUFS, ENOMEM (negated errnos). */
-const OUT_OF_RESOURCES = new Set([-24, -23, -105, -12])
+/** accept errors that mean "not now": EMFILE, ENFILE, ENOBUFS, ENOMEM. */
+const OUT_OF_RESOURCES = new Set<number>([UV.EMFILE, UV.ENFILE, UV.ENOBUFS, UV.ENOMEM])
 /** The wait before accepting again after one of those: doubling from the first to the last. */
 const ACCEPT_BACKOFF_MIN = 10
 const ACCEPT_BACKOFF_MAX = 1000
@@ -15,8 +17,6 @@ const ACCEPT_BACKOFF_MAX = 1000
 const ZEROCOPY_MIN = 64 * 1024
 /** The most iovecs one writev takes (Linux's UIO_MAXIOV). */
 const IOV_MAX = 1024
-/** What the kernel answers a zero-copy send on a socket that cannot do one (AF_UNIX). */
-const EOPNOTSUPP = 95
 /** The io_uring provided-buffer group of a ring's sockets: count × size bytes. */
 const GROUP = 0
 const AF_INET = 2
@@ -30,9 +30,6 @@ const IPPROTO_TCP = 6
 const TCP_NODELAY = 1
 const TCP_KEEPIDLE = 4
 const SHUT_WR = 1
-const ENOBUFS = -105
-const ECANCELED = -125
-const F_MORE = 2
 
 /** The errno a binding's synchronous call threw (`errno N`), as a negative number. */
 function thrownErrno(e: unknown): number {
@@ -45,7 +42,7 @@ function familyName(f: number): 'IPv4' | 'IPv6' {
 }
 
 class UringConn implements Conn {
-  #b: UringBackend
+  #b: SocketRing
   #fd: number
   #recv = -1
   #sink: Sink | undefined
@@ -57,7 +54,7 @@ class UringConn implements Conn {
 
   #buffers: SocketBuffers
 
-  constructor(b: UringBackend, fd: number, buffers: SocketBuffers) {
+  constructor(b: SocketRing, fd: number, buffers: SocketBuffers) {
     this.#b = b
     this.#fd = fd
     this.#buffers = buffers
@@ -94,10 +91,10 @@ class UringConn implements Conn {
     if (r === 0) {
       this.#ended = true
       this.#sink?.end()
-    } else if (r === ENOBUFS) {
+    } else if (r === UV.ENOBUFS) {
       // The ring's buffers ran out (other sockets hold them): ask again.
       setImmediate(() => this.#arm())
-    } else if (r === ECANCELED) {
+    } else if (r === UV.ECANCELED) {
       // Paused, or closing: resume() re-arms.
       if (!this.#paused && !this.#closed) this.#arm()
     } else if (!this.#closed) {
@@ -223,8 +220,8 @@ class UringConn implements Conn {
     let off = 0
     while (off < bytes.byteLength) {
       const len = Math.min(bytes.byteLength - off, 0x7fffffff)
-      let n = len >= ZEROCOPY_MIN && !this.#noZc && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len, own) : -EOPNOTSUPP
-      if (n === -EOPNOTSUPP) {
+      let n = len >= ZEROCOPY_MIN && !this.#noZc && this.#b.has('send_zc') ? await this.#sendZc(bytes, off, len, own) : UV.EOPNOTSUPP
+      if (n === UV.EOPNOTSUPP) {
         this.#noZc ||= len >= ZEROCOPY_MIN
         n = await this.#b.netCall('write', () => this.#b.netHot[0](this.#fd, bytes, off, len, own)).catch((e) => Promise.reject(netError(e.errno, 'write')))
       }
@@ -263,7 +260,7 @@ class UringConn implements Conn {
             // The result CQE, not the notification (IORING_CQE_F_NOTIF, 8) that may follow it.
             if ((flags & 8) === 0) sent = r
             if ((flags & F_MORE) === 0) {
-              if (sent === -EOPNOTSUPP) resolve(sent)
+              if (sent === UV.EOPNOTSUPP) resolve(sent)
               else if (sent < 0) reject(netError(sent, 'write'))
               else resolve(sent)
             }
@@ -331,7 +328,7 @@ export function name(fd: number, peer: boolean): AddressInfo | string | undefine
  * Closes a socket's fd on the ring, or through node:fs once the ring is closed (the fd is still
  * ours to close). Errors are ignored, as node:net ignores them on destroy.
  */
-function closeFd(b: UringBackend, fd: number): Promise<void> {
+function closeFd(b: SocketRing, fd: number): Promise<void> {
   b.disown(fd)
   return b.netCall('close', (n) => n.close(fd)).then(
     () => undefined,
@@ -345,17 +342,17 @@ function closeFd(b: UringBackend, fd: number): Promise<void> {
   )
 }
 
-const groups = new WeakSet<UringBackend>()
+const groups = new WeakSet<SocketRing>()
 
 /** The ring's provided-buffer group for socket reads, registered on first use. */
-function ensureGroup(b: UringBackend, buffers: SocketBuffers): void {
+function ensureGroup(b: SocketRing, buffers: SocketBuffers): void {
   if (groups.has(b)) return
   b.nativeRing.addBufferGroup(GROUP, buffers.count, buffers.size)
   groups.add(b)
 }
 
 class UringListener implements Listener {
-  #b: UringBackend
+  #b: SocketRing
   #fd: number
   #accept = -1
   #onConn: ((c: Conn) => void) | undefined
@@ -366,7 +363,7 @@ class UringListener implements Listener {
 
   #buffers: SocketBuffers
 
-  constructor(b: UringBackend, fd: number, address: AddressInfo | string | null, buffers: SocketBuffers) {
+  constructor(b: SocketRing, fd: number, address: AddressInfo | string | null, buffers: SocketBuffers) {
     this.#b = b
     this.#fd = fd
     this.#address = address
@@ -400,9 +397,9 @@ class UringListener implements Listener {
         if (typeof this.#address !== 'string') conn.setNoDelay(true)
         this.#onConn?.(conn)
       }
-    } else if (r !== ECANCELED && !this.#closed) {
+    } else if (r !== UV.ECANCELED && !this.#closed) {
       // Transient accept errors (the peer gave up, fds ran out for a moment) end only this attempt.
-      if (r !== -103 && !OUT_OF_RESOURCES.has(r)) this.#onError?.(netError(r, 'accept'))
+      if (r !== UV.ECONNABORTED && !OUT_OF_RESOURCES.has(r)) this.#onError?.(netError(r, 'accept'))
     }
     if (r >= 0) this.#backoff = 0
     if (!last || this.#closed || this.#paused) return
@@ -446,7 +443,7 @@ class UringListener implements Listener {
 
 export class UringTransport implements Transport {
   constructor(
-    private readonly b: UringBackend,
+    private readonly b: SocketRing,
     private readonly buffers: SocketBuffers,
   ) {}
 
