@@ -292,6 +292,50 @@ pub fn uint32(env: sys::napi_env, n: u32) -> sys::napi_value {
   v
 }
 
+/// A failed system call, as the error a `#[napi]` function returns: a JS `Error` whose `errno`
+/// (negative, as Node reports it) and `syscall` are properties, so the TypeScript layer reads
+/// them instead of parsing the message. The message is `"{syscall}: {e}"`.
+pub fn os_error(env: sys::napi_env, syscall: &str, e: &std::io::Error) -> Error {
+  let errno = -e.raw_os_error().unwrap_or(libc::EIO);
+  let build = || -> Result<sys::napi_value> {
+    let text = format!("{syscall}: {e}");
+    let mut msg = ptr::null_mut();
+    let mut err = ptr::null_mut();
+    let mut num = ptr::null_mut();
+    let mut name = ptr::null_mut();
+    // SAFETY: valid env; every out-pointer is a live local; strings are passed with their length.
+    unsafe {
+      check(
+        sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut msg),
+        "napi_create_string_utf8",
+      )?;
+      check(
+        sys::napi_create_error(env, ptr::null_mut(), msg, &mut err),
+        "napi_create_error",
+      )?;
+      check(sys::napi_create_int32(env, errno, &mut num), "napi_create_int32")?;
+      check(
+        sys::napi_set_named_property(env, err, c"errno".as_ptr(), num),
+        "napi_set_named_property",
+      )?;
+      check(
+        sys::napi_create_string_utf8(env, syscall.as_ptr().cast(), syscall.len() as isize, &mut name),
+        "napi_create_string_utf8",
+      )?;
+      check(
+        sys::napi_set_named_property(env, err, c"syscall".as_ptr(), name),
+        "napi_set_named_property",
+      )?;
+    }
+    Ok(err)
+  };
+  match build() {
+    // SAFETY: a live value of this env, thrown before the call returns to JS.
+    Ok(err) => Error::from(unsafe { napi::Unknown::from_raw_unchecked(env, err) }),
+    Err(_) => Error::new(Status::GenericFailure, format!("{syscall}: {e}")),
+  }
+}
+
 /// Throws a JS `Error` with `message` (the caller then returns null to JS).
 pub fn throw(env: sys::napi_env, message: &str) {
   let msg = CString::new(message.replace('\0', " ")).unwrap_or_default();

@@ -95,12 +95,7 @@ impl NativeRing {
       submitter,
       files: files.unwrap_or(0),
     })
-    .map_err(|e| {
-      Error::new(
-        Status::GenericFailure,
-        format!("io_uring_setup: {e} (errno {})", e.raw_os_error().unwrap_or(0)),
-      )
-    })?;
+    .map_err(|e| js::os_error(env, "io_uring_setup", &e))?;
     let view = js::view(env, completions.raw())?;
     let (slots, slot_count) = (view.data, view.len / 12);
     if slot_count == 0 {

@@ -1,5 +1,6 @@
 //! Socket ops of `NativeRing`, and the socket syscalls made directly (addresses, options).
 
+use crate::js;
 use crate::native_ring::NativeRing;
 use napi::bindgen_prelude::*;
 use napi::{JsValue, Unknown};
@@ -120,9 +121,9 @@ pub(crate) fn sockaddr(family: u32, address: &str, port: u32) -> Result<SockAddr
 }
 
 /// The name of a socket (`peer`: its peer's): `[family, address, port]`, family 4, 6 or 0 (Unix,
-/// the address being the path). Sync `getsockname`/`getpeername`; throws the errno.
+/// the address being the path). Sync `getsockname`/`getpeername`; throws an Error with `errno`.
 #[napi(ts_return_type = "[number, string, number]")]
-pub fn sock_name(fd: i32, peer: bool) -> Result<(u32, String, u32)> {
+pub fn sock_name(env: Env, fd: i32, peer: bool) -> Result<(u32, String, u32)> {
   // SAFETY: the call fills at most `len` bytes of a zeroed sockaddr_storage.
   let (ss, len) = unsafe {
     let mut ss: libc::sockaddr_storage = std::mem::zeroed();
@@ -135,9 +136,10 @@ pub fn sock_name(fd: i32, peer: bool) -> Result<(u32, String, u32)> {
     };
     if r != 0 {
       let e = std::io::Error::last_os_error();
-      return Err(Error::new(
-        Status::GenericFailure,
-        format!("errno {}", e.raw_os_error().unwrap_or(0)),
+      return Err(js::os_error(
+        env.raw(),
+        if peer { "getpeername" } else { "getsockname" },
+        &e,
       ));
     }
     (ss, len as usize)
@@ -175,9 +177,9 @@ pub fn sock_name(fd: i32, peer: bool) -> Result<(u32, String, u32)> {
   }
 }
 
-/// `setsockopt(fd, level, name, &value, 4)`, synchronous; throws the errno.
+/// `setsockopt(fd, level, name, &value, 4)`, synchronous; throws an Error with `errno`.
 #[napi]
-pub fn set_sock_opt(fd: i32, level: i32, name: i32, value: i32) -> Result<()> {
+pub fn set_sock_opt(env: Env, fd: i32, level: i32, name: i32, value: i32) -> Result<()> {
   // SAFETY: passes a pointer to a live i32 and its size.
   let r = unsafe {
     libc::setsockopt(
@@ -189,10 +191,10 @@ pub fn set_sock_opt(fd: i32, level: i32, name: i32, value: i32) -> Result<()> {
     )
   };
   if r != 0 {
-    let e = std::io::Error::last_os_error();
-    return Err(Error::new(
-      Status::GenericFailure,
-      format!("errno {}", e.raw_os_error().unwrap_or(0)),
+    return Err(js::os_error(
+      env.raw(),
+      "setsockopt",
+      &std::io::Error::last_os_error(),
     ));
   }
   Ok(())

@@ -53,11 +53,11 @@ function noBinaryReason(e: unknown): string {
   return `no native binary could be loaded for ${triple}: the optional package uring-${triple} is missing or did not load (${detail})`
 }
 
-/** Explains a failed `io_uring_setup` from the native error message, which ends in `(errno N)`. */
+/** Explains a failed `io_uring_setup` from the native error (its `errno` property, negative). */
 export function setupFailureReason(e: unknown): string {
   const msg = (e as Error)?.message ?? String(e)
-  const m = /\(errno (\d+)\)/.exec(msg)
-  const errno = m ? Number(m[1]) : 0
+  const n = (e as { errno?: unknown } | null)?.errno
+  const errno = typeof n === 'number' ? -n : 0
   let why: string
   switch (errno) {
     case 1: // EPERM

@@ -31,10 +31,10 @@ const TCP_NODELAY = 1
 const TCP_KEEPIDLE = 4
 const SHUT_WR = 1
 
-/** The errno a binding's synchronous call threw (`errno N`), as a negative number. */
+/** The errno (negative) of an error a binding's synchronous syscall threw (its `errno` property). */
 function thrownErrno(e: unknown): number {
-  const m = /errno (\d+)/.exec((e as Error)?.message ?? '')
-  return m ? -Number(m[1]) : -22
+  const errno = (e as { errno?: unknown } | null)?.errno
+  return typeof errno === 'number' ? errno : UV.EINVAL
 }
 
 function familyName(f: number): 'IPv4' | 'IPv6' {
@@ -311,7 +311,7 @@ function sockOpt(fd: number, level: number, opt: number, value: number): void {
     loadNative().binding!.setSockOpt(fd, level, opt, value)
   } catch (e) {
     // A Unix socket has no TCP options: ignored, as node:net does.
-    if (thrownErrno(e) !== -95) throw netError(thrownErrno(e), 'setsockopt')
+    if (thrownErrno(e) !== UV.EOPNOTSUPP) throw netError(thrownErrno(e), 'setsockopt')
   }
 }
 
