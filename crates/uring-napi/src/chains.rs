@@ -42,7 +42,9 @@ impl NativeRing {
 
   /// `read` of a file-table slot (see `files`); `position < 0`: the slot's file position.
   /// `direct`: into memory the library allocated and no user code has seen (see [`keep`]).
-  #[napi]
+  #[napi(
+    ts_args_type = "slot: number, buffer: ArrayBufferView, offset: number, length: number, position: number, direct?: boolean"
+  )]
   pub fn read_slot(
     &self,
     slot: u32,
@@ -67,7 +69,9 @@ impl NativeRing {
   }
 
   /// `write` to a file-table slot.
-  #[napi]
+  #[napi(
+    ts_args_type = "slot: number, buffer: ArrayBufferView, offset: number, length: number, position: number"
+  )]
   pub fn write_slot(
     &self,
     slot: u32,
@@ -103,7 +107,7 @@ impl NativeRing {
   /// came back short): a 0 from it proves the end of any kind of file (a pipe or a terminal
   /// can return short reads long before their end) without a statx, which the kernel always
   /// hands to a worker thread. Returns the three tokens. The slot stays open: the caller closes it.
-  #[napi]
+  #[napi(ts_args_type = "path: string | Buffer, flags: number, slot: number, first: Buffer, second: Buffer")]
   pub fn read_file_chain(
     &self,
     path: Unknown,
@@ -173,7 +177,9 @@ impl NativeRing {
   /// Returns the three tokens. A short write stops the chain before the close: the caller
   /// writes the rest (at explicit offsets: a short write at the file position leaves the
   /// position unmoved, see `uring_core::quirks`) and closes.
-  #[napi]
+  #[napi(
+    ts_args_type = "path: string | Buffer, flags: number, mode: number, slot: number, buffer: ArrayBufferView, offset: number, length: number"
+  )]
   #[allow(clippy::too_many_arguments)]
   pub fn write_file_chain(
     &self,

@@ -221,7 +221,7 @@ impl NativeRing {
     ])
   }
 
-  #[napi]
+  #[napi(ts_args_type = "fd: number, buffers: ArrayBufferView[], position: number")]
   pub fn readv(&self, fd: i32, buffers: Vec<Unknown>, position: i64) -> Result<u32> {
     self.with(|st| {
       let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
@@ -238,7 +238,7 @@ impl NativeRing {
   }
 
   /// `own`: the buffers are the library's own copies (queued socket writes), written in place.
-  #[napi]
+  #[napi(ts_args_type = "fd: number, buffers: ArrayBufferView[], position: number, own?: boolean")]
   pub fn writev(&self, fd: i32, buffers: Vec<Unknown>, position: i64, own: Option<bool>) -> Result<u32> {
     self.with(|st| {
       let raw: Vec<_> = buffers.iter().map(|b| b.raw()).collect();
@@ -254,7 +254,7 @@ impl NativeRing {
     })
   }
 
-  #[napi]
+  #[napi(ts_args_type = "path: string | Buffer, flags: number, mode: number")]
   pub fn openat(&self, path: Unknown, flags: i32, mode: u32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
     self.push(Op::OpenAt {
@@ -273,7 +273,7 @@ impl NativeRing {
 
   /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats
   /// the fd (`AT_EMPTY_PATH`).
-  #[napi]
+  #[napi(ts_args_type = "fd: number, path: string | Buffer, flags: number, mask: number, out: Uint8Array")]
   pub fn statx(&self, fd: i32, path: Unknown, flags: i32, mask: u32, out: Unknown) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
     self.with(|st| {
@@ -299,7 +299,7 @@ impl NativeRing {
     self.push(Op::Fsync { fd, datasync })
   }
 
-  #[napi]
+  #[napi(ts_args_type = "path: string | Buffer, flags: number")]
   pub fn unlinkat(&self, path: Unknown, flags: i32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
     self.push(Op::UnlinkAt {
@@ -309,7 +309,7 @@ impl NativeRing {
     })
   }
 
-  #[napi]
+  #[napi(ts_args_type = "oldpath: string | Buffer, newpath: string | Buffer")]
   pub fn renameat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
     let (oldpath, newpath) = (
       js::path(self.env, oldpath.raw())?,
@@ -324,7 +324,7 @@ impl NativeRing {
     })
   }
 
-  #[napi]
+  #[napi(ts_args_type = "path: string | Buffer, mode: number")]
   pub fn mkdirat(&self, path: Unknown, mode: u32) -> Result<u32> {
     let path = js::path(self.env, path.raw())?;
     self.push(Op::MkdirAt {
@@ -335,7 +335,7 @@ impl NativeRing {
   }
 
   /// `symlinkat(target, AT_FDCWD, path)`: `target` is stored as given (not resolved).
-  #[napi]
+  #[napi(ts_args_type = "target: string | Buffer, path: string | Buffer")]
   pub fn symlinkat(&self, target: Unknown, path: Unknown) -> Result<u32> {
     let (target, linkpath) = (js::path(self.env, target.raw())?, js::path(self.env, path.raw())?);
     self.push(Op::SymlinkAt {
@@ -345,7 +345,7 @@ impl NativeRing {
     })
   }
 
-  #[napi]
+  #[napi(ts_args_type = "oldpath: string | Buffer, newpath: string | Buffer")]
   pub fn linkat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
     let (oldpath, newpath) = (
       js::path(self.env, oldpath.raw())?,

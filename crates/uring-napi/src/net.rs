@@ -70,7 +70,9 @@ impl NativeRing {
   /// `send(fd, buffer[offset..offset + length], MSG_NOSIGNAL)`; `zerocopy`: `IORING_OP_SEND_ZC`,
   /// whose result completion (flagged MORE) is followed by a notification (flags 8) after which
   /// the buffer is released.
-  #[napi]
+  #[napi(
+    ts_args_type = "fd: number, buffer: ArrayBufferView, offset: number, length: number, zerocopy: boolean, own?: boolean"
+  )]
   pub fn send(
     &self,
     fd: i32,
