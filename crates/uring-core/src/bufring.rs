@@ -14,28 +14,11 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use io_uring::types::BufRingEntry;
 use io_uring::Submitter;
 
+use crate::sys::map_anonymous;
+
 /// The buffer a completion's `flags` name, if it carries one.
 pub fn buffer_id(flags: u32) -> Option<u16> {
   io_uring::cqueue::buffer_select(flags)
-}
-
-/// An anonymous private mapping of `len` bytes (page-aligned, zeroed), or the error.
-fn map(len: usize) -> io::Result<*mut u8> {
-  // SAFETY: a new anonymous mapping aliases nothing; failure is MAP_FAILED.
-  let p = unsafe {
-    libc::mmap(
-      std::ptr::null_mut(),
-      len,
-      libc::PROT_READ | libc::PROT_WRITE,
-      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-      -1,
-      0,
-    )
-  };
-  if p == libc::MAP_FAILED {
-    return Err(io::Error::last_os_error());
-  }
-  Ok(p.cast())
 }
 
 pub(crate) struct BufferGroup {
@@ -57,8 +40,8 @@ impl BufferGroup {
     let total = (count as usize)
       .checked_mul(size as usize)
       .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let entries = map(count as usize * std::mem::size_of::<BufRingEntry>())?.cast::<BufRingEntry>();
-    let bufs = match map(total) {
+    let entries = map_anonymous(count as usize * std::mem::size_of::<BufRingEntry>())?.cast::<BufRingEntry>();
+    let bufs = match map_anonymous(total) {
       Ok(b) => b,
       Err(e) => {
         // SAFETY: unmaps exactly the mapping made above, which nothing references yet.

@@ -9,7 +9,7 @@
 //! - [`quirks`]: kernel behaviour the binding corrects for (a short write at the file position).
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
-//! - `sys`: an eventfd and the transient-error test both of those use.
+//! - `sys`: an eventfd, the transient-error test, and anonymous mappings.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
 //! its final completion.** It is written once, on [`Ring::push`], the only `unsafe` entry point.
@@ -25,3 +25,4 @@ mod sys;
 
 pub use op::{File, Op, SockAddr, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
 pub use ring::{buffer_id, Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};
+pub use sys::map_anonymous;

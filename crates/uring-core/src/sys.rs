@@ -1,4 +1,5 @@
-//! Small system helpers shared by the ring and its submitter thread.
+//! Small system helpers shared by the ring, its submitter thread and its buffer groups (and the
+//! binding's registered arena).
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -19,4 +20,23 @@ pub(crate) fn transient(e: &io::Error) -> bool {
     e.raw_os_error(),
     Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::EINTR)
   )
+}
+
+/// An anonymous private mapping of `len` bytes (page-aligned, zeroed), or the error.
+pub fn map_anonymous(len: usize) -> io::Result<*mut u8> {
+  // SAFETY: a new anonymous mapping aliases nothing; failure is MAP_FAILED.
+  let p = unsafe {
+    libc::mmap(
+      std::ptr::null_mut(),
+      len,
+      libc::PROT_READ | libc::PROT_WRITE,
+      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+      -1,
+      0,
+    )
+  };
+  if p == libc::MAP_FAILED {
+    return Err(io::Error::last_os_error());
+  }
+  Ok(p.cast())
 }

@@ -106,22 +106,9 @@ pub struct Arena {
 impl Arena {
   pub fn new(blocks: u32) -> io::Result<Arena> {
     let len = blocks as usize * BLOCK;
-    // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
-    let p = unsafe {
-      libc::mmap(
-        std::ptr::null_mut(),
-        len,
-        libc::PROT_READ | libc::PROT_WRITE,
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-        -1,
-        0,
-      )
-    };
-    if p == libc::MAP_FAILED {
-      return Err(io::Error::last_os_error());
-    }
+    let p = uring_core::map_anonymous(len)?;
     Ok(Arena {
-      base: NonNull::new(p.cast()).expect("mmap returned null"),
+      base: NonNull::new(p).expect("mmap returned null"),
       len,
       free: (0..blocks).rev().collect(),
     })
