@@ -176,13 +176,12 @@ impl Chunks {
   }
 
   /// Takes back a chunk no op uses any more.
-  pub fn put(&mut self, mut mem: Chunk) {
-    if let Some(b) = mem.block.take() {
+  pub fn put(&mut self, mem: Chunk) {
+    if let Some(b) = mem.block {
       if let Some(a) = &mut self.arena {
         a.free.push(b);
       }
-      // `block` was taken, but the memory is the arena's: drop nothing.
-      std::mem::forget(mem);
+      // Dropping an arena block frees nothing (see `Drop for Chunk`).
       return;
     }
     if let Some(c) = class_of(mem.len()) {

@@ -106,7 +106,7 @@ impl NativeRing {
     let files = ring.files();
     let poll_fd = ring.poll_fd();
     let mut pins = Pins::default();
-    let registered = register_arena(&mut ring, &mut pins);
+    let registered = register_arena(&mut ring, &supported, &mut pins);
     let state = State {
       env,
       ring,

@@ -172,11 +172,16 @@ pub(crate) fn memlock_to_spare() -> bool {
   }
 }
 
-/// Maps an arena and registers it as `ring`'s fixed buffer 0, handing it to `pins`' chunks.
-/// Returns its size, or 0 when the kernel refused (then chunks come from the heap).
-pub(crate) fn register_arena(ring: &mut Ring<Keep>, pins: &mut Pins) -> usize {
-  let ops = ring.supported_ops();
-  if !ops.contains(&"read_fixed") || !ops.contains(&"write_fixed") || !memlock_to_spare() {
+/// Maps an arena and registers it as `ring`'s fixed buffer 0, handing it to `pins`' chunks
+/// (`supported`: the ring's probed ops).
+/// Returns its size, or 0 when none was registered — no fixed opcodes, too little RLIMIT_MEMLOCK
+/// to spare, or the kernel refused — and chunks then come from the heap.
+pub(crate) fn register_arena(ring: &mut Ring<Keep>, supported: &[&str], pins: &mut Pins) -> usize {
+  if !["read_fixed", "write_fixed"]
+    .iter()
+    .all(|op| supported.contains(op))
+    || !memlock_to_spare()
+  {
     return 0;
   }
   let Ok(arena) = Arena::new(ARENA_BLOCKS) else {
