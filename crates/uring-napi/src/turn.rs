@@ -55,7 +55,7 @@ pub(crate) fn turn(cell: &Cell, woken: bool) {
     // submitted have already completed or are about to (page-cache reads complete inside the
     // submitting syscall: `wait_imminent`), within the budget.
     let budget_left = rounds < TURN_ROUNDS && delivered < TURN_COMPLETIONS;
-    let go_on = call.4 || (budget_left && st.ring.wait_imminent(IMMINENT));
+    let go_on = budget_left && (call.4 || st.ring.wait_imminent(IMMINENT));
     if !go_on {
       st.end_turn();
       return;
