@@ -24,6 +24,7 @@ interface Out {
   mismatches: number
   registeredBytes?: number
   fixedOps?: number
+  ownReads?: number
 }
 
 function run(kind: string, opts: { drop?: boolean; direct?: boolean; ulimit?: string } = {}): Out {
@@ -41,7 +42,10 @@ for (const kind of RINGS) {
     t.true(o.ok, o.code)
     t.is(o.mismatches, 0)
     t.is(o.registeredBytes, 1 << 20)
-    t.is(o.fixedOps, 128) // 64 writes + 64 reads of 4 KiB; the 16 KiB ones use heap chunks
+    // 64 writes + 64 reads of 4 KiB; the 16 KiB ones use heap chunks. A read the JS thread made
+    // itself while the submit thread was busy (stats().ownReads, crates/uring-napi/src/hot.rs)
+    // needs no chunk at all.
+    t.true(o.fixedOps! <= 128 && o.fixedOps! >= 64 && o.fixedOps! + o.ownReads! >= 128, JSON.stringify(o))
   })
 
   test(`${kind}: nobody under ulimit -l 512 (no CAP_IPC_LOCK): nothing registered, plain reads and writes, same bytes`, (t) => {

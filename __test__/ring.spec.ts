@@ -84,7 +84,7 @@ each('low-level ops take and return plain numbers', async (t, { ring, dir }) => 
 each('stats count submissions, completions and io_uring_enter calls', async (t, { ring, backend }) => {
   if (backend === 'io_uring') t.not(ring.mode, 'submitter')
   const before = ring.stats()
-  for (const k of ['submitted', 'completed', 'enterCalls', 'inFlight', 'queued', 'cqOverflows', 'sqWakeups', 'fallbackOps', 'registeredBytes', 'fixedOps'] as const) {
+  for (const k of ['submitted', 'completed', 'enterCalls', 'inFlight', 'queued', 'cqOverflows', 'sqWakeups', 'fallbackOps', 'registeredBytes', 'fixedOps', 'ownReads'] as const) {
     t.is(typeof before[k], 'number', k)
   }
   await Promise.all(Array.from({ length: 100 }, () => ring.nop()))

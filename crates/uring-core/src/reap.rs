@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use io_uring::{cqueue, opcode, types};
 
 use crate::op::Op;
+
+/// At most this much of the owner's waiting is saved up for reads it does itself.
+const SLACK_MAX: Duration = Duration::from_micros(100);
 use crate::ring::{Completion, Ring, INTERNAL, IORING_ENTER_GETEVENTS};
 
 impl<T> Ring<T> {
@@ -51,21 +54,26 @@ impl<T> Ring<T> {
     let Some(thread) = &self.sq_thread else {
       return self.ready();
     };
+    if !self.local.is_empty() {
+      return true;
+    }
     let t0 = Instant::now();
     let mut i = 0u32;
-    loop {
+    let ready = loop {
       if !self.ring.completion().is_empty() {
-        return true;
+        break true;
       }
       if !thread.working(self.ring.submission().is_empty()) {
-        return self.ready();
+        break false;
       }
       std::hint::spin_loop();
       i = i.wrapping_add(1);
       if i.is_multiple_of(32) && t0.elapsed() >= max {
-        return self.ready();
+        break false;
       }
-    }
+    };
+    self.slack = (self.slack + t0.elapsed()).min(SLACK_MAX);
+    ready || self.ready()
   }
 
   /// Reaps up to `max` completions, calling `f` for each. Returns how many were reaped. An op's

@@ -154,8 +154,12 @@ pub struct Ring<T> {
   pub(crate) free: Vec<u32>,
   /// Tokens of ops not yet written into the SQ, in submission order.
   pub(crate) backlog: VecDeque<u32>,
-  /// Completions made by the engine itself (ops cancelled before they reached the kernel).
+  /// Completions made without the kernel: ops cancelled before they reached it, and ops the
+  /// owner completed itself ([`Ring::push_done`]).
   pub(crate) local: VecDeque<(u32, i32)>,
+  /// Time the owner spent waiting for the submitter thread's completions, not yet spent doing
+  /// reads itself (see [`Ring::owner_may_read`]).
+  pub(crate) slack: std::time::Duration,
   /// SQEs written into the SQ and not yet passed to `io_uring_enter` (non-SQPOLL rings).
   pub(crate) unsubmitted: u32,
   /// Ops whose SQE is in the SQ or the kernel, not yet completed.
@@ -277,6 +281,7 @@ impl<T> Ring<T> {
       free: Vec::new(),
       backlog: VecDeque::new(),
       local: VecDeque::new(),
+      slack: std::time::Duration::ZERO,
       unsubmitted: 0,
       in_kernel: 0,
       standing: 0,

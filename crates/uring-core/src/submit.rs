@@ -4,6 +4,7 @@
 
 use std::io;
 use std::sync::atomic::{fence, Ordering};
+use std::time::Duration;
 
 use io_uring::squeue;
 
@@ -83,6 +84,49 @@ impl<T> Ring<T> {
       }
     };
     self.backlog.push_back(token);
+    token
+  }
+
+  /// Whether the owner had better do a page-cache read itself than queue it: a submitter thread
+  /// is busy with at least `waiting` SQEs queued for it, and the owner has spent at least `cost`
+  /// waiting for that thread's completions since it last read itself (that time is then used).
+  pub fn owner_may_read(&mut self, waiting: usize, cost: Duration) -> bool {
+    if self.chaining || self.slack < cost {
+      return false;
+    }
+    let Some(t) = &self.sq_thread else {
+      return false;
+    };
+    let n = self.ring.submission().len() + self.backlog.len();
+    if n >= waiting && t.working(n == 0) {
+      self.slack -= cost;
+      return true;
+    }
+    false
+  }
+
+  /// An op its owner completed itself, without the kernel: it takes a token, and the next
+  /// [`reap`](Ring::reap) delivers it with `result`, like a CQE. The op and `keep` are handed
+  /// back then, as for any op.
+  pub fn push_done(&mut self, op: Op, keep: T, result: i32) -> u32 {
+    let slot = Slot {
+      op,
+      keep,
+      in_kernel: false,
+      link: false,
+      hard: false,
+    };
+    let token = match self.free.pop() {
+      Some(t) => {
+        self.slots[t as usize] = Some(slot);
+        t
+      }
+      None => {
+        self.slots.push(Some(slot));
+        (self.slots.len() - 1) as u32
+      }
+    };
+    self.local.push_back((token, result));
     token
   }
 

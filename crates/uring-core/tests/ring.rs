@@ -942,3 +942,42 @@ fn op_names_are_unique() {
   assert_eq!(codes.len(), n, "an opcode under two names");
   assert!(n >= 29);
 }
+
+/// An op its owner completed itself (`push_done`: the JS thread's own reads) is delivered by the
+/// next reap with its result and keep, in order with the kernel's completions; it counts as
+/// completed, never as submitted; cancelling it changes nothing; and `owner_may_read` says no
+/// on a ring without a submitter thread, or before the owner has waited for one.
+#[test]
+fn push_done_is_reaped_like_a_completion() {
+  for submitter in [false, true] {
+    let mut ring: Ring<Rc<u32>> = Ring::new(opts(8, submitter)).unwrap();
+    if !submitter {
+      assert!(
+        !ring.owner_may_read(0, Duration::ZERO),
+        "no submitter thread, nothing to relieve"
+      );
+    }
+    assert!(
+      !ring.owner_may_read(0, Duration::from_nanos(1)),
+      "no waiting yet, no slack"
+    );
+    let keep = Rc::new(7);
+    // SAFETY: a NOP carries no pointers.
+    let nop = unsafe { ring.push(Op::Nop, keep.clone()) };
+    ring.flush().unwrap();
+    let own = ring.push_done(Op::Nop, keep.clone(), 4096);
+    assert_eq!(ring.in_flight(), 2);
+    assert!(ring.cancel(own).unwrap_or(true));
+    let done = run(&mut ring);
+    let mut got: Vec<(u32, i32)> = done.iter().map(|c| (c.token, c.result)).collect();
+    got.sort();
+    let mut want = vec![(nop, 0), (own, 4096)];
+    want.sort();
+    assert_eq!(got, want, "submitter: {submitter}");
+    assert!(done.iter().all(|c| c.done.is_some()));
+    drop(done);
+    assert_eq!(Rc::strong_count(&keep), 1, "every keep handed back");
+    let s = ring.stats();
+    assert_eq!((s.submitted, s.completed, s.in_flight), (1, 2, 0));
+  }
+}

@@ -2,7 +2,7 @@
 //! fd ownership, stats. Chains are in `chains.rs`, sockets in `net.rs`.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
@@ -47,6 +47,9 @@ pub struct NativeStats {
   pub sq_wakeups: f64,
   pub registered_bytes: f64,
   pub fixed_ops: f64,
+  /// Reads the JS thread did itself (from the page cache, `RWF_NOWAIT`) while the ring's
+  /// submitter thread was busy.
+  pub own_reads: f64,
 }
 
 /// One io_uring instance bound to the calling thread's event loop. Internal: used by the
@@ -121,11 +124,12 @@ impl NativeRing {
       cleanup: ptr::null_mut(),
       hook_arg: ptr::null(),
       handle_data: ptr::null(),
-      owned_fds: HashSet::new(),
+      owned_fds: HashMap::new(),
       sqpoll: mode == "sqpoll",
       credentials: CREDENTIALS.load(Ordering::Acquire),
       registered,
       fixed_ops: 0,
+      own_reads: 0,
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
@@ -399,7 +403,7 @@ impl NativeRing {
   #[napi]
   pub fn own_fd(&self, fd: i32) -> Result<()> {
     let mut b = self.cell.borrow_mut();
-    b.as_mut().ok_or_else(closed)?.owned_fds.insert(fd);
+    b.as_mut().ok_or_else(closed)?.owned_fds.insert(fd, None);
     Ok(())
   }
 
@@ -419,6 +423,7 @@ impl NativeRing {
     Ok(NativeStats {
       registered_bytes: st.registered as f64,
       fixed_ops: st.fixed_ops as f64,
+      own_reads: st.own_reads as f64,
       submitted: s.submitted as f64,
       completed: s.completed as f64,
       enter_calls: s.enter_calls as f64,

@@ -3,7 +3,7 @@
 //! registered arena, and the short-write fix-up of the file position.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use napi::bindgen_prelude::*;
@@ -37,7 +37,8 @@ pub(crate) struct State {
   pub(crate) handle_data: *const Cell,
   /// Fds of this ring's open FileHandles and sockets (`ownFd`/`disownFd`): closed if the thread
   /// ends (a worker terminated) before JavaScript closed them, as Node closes its FileHandles.
-  pub(crate) owned_fds: HashSet<i32>,
+  /// With each, once known, whether the JS thread may read it itself (see `hot::read_here`).
+  pub(crate) owned_fds: HashMap<i32, Option<bool>>,
   /// An SQPOLL ring: its ops run with the credentials of its kernel thread unless told otherwise.
   pub(crate) sqpoll: bool,
   /// The value of [`CREDENTIALS`] this ring's ops were last set up for.
@@ -46,6 +47,8 @@ pub(crate) struct State {
   pub(crate) registered: usize,
   /// Reads and writes that went through registered memory (READ_FIXED/WRITE_FIXED).
   pub(crate) fixed_ops: u64,
+  /// Reads the JS thread did itself while the submitter thread was busy (see `hot::read_here`).
+  pub(crate) own_reads: u64,
 }
 
 /// Bumped each time the process changes credentials (`credentialsChanged`, called by the

@@ -62,7 +62,7 @@ pub(crate) fn destroy_ending(cell: &Cell, hook: Option<sys::napi_async_cleanup_h
   if ending {
     // The thread is ending: no JavaScript will close these. Ops on them were cancelled and
     // drained above; one the drain gave up on holds its own reference to the file, not the fd.
-    for fd in st.owned_fds.drain() {
+    for (fd, _) in st.owned_fds.drain() {
       // SAFETY: close(2) of an fd this ring's FileHandle or socket owns and never closed; it
       // touches no memory. (A fd closed behind the handle's back could have been reused: the
       // same hazard as Node's own FileHandle cleanup.)

@@ -523,6 +523,7 @@ export class UringBackend implements Backend, SocketRing {
       fallbackOps: this.fallbackOps,
       registeredBytes: n.registeredBytes,
       fixedOps: n.fixedOps,
+      ownReads: n.ownReads,
     }
   }
 

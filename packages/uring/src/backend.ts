@@ -48,6 +48,15 @@ export interface RingStats {
   registeredBytes: number
   /** Reads and writes that went through the registered buffer. */
   fixedOps: number
+  /**
+   * Reads at a position that the JS thread made itself, from the page cache straight into the
+   * caller's buffer, because the ring's submit thread was the bottleneck (it had SQEs queued
+   * while the JS thread waited for its completions): `preadv2` with `RWF_NOWAIT`, which never
+   * blocks; a read the page cache cannot answer whole goes to the ring as usual. They are
+   * delivered in the loop's turn like any completion, and counted in `completed`, not in
+   * `submitted`. 0 on rings without a submit thread and on the node backend.
+   */
+  ownReads: number
 }
 
 export type BackendKind = 'io_uring' | 'node'
