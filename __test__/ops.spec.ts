@@ -76,7 +76,59 @@ test('an io_uring ring runs each op of its API, batch and link without falling b
       { op: 'rmdir', path: join(dir, 'm') },
     ])
     t.deepEqual(chain.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled'])
+    await ring.symlink(f, join(dir, 's2'))
+    await ring.linkat(f, join(dir, 'l2'))
+    t.true((await ring.lstat(join(dir, 's2'))).isSymbolicLink())
+    t.is((await ring.stat(join(dir, 'l2'))).nlink, 2)
+    await ring.unlink(join(dir, 's2'))
+    await ring.unlink(join(dir, 'l2'))
     await ring.unlink(f)
+    t.is(ring.stats().fallbackOps, 0)
+  } finally {
+    await ring.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('every opcode of the Rust table is started by a row of the TypeScript op table or by a named hand-written path, and every row names one', (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ROWS, HAND_OPCODES } = require(join(pkg, 'dist/ops.js')) as { ROWS: Record<string, { opcode: string; uring: unknown; node: unknown }>; HAND_OPCODES: Record<string, string> }
+  const fromRows = new Set(Object.values(ROWS).map((r) => r.opcode))
+  for (const [name, row] of Object.entries(ROWS)) {
+    t.true(OP_NAMES.includes(row.opcode), `row ${name}: opcode ${row.opcode} is not in the Rust table`)
+    t.is(typeof row.uring, 'function', name)
+    t.is(typeof row.node, 'function', name)
+  }
+  for (const op of Object.keys(HAND_OPCODES)) t.true(OP_NAMES.includes(op), `hand-written opcode ${op} is not in the Rust table`)
+  for (const op of OP_NAMES) t.true(fromRows.has(op) || op in HAND_OPCODES, `opcode ${op} of the Rust table is started nowhere in TypeScript`)
+})
+
+test('an io_uring ring runs fallocate and fadvise (Ring, batch, link, FileHandle.batch) without node:fs', async (t) => {
+  if (!linux) return t.pass('io_uring is Linux only')
+  const ring = new Ring({ backend: 'io_uring' })
+  const dir = mkdtempSync(join(tmpdir(), 'uring-ops-'))
+  try {
+    const f = join(dir, 'f')
+    const fd = await ring.openat(f, 'w+')
+    await ring.fallocate(fd, 0, 0, 65536)
+    t.is((await ring.fstat(fd)).size, 65536)
+    await ring.fallocate(fd, 1, 65536, 65536) // FALLOC_FL_KEEP_SIZE: blocks, no size
+    const st = await ring.fstat(fd)
+    t.is(st.size, 65536)
+    t.true(st.blocks * 512 >= 131072, `${st.blocks} blocks`)
+    await ring.fadvise(fd, 0, 0, 'sequential')
+    await ring.fadvise(fd, 4096, 4096, 4)
+    const b = await ring.batch([{ op: 'fallocate', fd, offset: 131072, length: 4096 }, { op: 'fadvise', fd, advice: 'willneed' }])
+    t.deepEqual(b.map((r) => r.status), ['fulfilled', 'fulfilled'])
+    const l = await ring.link([{ op: 'fallocate', fd, length: 200000 }, { op: 'fadvise', fd, advice: 'dontneed' }, { op: 'fstat', fd }])
+    t.deepEqual(l.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled'])
+    t.is((l[2] as PromiseFulfilledResult<{ size: number }>).value.size, 200000)
+    await ring.closeFd(fd)
+    const fh = await ring.fs.open(f, 'r+')
+    const hb = await fh.batch([{ op: 'fallocate', mode: 0, offset: 0, length: 300000 }, { op: 'fadvise', offset: 0, length: 0, advice: 'random' }, { op: 'fstat' }])
+    t.deepEqual(hb.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled'])
+    t.is((hb[2] as PromiseFulfilledResult<{ size: number }>).value.size, 300000)
+    await fh.close()
     t.is(ring.stats().fallbackOps, 0)
   } finally {
     await ring.close()

@@ -131,8 +131,8 @@ macro_rules! on_file {
 /// The table of ops: one row each — the variant and its fields, the probe names of the opcodes
 /// it may be submitted as, the opcode of this op, whether it stands (multishot), and its SQE —
 /// from which come `Op`, `Op::opcode`, `Op::standing`, `Op::entry` and `OP_NAMES`. In each
-/// expression the fields are bound by reference. Adding an op is adding a row (and, above, its
-/// arguments in the binding and a row of `packages/uring/src/batch.ts`).
+/// expression the fields are bound by reference. Adding an op is adding a row (and, above, a
+/// `NativeRing` method and a row of `packages/uring/src/ops.ts`: ARCHITECTURE.md, "Adding an op").
 macro_rules! ops {
   ($(
     $(#[$doc:meta])*

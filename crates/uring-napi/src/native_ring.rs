@@ -367,8 +367,35 @@ impl NativeRing {
   /// `ftruncate(fd, len)`; `len` is a non-negative safe integer (checked by the caller).
   #[napi]
   pub fn ftruncate(&self, fd: i32, len: i64) -> Result<u32> {
-    let len = u64::try_from(len).map_err(|_| Error::new(Status::InvalidArg, "len must not be negative"))?;
-    self.push(Op::Ftruncate { fd, len })
+    self.push(Op::Ftruncate {
+      fd,
+      len: non_negative(len)?,
+    })
+  }
+
+  /// `fallocate(fd, mode, offset, len)`; `offset` and `len` are non-negative safe integers
+  /// (checked by the caller).
+  #[napi]
+  pub fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> Result<u32> {
+    let (offset, len) = (non_negative(offset)?, non_negative(len)?);
+    self.push(Op::Fallocate {
+      fd,
+      mode,
+      offset,
+      len,
+    })
+  }
+
+  /// `posix_fadvise(fd, offset, len, advice)` (`len` 0: to the end of the file).
+  #[napi]
+  pub fn fadvise(&self, fd: i32, offset: i64, len: i64, advice: i32) -> Result<u32> {
+    let offset = non_negative(offset)?;
+    self.push(Op::Fadvise {
+      fd: File::Fd(fd),
+      offset,
+      len,
+      advice,
+    })
   }
 
   #[napi]
@@ -490,4 +517,8 @@ impl Drop for NativeRing {
       .is_some_and(|st| st.ring.in_flight() > 0);
     destroy_ending(&self.cell, None, busy);
   }
+}
+
+fn non_negative(n: i64) -> Result<u64> {
+  u64::try_from(n).map_err(|_| Error::new(Status::InvalidArg, "offsets and lengths must not be negative"))
 }

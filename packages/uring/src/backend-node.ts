@@ -4,6 +4,7 @@ import * as fs from 'node:fs'
 import { type Backend, type Owner, type RingStats, type Shape, shaped } from './backend'
 import { AbortError, ringClosed } from './errors'
 import { copyOut, dest, extent, shared, source, sources } from './owned'
+import type { Row } from './ops'
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, v: T) => void
 
@@ -95,36 +96,8 @@ export class NodeBackend implements Backend {
     return this.run<fs.Stats, fs.Stats>('fstat', (cb) => fs.fstat(fd, cb), (s) => s, owner, signal)
   }
 
-  fsync(fd: number, datasync: boolean, owner?: Owner, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>(datasync ? 'fdatasync' : 'fsync', (cb) => (datasync ? fs.fdatasync : fs.fsync)(fd, (e) => cb(e, undefined)), () => undefined, owner, signal)
-  }
-
-  ftruncate(fd: number, length: number, owner?: Owner, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('ftruncate', (cb) => fs.ftruncate(fd, length, (e) => cb(e, undefined)), () => undefined, owner, signal)
-  }
-
-  unlink(path: string | Buffer, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('unlink', (cb) => fs.unlink(path, (e) => cb(e, undefined)), () => undefined, undefined, signal)
-  }
-
-  rmdir(path: string | Buffer, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('rmdir', (cb) => fs.rmdir(path, (e) => cb(e, undefined)), () => undefined, undefined, signal)
-  }
-
-  mkdir(path: string | Buffer, mode: number, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('mkdir', (cb) => fs.mkdir(path, { mode }, (e) => cb(e, undefined)), () => undefined, undefined, signal)
-  }
-
-  rename(oldPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('rename', (cb) => fs.rename(oldPath, newPath, (e) => cb(e, undefined)), () => undefined, undefined, signal)
-  }
-
-  symlink(target: string | Buffer, path: string | Buffer, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('symlink', (cb) => fs.symlink(target, path, (e) => cb(e, undefined)), () => undefined, undefined, signal)
-  }
-
-  link(existingPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('link', (cb) => fs.link(existingPath, newPath, (e) => cb(e, undefined)), () => undefined, undefined, signal)
+  call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {
+    return this.run<void, void>(row.syscall, (cb) => row.node(a, (e) => cb(e, undefined)), () => undefined, owner, signal)
   }
 
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {

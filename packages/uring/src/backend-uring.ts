@@ -6,13 +6,13 @@ import type { NativeBinding } from './native'
 import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped, type SocketRing } from './backend'
 import { NodeBackend } from './backend-node'
 import type { OpName } from './op-names'
+import { K, pathsOf, type Row } from './ops'
 import { ringClosed, systemError, UV } from './errors'
-import { K, Settler, SLOT_CLOSED, STAT, VOID } from './settle'
+import { Settler, SLOT_CLOSED, STAT, VOID } from './settle'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
 const BATCH = 1024
-const AT_REMOVEDIR = 0x200
 /** Size of each of a chained readFile's two reads, into pooled buffers (larger files read on). */
 const FIRST_READ = 64 * 1024
 /** Ops in a readFile or writeFile chain. */
@@ -218,59 +218,17 @@ export class UringBackend implements Backend, SocketRing {
     return this.op(STAT | K.fstat, out, owner, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out), signal)
   }
 
-  fsync(fd: number, datasync: boolean, owner?: Owner, signal?: AbortSignal): Promise<void> {
-    const syscall = datasync ? 'fdatasync' : 'fsync'
-    if (this.closed) return this.gone(syscall, owner)
-    if (!this.supported.has('fsync')) return this.node().fsync(fd, datasync, owner, signal)
-    return this.op(VOID | K[syscall], undefined, owner, undefined, undefined, () => this.native.fsync(fd, datasync), signal)
-  }
-
-  ftruncate(fd: number, length: number, owner?: Owner, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('ftruncate', owner)
-    if (!this.supported.has('ftruncate')) return this.node().ftruncate(fd, length, owner, signal)
-    return this.op(VOID | K.ftruncate, undefined, owner, undefined, undefined, () => this.native.ftruncate(fd, length), signal)
-  }
-
-  symlink(target: string | Buffer, path: string | Buffer, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('symlink')
-    if (!this.supported.has('symlinkat')) return this.node().symlink(target, path, signal)
-    return this.op(VOID | K.symlink, undefined, undefined, target, path, () => this.native.symlinkat(target, path), signal)
-  }
-
-  link(existingPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('link')
-    if (!this.supported.has('linkat')) return this.node().link(existingPath, newPath, signal)
-    return this.op(VOID | K.link, undefined, undefined, existingPath, newPath, () => this.native.linkat(existingPath, newPath), signal)
+  call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return this.gone(row.syscall, owner)
+    if (!this.supported.has(row.opcode)) return this.node().call(row, a, owner, signal)
+    const [path, dest] = pathsOf(row, a)
+    return this.op(VOID | K[row.syscall], undefined, owner, path, dest, () => row.uring(this.native, a), signal)
   }
 
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
     // Not a fallback: no kernel has an opcode for these, so fallbackOps does not count them.
     if (this.closed) return this.gone(syscall, owner)
     return this.nodeFs().delegate(syscall, call, owner)
-  }
-
-  unlink(path: string | Buffer, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('unlink')
-    if (!this.supported.has('unlinkat')) return this.node().unlink(path, signal)
-    return this.op(VOID | K.unlink, undefined, undefined, path, undefined, () => this.native.unlinkat(path, 0), signal)
-  }
-
-  rmdir(path: string | Buffer, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('rmdir')
-    if (!this.supported.has('unlinkat')) return this.node().rmdir(path, signal)
-    return this.op(VOID | K.rmdir, undefined, undefined, path, undefined, () => this.native.unlinkat(path, AT_REMOVEDIR), signal)
-  }
-
-  mkdir(path: string | Buffer, mode: number, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('mkdir')
-    if (!this.supported.has('mkdirat')) return this.node().mkdir(path, mode, signal)
-    return this.op(VOID | K.mkdir, undefined, undefined, path, undefined, () => this.native.mkdirat(path, mode), signal)
-  }
-
-  rename(oldPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void> {
-    if (this.closed) return this.gone('rename')
-    if (!this.supported.has('renameat')) return this.node().rename(oldPath, newPath, signal)
-    return this.op(VOID | K.rename, undefined, undefined, oldPath, newPath, () => this.native.renameat(oldPath, newPath), signal)
   }
 
   /** Closes a file-table slot, with no promise: the slot is reused once the close completed. */

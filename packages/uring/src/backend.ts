@@ -4,6 +4,7 @@
 import type { Stats } from 'node:fs'
 import type { NativeRing } from '../binding'
 import type { OpName } from './op-names'
+import type { Row } from './ops'
 
 /** How a completed read/write is reported. */
 export enum Shape {
@@ -105,14 +106,11 @@ export interface Backend {
   close(fd: number, signal?: AbortSignal): Promise<void>
   stat(path: string | Buffer, follow: boolean, signal?: AbortSignal): Promise<Stats>
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats>
-  fsync(fd: number, datasync: boolean, owner?: Owner, signal?: AbortSignal): Promise<void>
-  ftruncate(fd: number, length: number, owner?: Owner, signal?: AbortSignal): Promise<void>
-  unlink(path: string | Buffer, signal?: AbortSignal): Promise<void>
-  rmdir(path: string | Buffer, signal?: AbortSignal): Promise<void>
-  mkdir(path: string | Buffer, mode: number, signal?: AbortSignal): Promise<void>
-  rename(oldPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void>
-  symlink(target: string | Buffer, path: string | Buffer, signal?: AbortSignal): Promise<void>
-  link(existingPath: string | Buffer, newPath: string | Buffer, signal?: AbortSignal): Promise<void>
+  /**
+   * Starts an op of the op table (ops.ts): `a` is `[fd?, ...args]`, already checked. The one
+   * start path of every such op, on io_uring (or on node:fs where the kernel lacks its opcode).
+   */
+  call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void>
   /**
    * Runs a node:fs call for an operation the kernel has no io_uring opcode for (readdir, chmod,
    * ...), tracked like the ring's own ops: a closed ring rejects it, and closing waits for it.

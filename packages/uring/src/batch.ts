@@ -5,6 +5,7 @@
 import type { Stats } from 'node:fs'
 import { type Backend, type Owner, Shape } from './backend'
 import type { OpName } from './op-names'
+import { type Advice, pathsOf, ROWS, type Row } from './ops'
 import { AbortError, invalidArgType, invalidArgValue, systemError, UV } from './errors'
 import {
   checkAborted,
@@ -40,6 +41,13 @@ export type BatchOp =
   | { op: 'fstat'; fd: number }
   /** Truncates (or extends) the file to `length` bytes (default 0). */
   | { op: 'ftruncate'; fd: number; length?: number }
+  /**
+   * `fallocate(2)` of `length` bytes from `offset` (default 0); `mode` default 0 (the file grows
+   * to cover the range; 1, `FALLOC_FL_KEEP_SIZE`, keeps its size). io_uring only: ENOTSUP without.
+   */
+  | { op: 'fallocate'; fd: number; mode?: number; offset?: number; length: number }
+  /** `posix_fadvise(2)`: `advice` about `length` bytes (default 0: to the end) from `offset` (default 0). */
+  | { op: 'fadvise'; fd: number; offset?: number; length?: number; advice: Advice }
   | { op: 'close'; fd: number }
   /** Opens `path` (flags default `'r'`, mode default 0o666); the fd is close-on-exec. Result: the fd. */
   | { op: 'open'; path: PathLike; flags?: string | number; mode?: string | number }
@@ -74,6 +82,8 @@ export interface BatchResultMap {
   fdatasync: undefined
   fstat: Stats
   ftruncate: undefined
+  fallocate: undefined
+  fadvise: undefined
   close: undefined
   open: number
   stat: Stats
@@ -229,21 +239,31 @@ function pathOp(syscall: string, opcode: OpName, run: (b: Backend, path: string 
   return {
     fd: false,
     check(o, i) {
-      const at = `ops[${i}]`
-      const p = path(o, 'path', at)
+      const p = path(o, 'path', `ops[${i}]`)
       return { syscall, opcode, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => run(b, p, signal) }
     },
   }
 }
 
-function twoPathOp(syscall: string, opcode: OpName, from: string, to: string, run: (b: Backend, a: string | Buffer, c: string | Buffer, signal: AbortSignal | undefined) => Promise<unknown>): Def {
+/** An op of the op table (ops.ts): its fields checked by the row, started by `Backend.call`. */
+function fromRow(row: Row): Def {
   return {
-    fd: false,
-    check(o, i) {
+    fd: row.fd,
+    handle: row.fd,
+    check(o, i, fd) {
       const at = `ops[${i}]`
-      const a = path(o, from, at)
-      const c = path(o, to, at)
-      return { syscall, opcode, path: a, dest: c, want: -1, fd: -1, start: (b, _fd, _owner, signal) => run(b, a, c, signal) }
+      const a = new Array<unknown>(row.args.length + (row.fd ? 1 : 0))
+      let k = 0
+      if (row.fd) a[k++] = fd
+      for (const arg of row.args) a[k++] = arg.check(o[arg.key], `${at}.${arg.key}`)
+      const [p, d] = pathsOf(row, a)
+      const start: Call['start'] = row.fd
+        ? (b, fd, owner, signal) => {
+            a[0] = fd
+            return b.call(row, a, owner, signal)
+          }
+        : (b, _fd, owner, signal) => b.call(row, a, owner, signal)
+      return { syscall: row.syscall, opcode: row.opcode, path: p, dest: d, want: -1, fd, start }
     },
   }
 }
@@ -254,19 +274,12 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   write: rw(true),
   readv: rwv(false),
   writev: rwv(true),
-  fsync: fdOp('fsync', 'fsync', (b, fd, owner, signal) => b.fsync(fd, false, owner, signal)),
-  fdatasync: fdOp('fdatasync', 'fsync', (b, fd, owner, signal) => b.fsync(fd, true, owner, signal)),
+  fsync: fromRow(ROWS.fsync),
+  fdatasync: fromRow(ROWS.fdatasync),
   fstat: fdOp('fstat', 'statx', (b, fd, owner, signal) => b.fstat(fd, owner, signal)),
-  ftruncate: {
-    fd: true,
-    handle: true,
-    check(o, i, fd) {
-      const at = `ops[${i}]`
-      const length = o.length ?? 0
-      validateInteger(length, `${at}.length`, 0)
-      return { syscall: 'ftruncate', opcode: 'ftruncate', want: -1, fd, start: (b, fd, owner, signal) => b.ftruncate(fd, length, owner, signal) }
-    },
-  },
+  ftruncate: fromRow(ROWS.ftruncate),
+  fallocate: fromRow(ROWS.fallocate),
+  fadvise: fromRow(ROWS.fadvise),
   close: fdOp('close', 'close', (b, fd, _owner, signal) => b.close(fd, signal), false),
   open: {
     fd: false,
@@ -280,20 +293,12 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   },
   stat: pathOp('stat', 'statx', (b, p, signal) => b.stat(p, true, signal)),
   lstat: pathOp('lstat', 'statx', (b, p, signal) => b.stat(p, false, signal)),
-  unlink: pathOp('unlink', 'unlinkat', (b, p, signal) => b.unlink(p, signal)),
-  rmdir: pathOp('rmdir', 'unlinkat', (b, p, signal) => b.rmdir(p, signal)),
-  mkdir: {
-    fd: false,
-    check(o, i) {
-      const at = `ops[${i}]`
-      const p = path(o, 'path', at)
-      const mode = parseFileMode(o.mode, `${at}.mode`, 0o777)
-      return { syscall: 'mkdir', opcode: 'mkdirat', path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.mkdir(p, mode, signal) }
-    },
-  },
-  rename: twoPathOp('rename', 'renameat', 'oldPath', 'newPath', (b, a, c, signal) => b.rename(a, c, signal)),
-  symlink: twoPathOp('symlink', 'symlinkat', 'target', 'path', (b, a, c, signal) => b.symlink(a, c, signal)),
-  link: twoPathOp('link', 'linkat', 'existingPath', 'newPath', (b, a, c, signal) => b.link(a, c, signal)),
+  unlink: fromRow(ROWS.unlink),
+  rmdir: fromRow(ROWS.rmdir),
+  mkdir: fromRow(ROWS.mkdir),
+  rename: fromRow(ROWS.rename),
+  symlink: fromRow(ROWS.symlink),
+  link: fromRow(ROWS.link),
   readFile: {
     fd: false,
     check(o, i) {

@@ -41,6 +41,7 @@ export const UV = {
   ENOMEM: -12,
   ENFILE: -23,
   EMFILE: -24,
+  ESPIPE: -29,
   EOPNOTSUPP: -95,
   ECONNABORTED: -103,
   ENOBUFS: -105,

@@ -8,6 +8,7 @@ import { ReadableStream } from 'node:stream/web'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type Owner, Shape } from './backend'
 import { byteLength } from './owned'
+import { ROWS } from './ops'
 import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
 import { invalidArgType, invalidArgValue, invalidState, rejecting } from './errors'
 import {
@@ -378,19 +379,19 @@ export class FileHandle extends EventEmitter implements Owner {
 
   /** Flushes data and metadata to storage (`fsync`). */
   sync(): Promise<void> {
-    return rejecting(() => this.#backend.fsync(this.#use('fsync'), false, this))
+    return rejecting(() => this.#backend.call(ROWS.fsync, [this.#use('fsync')], this))
   }
 
   /** Flushes data to storage (`fdatasync`). */
   datasync(): Promise<void> {
-    return rejecting(() => this.#backend.fsync(this.#use('fdatasync'), true, this))
+    return rejecting(() => this.#backend.call(ROWS.fdatasync, [this.#use('fdatasync')], this))
   }
 
   /** Truncates (or extends with zeros) the file to `len` bytes (default 0; negative means 0). */
   async truncate(len: number = 0): Promise<void> {
     validateInteger(len, 'len')
     const fd = this.#use('ftruncate')
-    return this.#backend.ftruncate(fd, Math.max(0, len), this)
+    return this.#backend.call(ROWS.ftruncate, [fd, Math.max(0, len)], this)
   }
 
   /** Reads from the current position to the end of the file. */

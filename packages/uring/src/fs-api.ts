@@ -6,6 +6,7 @@ import { type BigIntStats, constants, type Stats } from 'node:fs'
 import * as nodeFsP from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Backend } from './backend'
+import { ROWS } from './ops'
 import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError } from './errors'
 import {
   checkAborted,
@@ -191,14 +192,14 @@ export class FsApi {
 
   /** Removes a file or symlink. */
   async unlink(path: PathLike): Promise<void> {
-    return this.#backend().unlink(getValidatedPath(path))
+    return this.#backend().call(ROWS.unlink, [getValidatedPath(path)])
   }
 
   /** Renames `oldPath` to `newPath`, replacing it if it exists. */
   async rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
     const a = getValidatedPath(oldPath, 'oldPath')
     const b = getValidatedPath(newPath, 'newPath')
-    return this.#backend().rename(a, b)
+    return this.#backend().call(ROWS.rename, [a, b])
   }
 
   /** Creates a symbolic link at `path` whose target is `target` (stored as given). */
@@ -213,14 +214,14 @@ export class FsApi {
     if (typeof type === 'string' && type !== 'dir' && type !== 'file' && type !== 'junction') {
       throw new NodeStyleError(Error as ErrorConstructor, 'ERR_FS_INVALID_SYMLINK_TYPE', `Symlink type must be one of "dir", "file", or "junction". Received "${type}"`)
     }
-    return this.#backend().symlink(t, p)
+    return this.#backend().call(ROWS.symlink, [t, p])
   }
 
   /** Creates a hard link `newPath` to `existingPath`. */
   async link(existingPath: PathLike, newPath: PathLike): Promise<void> {
     const a = getValidatedPath(existingPath, 'existingPath')
     const b = getValidatedPath(newPath, 'newPath')
-    return this.#backend().link(a, b)
+    return this.#backend().call(ROWS.link, [a, b])
   }
 
   /** Truncates (or extends with zeros) the file at `path` to `len` bytes: open, ftruncate and close on the ring. */
@@ -241,7 +242,7 @@ export class FsApi {
       validateUint32(o.maxRetries, 'options.maxRetries')
       if (o.recursive) return this.#backend().delegate('rmdir', () => nodeFsP.rmdir(p, options))
     }
-    return this.#backend().rmdir(p)
+    return this.#backend().call(ROWS.rmdir, [p])
   }
 
   /**
@@ -266,7 +267,7 @@ export class FsApi {
     const p = getValidatedPath(path)
     const backend = this.#backend()
     if (!recursive) {
-      await backend.mkdir(p, m)
+      await backend.call(ROWS.mkdir, [p, m])
       return undefined
     }
     return mkdirp(backend, typeof p === 'string' ? p : p.toString(), m)
@@ -319,7 +320,7 @@ async function closeAfter<R>(fh: FileHandle, f: () => Promise<R>): Promise<R> {
 /** Node's MKDirpAsync: returns the first directory created, or undefined. */
 async function mkdirp(backend: Backend, path: string, mode: number): Promise<string | undefined> {
   try {
-    await backend.mkdir(path, mode)
+    await backend.call(ROWS.mkdir, [path, mode])
     return path
   } catch (e) {
     const err = e as SystemError
@@ -340,7 +341,7 @@ async function mkdirp(backend: Backend, path: string, mode: number): Promise<str
       throw pe
     }
     try {
-      await backend.mkdir(path, mode)
+      await backend.call(ROWS.mkdir, [path, mode])
     } catch (e2) {
       if ((e2 as SystemError).errno !== UV.EEXIST) throw e2
       const st = await backend.stat(path, true).catch(() => undefined)

@@ -1,5 +1,6 @@
 // `Ring`: one io_uring instance (or its node:fs stand-in), its fs API and its low-level ops.
 import type { Stats } from 'node:fs'
+import { type Advice, checkArgs, ROWS, type Row } from './ops'
 import { kMaxLength } from 'node:buffer'
 import { type Backend, type BackendKind, type RingStats, Shape } from './backend'
 import { NodeBackend } from './backend-node'
@@ -302,60 +303,75 @@ export class Ring {
 
   /** `fsync` of an fd. */
   fsync(fd: number, options?: OpOptions): Promise<void> {
-    return rejecting(() => {
-      validateFd(fd)
-      return this.#impl.fsync(fd, false, undefined, opSignal(options))
-    })
+    return this.#run(ROWS.fsync, [fd], options)
   }
 
   /** `fdatasync` of an fd. */
   fdatasync(fd: number, options?: OpOptions): Promise<void> {
-    return rejecting(() => {
-      validateFd(fd)
-      return this.#impl.fsync(fd, true, undefined, opSignal(options))
-    })
+    return this.#run(ROWS.fdatasync, [fd], options)
   }
 
-  /** `ftruncate` of an fd (IORING_OP_FTRUNCATE, Linux 6.9; on node:fs where the kernel lacks it). */
+  /** `ftruncate` of an fd to `length` bytes (default 0). */
   ftruncate(fd: number, length = 0, options?: OpOptions): Promise<void> {
-    return rejecting(() => {
-      validateFd(fd)
-      validateInteger(length, 'length', 0)
-      return this.#impl.ftruncate(fd, length, undefined, opSignal(options))
-    })
+    return this.#run(ROWS.ftruncate, [fd, length], options)
+  }
+
+  /**
+   * `fallocate(2)`: allocates `length` bytes from `offset`. `mode` 0 grows the file to cover
+   * them; `FALLOC_FL_KEEP_SIZE` (1) keeps its size; other `FALLOC_FL_*` modes as the kernel
+   * takes them (e.g. 3, `PUNCH_HOLE | KEEP_SIZE`). io_uring only (`IORING_OP_FALLOCATE`, 5.6):
+   * node:fs has no fallocate, so on the node backend it rejects ENOTSUP, as fallocate(2) does
+   * on a file system without it.
+   */
+  fallocate(fd: number, mode: number, offset: number, length: number, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.fallocate, [fd, mode, offset, length], options)
+  }
+
+  /**
+   * `posix_fadvise(2)`: `advice` about `length` bytes from `offset` (`length` 0: to the end),
+   * by name (`'sequential'`, `'random'`, `'willneed'`, `'dontneed'`, `'noreuse'`, `'normal'`) or
+   * number. On the node backend (node:fs has no fadvise) the fd is checked as the kernel would
+   * (EBADF, ESPIPE) and the advice, which the kernel is free to ignore anyway, is not given.
+   */
+  fadvise(fd: number, offset: number, length: number, advice: Advice, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.fadvise, [fd, offset, length, advice], options)
   }
 
   /** Removes a file. */
   unlink(path: PathLike, options?: OpOptions): Promise<void> {
-    return rejecting(() => {
-      const p = getValidatedPath(path)
-      return this.#impl.unlink(p, opSignal(options))
-    })
+    return this.#run(ROWS.unlink, [path], options)
   }
 
   /** Removes an empty directory. */
   rmdir(path: PathLike, options?: OpOptions): Promise<void> {
-    return rejecting(() => {
-      const p = getValidatedPath(path)
-      return this.#impl.rmdir(p, opSignal(options))
-    })
+    return this.#run(ROWS.rmdir, [path], options)
   }
 
   /** Creates one directory (`mode` default 0o777). */
   mkdir(path: PathLike, mode?: string | number, options?: OpOptions): Promise<void> {
-    return rejecting(() => {
-      const p = getValidatedPath(path)
-      const m = parseFileMode(mode, 'mode', 0o777)
-      return this.#impl.mkdir(p, m, opSignal(options))
-    })
+    return this.#run(ROWS.mkdir, [path, mode], options)
   }
 
   /** Renames `oldPath` to `newPath`. */
   rename(oldPath: PathLike, newPath: PathLike, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.rename, [oldPath, newPath], options)
+  }
+
+  /** Creates a symbolic link at `path` pointing to `target`. */
+  symlink(target: PathLike, path: PathLike, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.symlink, [target, path], options)
+  }
+
+  /** Creates a hard link `newPath` to `existingPath` (`linkat`: `link()` is the chain method). */
+  linkat(existingPath: PathLike, newPath: PathLike, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.link, [existingPath, newPath], options)
+  }
+
+  /** An op of the op table (ops.ts): arguments checked by its row, started by `Backend.call`. */
+  #run(row: Row, values: unknown[], options: OpOptions | undefined): Promise<void> {
     return rejecting(() => {
-      const a = getValidatedPath(oldPath, 'oldPath')
-      const b = getValidatedPath(newPath, 'newPath')
-      return this.#impl.rename(a, b, opSignal(options))
+      const a = checkArgs(row, values)
+      return this.#impl.call(row, a, undefined, opSignal(options))
     })
   }
 

@@ -4,6 +4,7 @@
 // many completions), and `complete(n)`, which settles a batch of completions in one pass.
 import { AbortError, systemError } from './errors'
 import { type Owner, shaped } from './backend'
+import { K, SYSCALLS } from './ops'
 import { statsFromStatx } from './stats'
 
 /** Result shapes beyond the public ones (`Shape` uses 0..4); a shape fits in 3 bits. */
@@ -11,14 +12,8 @@ export const VOID = 5
 export const STAT = 6
 /** A file-table slot closed without anyone waiting: its completion only frees the slot. */
 export const SLOT_CLOSED = 7
-/**
- * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
- * index of its syscall times 8: one small integer per op instead of two fields.
- */
-export const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate', 'socket', 'bind', 'listen', 'connect', 'accept', 'shutdown'] as const
 /** `IORING_CQE_F_MORE`: more completions of the same op follow. */
 export const F_MORE = 2
-export const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<(typeof SYSCALLS)[number], number>
 
 /** Ops settled together (a readFile/writeFile chain): `settle` runs once all have completed. */
 export interface Group {
