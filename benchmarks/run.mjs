@@ -2,11 +2,11 @@
 // output as it goes, then prints a summary table and writes benchmarks/results/latest.json and
 // benchmarks/results/latest.svg (ops/s per scenario, uring against each peer, ratios labelled).
 // `npm run bench -- --quick`: shorter runs on smaller data, under a minute — for a look, not for
-// figures to record.
+// figures to record; it writes benchmarks/results/quick/ (ignored), never the committed files.
 // Options for the CI matrix (bench.yml): `--only randread,http` runs only those scripts; `--out DIR`
 // writes latest.json and latest.svg there instead; `--summary FILE` appends the table (Markdown)
 // to FILE, e.g. $GITHUB_STEP_SUMMARY.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -75,9 +75,18 @@ console.log(table.join('\n'))
 if (option('--summary')) appendFileSync(option('--summary'), `${table.join('\n')}\n\n`)
 
 const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`
-const results = option('--out') ? path.resolve(option('--out')) : path.join(here, 'results')
+// A quick run is not for the record: unless told where, it writes beside the committed results,
+// into results/quick/ (ignored by git), so the tree stays clean.
+const results = option('--out') ? path.resolve(option('--out')) : path.join(here, 'results', quick ? 'quick' : '')
 mkdirSync(results, { recursive: true })
-const report = { date: new Date().toISOString(), machine, quick, scenarios }
+let commit
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: here, encoding: 'utf8' }).trim() !== '') commit += ' (with uncommitted changes)'
+} catch {
+  commit = undefined // not a git checkout
+}
+const report = { date: new Date().toISOString(), machine, commit, quick, scenarios }
 writeFileSync(path.join(results, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(path.join(results, 'latest.svg'), chart(report))
 console.log('')

@@ -35,5 +35,5 @@ if (existsSync(pkgJson)) {
 }
 const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()
 console.log(`with-node: ${version} ${bin} ${args.join(' ')}`)
-const r = spawnSync(node, [entry, ...args], { stdio: 'inherit', cwd: root })
+const r = spawnSync(node, [entry, ...args], { stdio: 'inherit' }) // in the caller's directory
 process.exit(r.status ?? 1)
