@@ -1,0 +1,25 @@
+// The published package's metadata, checked by the tools users' toolchains trust (issue #20):
+// @arethetypeswrong/cli (every entry point's types resolve under node10, node16 from CJS and
+// from ESM, and bundler, with no masquerading or missing types) and publint (package.json's
+// fields and files as packed). Both run on the tarball `npm pack` makes of packages/uring.
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import test from 'ava'
+
+const root = join(__dirname, '..')
+const pkg = join(root, 'packages/uring')
+const bin = (name: string): string => join(root, 'node_modules/.bin', name)
+
+test('attw: no problem for any entry point (uring, uring/fs, uring/net) under any resolution', (t) => {
+  const r = spawnSync(bin('attw'), ['--pack', '.', '--format', 'json'], { cwd: pkg, encoding: 'utf8', timeout: 120000 })
+  t.is(r.status, 0, `${r.stdout.slice(0, 4000)}\n${r.stderr}`)
+  const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } }
+  t.deepEqual(report.analysis.problems, [])
+  t.deepEqual(Object.keys(report.analysis.entrypoints).sort(), ['.', './fs', './net', './package.json'])
+})
+
+test('publint: no error, warning or suggestion', (t) => {
+  const r = spawnSync(bin('publint'), ['--strict'], { cwd: pkg, encoding: 'utf8', timeout: 120000 })
+  t.is(r.status, 0, `${r.stdout}\n${r.stderr}`)
+  t.regex(r.stdout, /All good!/, r.stdout)
+})
