@@ -1,7 +1,8 @@
 // The published package's metadata, checked by the tools users' toolchains trust (issue #20):
 // @arethetypeswrong/cli (every entry point's types resolve under node10, node16 from CJS and
 // from ESM, and bundler, with no masquerading or missing types) and publint (package.json's
-// fields and files as packed). Both run on the tarball `npm pack` makes of packages/uring.
+// fields and files as packed), both on the tarball `npm pack` makes of packages/uring; and
+// typedoc builds the API reference (`npm run docs`, into artifacts/api).
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import test from 'ava'
@@ -22,4 +23,10 @@ test('publint: no error, warning or suggestion', (t) => {
   const r = spawnSync(bin('publint'), ['--strict'], { cwd: pkg, encoding: 'utf8', timeout: 120000 })
   t.is(r.status, 0, `${r.stdout}\n${r.stderr}`)
   t.regex(r.stdout, /All good!/, r.stdout)
+})
+
+test('typedoc builds the API reference of uring, uring/fs and uring/net with no error', (t) => {
+  const r = spawnSync(bin('typedoc'), ['--options', join(pkg, 'typedoc.json'), '--out', join(root, 'artifacts/api')], { cwd: root, encoding: 'utf8', timeout: 180000 })
+  t.is(r.status, 0, `${r.stdout}\n${r.stderr}`)
+  t.regex(r.stdout + r.stderr, /Found 0 errors/, r.stdout + r.stderr)
 })
