@@ -57,7 +57,7 @@ const WEB_STREAM_TYPE = /^A non-"bytes" options\.type has no effect/
  * whose streams Node half-builds (HALF_BUILT_STREAM) leave its handle referenced, so its close()
  * never finishes and the collector closes it, with "Closing file descriptor N …" and DEP0137 —
  * and are counted, not printed; uring's (emitted from its file-handle module) are returned, for
- * the test to fail on: uring's own handles must all have been closed. Node's notice for the
+ * the test to fail on if there are more of them than of Node's. Node's notice for the
  * readableWebStream step with an unknown `type` is expected too, and not printed.
  */
 async function gcWarnings<R>(f: () => Promise<R>): Promise<{ value: R; uring: string[]; node: number }> {
@@ -92,8 +92,10 @@ if (linux) {
 for (const [title, body] of Object.entries(scenarios)) {
   for (const target of TARGETS) {
     test.serial(`[${target.name}] ${title}`, async (t) => {
-      const { value: [expected, actual], uring } = await gcWarnings(async () => [await record(nfs, body), await record(target.fs(), body)] as const)
-      t.deepEqual(uring, [], 'uring left FileHandles for the garbage collector to close')
+      const { value: [expected, actual], uring, node } = await gcWarnings(async () => [await record(nfs, body), await record(target.fs(), body)] as const)
+      // No more than node:fs/promises itself in the same steps (Node 24 leaves readableWebStream(5)'s
+      // handle to the collector, and uring does as Node does; Node 20 leaks only its half-built streams).
+      t.true(uring.length <= node, `uring left ${uring.length} FileHandles for the garbage collector to close, node:fs/promises ${node}: ${uring.join('; ')}`)
       t.true(expected.entries.length > 0)
       // Entry by entry first, so that a failure names the step.
       const n = Math.max(expected.entries.length, actual.entries.length)
