@@ -73,16 +73,7 @@ impl<T> Ring<T> {
       link: self.chaining,
       hard: false,
     };
-    let token = match self.free.pop() {
-      Some(t) => {
-        self.slots[t as usize] = Some(slot);
-        t
-      }
-      None => {
-        self.slots.push(Some(slot));
-        (self.slots.len() - 1) as u32
-      }
-    };
+    let token = self.occupy(slot);
     self.backlog.push_back(token);
     token
   }
@@ -116,7 +107,14 @@ impl<T> Ring<T> {
       link: false,
       hard: false,
     };
-    let token = match self.free.pop() {
+    let token = self.occupy(slot);
+    self.local.push_back((token, result));
+    token
+  }
+
+  /// Puts `slot` in a free place of the slab (or a new one); its index is the op's token.
+  fn occupy(&mut self, slot: Slot<T>) -> u32 {
+    match self.free.pop() {
       Some(t) => {
         self.slots[t as usize] = Some(slot);
         t
@@ -125,9 +123,7 @@ impl<T> Ring<T> {
         self.slots.push(Some(slot));
         (self.slots.len() - 1) as u32
       }
-    };
-    self.local.push_back((token, result));
-    token
+    }
   }
 
   /// Links the ops pushed from now on, each to the next, until [`end_chain`](Ring::end_chain):

@@ -179,16 +179,7 @@ pub(crate) unsafe extern "C" fn raw_rw<const WRITE: bool>(
   env: sys::napi_env,
   info: sys::napi_callback_info,
 ) -> sys::napi_value {
-  // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) =
-    (unsafe { bound_args::<6, 5>(env, info, "expected (fd, buffer, offset, length, position)") })
-  else {
-    return ptr::null_mut();
-  };
-  // SAFETY: the function's data is the `Rc<Cell>` leaked into it by `bound`, released only by its
-  // finalizer, which cannot run while the function is being called.
-  let cell = unsafe { &*cell };
-  let result = (|| -> Result<u32> {
+  let body = |argv: &[sys::napi_value; 6], cell: &Cell| {
     let fd = js::get_i32(env, argv[0], "fd")?;
     let offset = js::get_u32(env, argv[2], "offset")?;
     let length = js::get_u32(env, argv[3], "length")?;
@@ -205,23 +196,22 @@ pub(crate) unsafe extern "C" fn raw_rw<const WRITE: bool>(
       position,
       direct,
     )
-  })();
-  match result {
-    Ok(token) => js::uint32(env, token),
-    Err(e) => {
-      js::throw(env, &e.reason);
-      ptr::null_mut()
-    }
-  }
+  };
+  let usage = "expected (fd, buffer, offset, length, position)";
+  // SAFETY: forwarded from Node's call.
+  let token = unsafe { bound_call::<6, 5, _>(env, info, usage, body) };
+  token.map_or(ptr::null_mut(), |t| js::uint32(env, t))
 }
 
-/// Reads the arguments of a bound function: up to `N` values (`undefined` for those not passed)
-/// and the function's data (the ring's cell). Throws (returns None) when fewer than `MIN` were passed.
-pub(crate) unsafe fn bound_args<const N: usize, const MIN: usize>(
+/// The body of a bound function: reads up to `N` arguments (`undefined` for those not passed)
+/// and the function's data (the ring's cell), and runs `f` on them. Throws, and returns None,
+/// when fewer than `MIN` were passed or `f` fails.
+pub(crate) unsafe fn bound_call<const N: usize, const MIN: usize, R>(
   env: sys::napi_env,
   info: sys::napi_callback_info,
   usage: &str,
-) -> Option<([sys::napi_value; N], *const Cell)> {
+  f: impl FnOnce(&[sys::napi_value; N], &Cell) -> Result<R>,
+) -> Option<R> {
   let mut argc = N;
   let mut argv = [ptr::null_mut(); N];
   let mut data = ptr::null_mut();
@@ -240,7 +230,16 @@ pub(crate) unsafe fn bound_args<const N: usize, const MIN: usize>(
     js::throw(env, usage);
     return None;
   }
-  Some((argv, data as *const Cell))
+  // SAFETY: the function's data is the `Rc<Cell>` leaked into it by `bound`, released only by its
+  // finalizer, which cannot run while the function is being called.
+  let cell = unsafe { &*(data as *const Cell) };
+  match f(&argv, cell) {
+    Ok(r) => Some(r),
+    Err(e) => {
+      js::throw(env, &e.reason);
+      None
+    }
+  }
 }
 
 /// `send(fd, buffer, offset, length, own?)` of one ring (MSG_NOSIGNAL), bound like `raw_rw`:
@@ -250,16 +249,7 @@ pub(crate) unsafe extern "C" fn raw_send(
   env: sys::napi_env,
   info: sys::napi_callback_info,
 ) -> sys::napi_value {
-  // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) =
-    (unsafe { bound_args::<5, 4>(env, info, "expected (fd, buffer, offset, length)") })
-  else {
-    return ptr::null_mut();
-  };
-  // SAFETY: the function's data is the `Rc<Cell>` leaked into it by `bound`, released only by its
-  // finalizer, which cannot run while the function is being called.
-  let cell = unsafe { &*cell };
-  let result = (|| -> Result<u32> {
+  let body = |argv: &[sys::napi_value; 5], cell: &Cell| {
     let fd = js::get_i32(env, argv[0], "fd")?;
     let offset = js::get_u32(env, argv[2], "offset")?;
     let length = js::get_u32(env, argv[3], "length")?;
@@ -277,14 +267,10 @@ pub(crate) unsafe extern "C" fn raw_send(
       },
       keep,
     ))
-  })();
-  match result {
-    Ok(token) => js::uint32(env, token),
-    Err(e) => {
-      js::throw(env, &e.reason);
-      ptr::null_mut()
-    }
-  }
+  };
+  // SAFETY: forwarded from Node's call.
+  let token = unsafe { bound_call::<5, 4, _>(env, info, "expected (fd, buffer, offset, length)", body) };
+  token.map_or(ptr::null_mut(), |t| js::uint32(env, t))
 }
 
 /// `take(group, flags, length, target)`: copies the `length` bytes a recv completion with
@@ -294,15 +280,7 @@ pub(crate) unsafe extern "C" fn raw_take(
   env: sys::napi_env,
   info: sys::napi_callback_info,
 ) -> sys::napi_value {
-  // SAFETY: forwarded from Node's call.
-  let Some((argv, cell)) =
-    (unsafe { bound_args::<4, 4>(env, info, "expected (group, flags, length, target)") })
-  else {
-    return ptr::null_mut();
-  };
-  // SAFETY: as in `raw_send`.
-  let cell = unsafe { &*cell };
-  let result = (|| -> Result<()> {
+  let body = |argv: &[sys::napi_value; 4], cell: &Cell| {
     let group = u16::try_from(js::get_u32(env, argv[0], "group")?)
       .map_err(|_| Error::new(Status::InvalidArg, "group must fit in 16 bits"))?;
     let flags = js::get_u32(env, argv[1], "flags")?;
@@ -324,10 +302,9 @@ pub(crate) unsafe extern "C" fn raw_take(
     unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), target.data, len) };
     st.ring.recycle_buffer(group, bid);
     Ok(())
-  })();
-  if let Err(e) = result {
-    js::throw(env, &e.reason);
-  }
+  };
+  // SAFETY: forwarded from Node's call.
+  unsafe { bound_call::<4, 4, _>(env, info, "expected (group, flags, length, target)", body) };
   ptr::null_mut()
 }
 
