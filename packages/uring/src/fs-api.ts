@@ -3,7 +3,7 @@
 // FileHandle is in file-handle.ts, the whole-file loops in whole-file.ts.
 import * as nodeFs from 'node:fs'
 import { type BigIntStats, constants, type Stats } from 'node:fs'
-import * as nodeFsP from 'node:fs/promises'
+import type * as nodeFsPTypes from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Backend } from './backend'
 import { ROWS } from './ops'
@@ -26,6 +26,7 @@ import { FileHandle, statBigint } from './file-handle'
 import type { Encoding, MakeDirectoryOptions, Mode, OpenMode, ReadFileOptions, RmDirOptions, StatOptions, WriteData, WriteFileOptions } from './fs-types'
 import { decoded, isArrayBufferView, isIterable, readOpened, toBytes, writeEncoding } from './whole-file'
 import type { PathFiles } from './batch'
+import { nodeFsP } from './node-promises'
 
 /** Open flags that can create a file, which then takes the open's mode: O_CREAT, Linux's __O_TMPFILE. */
 const CREATES = constants.O_CREAT | 0o20000000
@@ -54,37 +55,37 @@ export class FsApi {
   readonly constants = constants
 
   /** node:fs `access` (no io_uring opcode). */
-  declare readonly access: typeof nodeFsP.access
+  declare readonly access: typeof nodeFsPTypes.access
   /** node:fs `chown` (no io_uring opcode). */
-  declare readonly chown: typeof nodeFsP.chown
+  declare readonly chown: typeof nodeFsPTypes.chown
   /** node:fs `copyFile`: copy_file_range / reflink in one syscall beats a read/write loop. */
-  declare readonly copyFile: typeof nodeFsP.copyFile
+  declare readonly copyFile: typeof nodeFsPTypes.copyFile
   /** node:fs `cp` (recursive copy; composed of calls with no opcode). */
-  declare readonly cp: typeof nodeFsP.cp
+  declare readonly cp: typeof nodeFsPTypes.cp
   /** node:fs `lchmod` (not implemented on Linux, as in Node). */
-  declare readonly lchmod: typeof nodeFsP.lchmod
+  declare readonly lchmod: typeof nodeFsPTypes.lchmod
   /** node:fs `lchown` (no io_uring opcode). */
-  declare readonly lchown: typeof nodeFsP.lchown
+  declare readonly lchown: typeof nodeFsPTypes.lchown
   /** node:fs `lutimes` (no io_uring opcode). */
-  declare readonly lutimes: typeof nodeFsP.lutimes
+  declare readonly lutimes: typeof nodeFsPTypes.lutimes
   /** node:fs `mkdtemp` (the random name comes from mkdtemp(3)). */
-  declare readonly mkdtemp: typeof nodeFsP.mkdtemp
+  declare readonly mkdtemp: typeof nodeFsPTypes.mkdtemp
   /** node:fs `opendir` (no getdents opcode). */
-  declare readonly opendir: typeof nodeFsP.opendir
+  declare readonly opendir: typeof nodeFsPTypes.opendir
   /** node:fs `readdir`, incl. `withFileTypes` and `recursive` (no getdents opcode). */
-  declare readonly readdir: typeof nodeFsP.readdir
+  declare readonly readdir: typeof nodeFsPTypes.readdir
   /** node:fs `readlink` (no io_uring opcode). */
-  declare readonly readlink: typeof nodeFsP.readlink
+  declare readonly readlink: typeof nodeFsPTypes.readlink
   /** node:fs `realpath` (no io_uring opcode). */
-  declare readonly realpath: typeof nodeFsP.realpath
+  declare readonly realpath: typeof nodeFsPTypes.realpath
   /** node:fs `rm` (recursive removal walks directories, which needs getdents). */
-  declare readonly rm: typeof nodeFsP.rm
+  declare readonly rm: typeof nodeFsPTypes.rm
   /** node:fs `statfs` (no io_uring opcode). */
-  declare readonly statfs: typeof nodeFsP.statfs
+  declare readonly statfs: typeof nodeFsPTypes.statfs
   /** node:fs `utimes` (no io_uring opcode). */
-  declare readonly utimes: typeof nodeFsP.utimes
+  declare readonly utimes: typeof nodeFsPTypes.utimes
   /** node:fs `watch` (inotify; an async iterator). */
-  declare readonly watch: typeof nodeFsP.watch
+  declare readonly watch: typeof nodeFsPTypes.watch
   /** node:fs `glob` on Node 22+; undefined on Node 20, as in node:fs/promises. */
   declare readonly glob: GlobFn | undefined
   /** node:fs `mkdtempDisposable` on Node 24+; undefined before, as in node:fs/promises. */

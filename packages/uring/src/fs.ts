@@ -2,8 +2,8 @@
 // (`defaultRing().fs`). Each call looks the default ring up, so it keeps working after the
 // default ring was closed (a new one is made).
 import { constants as fsConstants } from 'node:fs'
-import * as nodeFsP from 'node:fs/promises'
 import type { FsApi } from './fs-api'
+import { nodeFsP } from './node-promises'
 import { defaultRing } from './ring'
 
 export { FileHandle } from './file-handle'
