@@ -11,12 +11,12 @@ const root = join(__dirname, '..')
 const pkg = join(root, 'packages/uring')
 const bin = (name: string): string => join(root, 'node_modules/.bin', name)
 
-test('attw: no problem for any entry point (uring, uring/fs, uring/net) under any resolution', (t) => {
+test('attw: no problem for any entry point (uring, uring/fs, uring/net, uring/register) under any resolution', (t) => {
   const r = spawnSync(bin('attw'), ['--pack', '.', '--format', 'json'], { cwd: pkg, encoding: 'utf8', timeout: 120000 })
   t.is(r.status, 0, `${r.stdout.slice(0, 4000)}\n${r.stderr}`)
   const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } }
   t.deepEqual(report.analysis.problems, [])
-  t.deepEqual(Object.keys(report.analysis.entrypoints).sort(), ['.', './fs', './net', './package.json'])
+  t.deepEqual(Object.keys(report.analysis.entrypoints).sort(), ['.', './fs', './net', './package.json', './register'])
 })
 
 test('publint: no error, warning or suggestion', (t) => {

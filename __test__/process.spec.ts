@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
       const code = await w.terminate()
       t.is(code, 1)
       await new Promise((r) => setImmediate(r))
-      const unexpected = stderr.split('\n').filter((l) => l !== '' && !/^\(node:\d+\) Warning: (Closing file descriptor \d+ on garbage collection|File descriptor \d+ closed but not opened in unmanaged mode)$|^\(Use `node --trace-warnings/.test(l))
+      const unexpected = stderr.split('\n').filter((l) => l !== '' && !/^\(node:\d+\) Warning: (Closing file descriptor \d+ on garbage collection|File descriptor \d+ closed but not opened in unmanaged mode)$|^\(node:\d+\) \[DEP0137\] DeprecationWarning: Closing a FileHandle object on garbage collection is deprecated|^\(Use `node --trace-warnings/.test(l))
       t.deepEqual(unexpected, [], `the worker wrote: ${stderr}`)
       // The FileHandles and sockets left open on io_uring were closed by the ring as the thread
       // ended (their numbers may be reused since, but not for this file).

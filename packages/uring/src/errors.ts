@@ -187,3 +187,19 @@ export function rejecting<T>(start: () => Promise<T>): Promise<T> {
     return Promise.reject(e)
   }
 }
+
+/**
+ * `p`, whose rejection's stack is taken again where the caller awaits it, as node:fs/promises'
+ * errors have it (`at async userFunction (app.mjs:46)`): an op's error is made when its completion
+ * is settled, outside the caller's chain, so it would show only uring's frames. The stack is
+ * captured in this async function's continuation, which V8 walks back through the awaiting
+ * callers; its own frame is left out. Costs one promise and one microtask per call.
+ */
+export async function withCaller<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (e) {
+    if (e instanceof Error) Error.captureStackTrace(e, withCaller)
+    throw e
+  }
+}

@@ -10,7 +10,7 @@ import { type Backend, type Owner, Shape } from './backend'
 import { byteLength } from './owned'
 import { ROWS } from './ops'
 import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
-import { invalidArgType, invalidArgValue, invalidState, rejecting } from './errors'
+import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting } from './errors'
 import {
   checkAborted,
   getOptions,
@@ -28,6 +28,7 @@ import {
   validateOffsetLengthRead,
   validateOffsetLengthWrite,
   validatePosition,
+  validateString,
 } from './validate'
 import type { Encoding, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
 import { isArrayBufferView, isIterable, readAll, writeAll } from './whole-file'
@@ -68,7 +69,17 @@ const unclosed = new FinalizationRegistry<{ fd: number; backend: Backend }>(({ f
     // closed behind the handle's back
   }
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`, 'Warning')
+  // Node adds its deprecation once per thread (env->filehandle_close_warning()).
+  if (!deprecationEmitted) {
+    deprecationEmitted = true
+    process.emitWarning(
+      'Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is closed during garbage collection.',
+      'DeprecationWarning',
+      'DEP0137',
+    )
+  }
 })
+let deprecationEmitted = false
 
 /**
  * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
@@ -101,6 +112,15 @@ export class FileHandle extends EventEmitter implements Owner {
     if (--this.#pending === 0 && this.#drained !== undefined) this.#drained()
   }
 
+  /**
+   * Throws Node's ERR_INTERNAL_ASSERTION "handle must be an instance of FileHandle" when a method
+   * is called on another object (`fh.stat.call({})`), as Node's fsCall does, instead of the
+   * TypeError a private field access would give.
+   */
+  static #brand(fh: unknown): void {
+    if (typeof fh !== 'object' || fh === null || !(#fd in fh)) throw notAHandle()
+  }
+
   /** Throws Node's "file closed" (EBADF, `syscall`) once the handle is closed or closing. */
   #checkOpen(syscall: string): void {
     if (this.#fd === -1 || this.#closing !== undefined) throw fileClosed(syscall)
@@ -127,12 +147,12 @@ export class FileHandle extends EventEmitter implements Owner {
       typeof offset === 'number' && typeof length === 'number' && typeof position === 'number' &&
       isArrayBufferView(bufferOrOptions) && length > 0 && (offset | 0) === offset && (length | 0) === length &&
       offset >= 0 && offset + length <= byteLength(bufferOrOptions) && Number.isSafeInteger(position) && position >= -1 &&
-      this.#fd !== -1 && this.#closing === undefined
+      #fd in this && this.#fd !== -1 && this.#closing === undefined
     ) {
       this.#pending++
       return this.#backend.read(this.#fd, bufferOrOptions, offset, length, position, Shape.Read, this)
     }
-    return rejecting(() => this.#readSlow(bufferOrOptions, offset, length, position))
+    return rejecting(() => (FileHandle.#brand(this), this.#readSlow(bufferOrOptions, offset, length, position)))
   }
 
   #readSlow(bufferOrOptions: unknown, offset: unknown, length: unknown, position: unknown): Promise<FileReadResult<any>> {
@@ -171,7 +191,7 @@ export class FileHandle extends EventEmitter implements Owner {
   write<T extends NodeJS.ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | null }): Promise<FileWriteResult<T>>
   write(data: string, position?: number | null, encoding?: BufferEncoding | null): Promise<FileWriteResult<string>>
   write(buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<FileWriteResult<any>> {
-    return rejecting(() => this.#write(buffer, offsetOrOptions, length, position))
+    return rejecting(() => (FileHandle.#brand(this), this.#write(buffer, offsetOrOptions, length, position)))
   }
 
   #write(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): Promise<FileWriteResult<any>> {
@@ -206,6 +226,7 @@ export class FileHandle extends EventEmitter implements Owner {
   /** Reads into several buffers in one op (`preadv`), at `position` (null: current position). */
   readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<ReadVResult<T>> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       this.#checkOpen('readv')
       validateBufferArray(buffers)
       const pos = lenientPosition(position)
@@ -220,6 +241,7 @@ export class FileHandle extends EventEmitter implements Owner {
   /** Writes several buffers in one op (`pwritev`), at `position` (null: current position). */
   writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<WriteVResult<T>> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       this.#checkOpen('writev')
       validateBufferArray(buffers)
       const pos = lenientPosition(position)
@@ -248,6 +270,7 @@ export class FileHandle extends EventEmitter implements Owner {
   stat(options: StatOptions & { bigint: true }): Promise<BigIntStats>
   stat(options?: StatOptions): Promise<Stats | BigIntStats>
   async stat(options?: StatOptions): Promise<Stats | BigIntStats> {
+    FileHandle.#brand(this)
     const bigint = statBigint(options)
     const fd = this.#use('fstat')
     if (bigint) return this.#backend.delegate('fstat', () => callback<BigIntStats>((cb) => nodeFs.fstat(fd, { bigint: true }, cb)), this)
@@ -262,6 +285,7 @@ export class FileHandle extends EventEmitter implements Owner {
    */
   batch<const T extends readonly FileBatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       const calls = checkOps(ops, true)
       const signal = batchSignal(options)
       this.#checkOpen(calls[0]?.syscall ?? 'read')
@@ -275,6 +299,7 @@ export class FileHandle extends EventEmitter implements Owner {
    */
   link<const T extends readonly FileBatchOp[]>(ops: T, options?: BatchOptions): Promise<BatchResults<T>> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       const calls = checkOps(ops, true)
       const signal = batchSignal(options)
       this.#checkOpen(calls[0]?.syscall ?? 'read')
@@ -287,6 +312,7 @@ export class FileHandle extends EventEmitter implements Owner {
   /** `fchmod` (no io_uring opcode: runs on node:fs). */
   chmod(mode: Mode): Promise<void> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       this.#checkOpen('fchmod')
       const m = parseFileMode(mode, 'mode') // node:fs would let 2**31 and -0 abort its binding
       const fd = this.#use('fchmod')
@@ -297,6 +323,7 @@ export class FileHandle extends EventEmitter implements Owner {
   /** `fchown` (no io_uring opcode: runs on node:fs). */
   chown(uid: number, gid: number): Promise<void> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       const fd = this.#use('fchown')
       return this.#backend.delegate('fchown', () => callback<void>((cb) => nodeFs.fchown(fd, uid, gid, cb)), this)
     })
@@ -305,6 +332,7 @@ export class FileHandle extends EventEmitter implements Owner {
   /** `futimes`: times as seconds, Date or numeric string (no io_uring opcode: runs on node:fs). */
   utimes(atime: nodeFs.TimeLike, mtime: nodeFs.TimeLike): Promise<void> {
     return rejecting(() => {
+      FileHandle.#brand(this)
       const fd = this.#use('futimes')
       return this.#backend.delegate('futimes', () => callback<void>((cb) => nodeFs.futimes(fd, atime, mtime, cb)), this)
     })
@@ -315,11 +343,13 @@ export class FileHandle extends EventEmitter implements Owner {
    * start, end, highWaterMark, encoding, autoClose, emitClose, signal).
    */
   createReadStream(options?: ReadStreamOptions | BufferEncoding): ReadStream {
+    FileHandle.#brand(this)
     return new ReadStream(this, options)
   }
 
   /** A Writable whose chunks are written through this handle's ring (`fs.WriteStream` options). */
   createWriteStream(options?: WriteStreamOptions | BufferEncoding): WriteStream {
+    FileHandle.#brand(this)
     return new WriteStream(this, options)
   }
 
@@ -334,22 +364,50 @@ export class FileHandle extends EventEmitter implements Owner {
    * a stream of ArrayBuffer chunks; with `autoClose` (Node 22+), the handle is closed at the end.
    */
   readableWebStream(options?: { type?: 'bytes'; autoClose?: boolean }): ReadableStream<Uint8Array> {
+    FileHandle.#brand(this)
     if (this.#fd === -1) throw invalidState('The FileHandle is closed')
+    if (this.#closing !== undefined) throw invalidState('The FileHandle is closing')
     if (this.#locked) throw invalidState('The FileHandle is locked')
-    // Node 20 ignores options it cannot use; Node 22+ checks that they are an object.
-    if (NODE_MAJOR >= 22 && options !== undefined) validateObject(options, 'options')
+    // As Node's: the handle stays locked (a second stream is refused, even after the first
+    // ended; also when the options below are refused) and referenced until the stream ends or
+    // is cancelled, so close() waits for that; closing the handle ends the stream, as a cancel would.
     this.#locked = true
+    let autoClose = false
+    if (NODE_MAJOR >= 22) {
+      // Node 22+: always a byte stream; a `type` other than 'bytes' only warns.
+      if (options !== undefined) validateObject(options, 'options')
+      const { type = 'bytes', autoClose: ac = false } = options ?? {}
+      validateBoolean(ac, 'options.autoClose')
+      autoClose = ac
+      if (type !== 'bytes') process.emitWarning('A non-"bytes" options.type has no effect. A byte-oriented steam is always created.', 'ExperimentalWarning')
+    } else if (options?.type !== undefined) validateString(options.type, 'options.type')
     const bytes = NODE_MAJOR >= 22 || options?.type === 'bytes'
-    const autoClose = NODE_MAJOR >= 22 && Boolean(options?.autoClose)
-    const done = (): Promise<void> => {
-      this.#locked = false
-      return autoClose ? this.close() : Promise.resolve()
+    let finished = false
+    const finish = (): boolean => {
+      if (finished) return false
+      finished = true
+      this._unref()
+      return true
     }
+    const done = (): Promise<void> => (finish() && autoClose ? this.close() : Promise.resolve())
+    let ctl: ReadableStreamDefaultController<ArrayBuffer> | ReadableByteStreamController | undefined
+    this._ref()
+    this.once('close', () => {
+      if (!finish()) return
+      try {
+        ctl?.close()
+        ;(ctl as ReadableByteStreamController | undefined)?.byobRequest?.respond(0)
+      } catch {
+        // already closed or errored
+      }
+    })
     if (!bytes) {
       return new ReadableStream<ArrayBuffer>({
+        start: (controller) => void (ctl = controller),
         pull: async (controller) => {
           const buf = Buffer.allocUnsafeSlow(65536)
           const bytesRead = await this._readFresh(buf, buf.length, null)
+          if (finished) return
           if (bytesRead === 0) {
             await done()
             return controller.close()
@@ -362,9 +420,11 @@ export class FileHandle extends EventEmitter implements Owner {
     return new ReadableStream({
       type: 'bytes',
       autoAllocateChunkSize: 16384,
+      start: (controller) => void (ctl = controller),
       pull: async (controller) => {
         const view = controller.byobRequest!.view!
         const { bytesRead } = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 0, view.byteLength, null)
+        if (finished) return
         if (bytesRead === 0) {
           await done()
           controller.close()
@@ -379,16 +439,17 @@ export class FileHandle extends EventEmitter implements Owner {
 
   /** Flushes data and metadata to storage (`fsync`). */
   sync(): Promise<void> {
-    return rejecting(() => this.#backend.call(ROWS.fsync, [this.#use('fsync')], this))
+    return rejecting(() => (FileHandle.#brand(this), this.#backend.call(ROWS.fsync, [this.#use('fsync')], this)))
   }
 
   /** Flushes data to storage (`fdatasync`). */
   datasync(): Promise<void> {
-    return rejecting(() => this.#backend.call(ROWS.fdatasync, [this.#use('fdatasync')], this))
+    return rejecting(() => (FileHandle.#brand(this), this.#backend.call(ROWS.fdatasync, [this.#use('fdatasync')], this)))
   }
 
   /** Truncates (or extends with zeros) the file to `len` bytes (default 0; negative means 0). */
   async truncate(len: number = 0): Promise<void> {
+    FileHandle.#brand(this)
     validateInteger(len, 'len')
     const fd = this.#use('ftruncate')
     return this.#backend.call(ROWS.ftruncate, [fd, Math.max(0, len)], this)
@@ -399,6 +460,7 @@ export class FileHandle extends EventEmitter implements Owner {
   readFile(options: { encoding: BufferEncoding; signal?: AbortSignal } | BufferEncoding): Promise<string>
   readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
   async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+    FileHandle.#brand(this)
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
     this.#checkOpen('readFile')
@@ -408,6 +470,7 @@ export class FileHandle extends EventEmitter implements Owner {
 
   /** Writes `data` at the current position (a handle opened with 'a' appends). */
   async writeFile(data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    FileHandle.#brand(this)
     // As Node's fsCall: a closed handle first, then the options as writeFile reads them.
     this.#checkOpen('writeFile')
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, signal: undefined as AbortSignal | undefined, flush: false as boolean | null | undefined })
@@ -425,8 +488,12 @@ export class FileHandle extends EventEmitter implements Owner {
     return this.writeFile(data, options)
   }
 
-  /** Waits for this handle's ops in flight, then closes the fd. Closing twice is harmless. */
+  /**
+   * Waits for this handle's ops in flight, then closes the fd. Emits `'close'` at once, as Node's
+   * FileHandle does. Closing twice is harmless.
+   */
   close(): Promise<void> {
+    if (!(#fd in this)) return Promise.reject(notAHandle())
     if (this.#fd === -1) return Promise.resolve()
     if (this.#closing !== undefined) return this.#closing
     const fd = this.#fd
@@ -453,9 +520,39 @@ export class FileHandle extends EventEmitter implements Owner {
         throw e
       }
       this.#closing = undefined
-      this.emit('close')
     })()
+    // At once, as Node's FileHandle does: a node:fs stream over this handle (uring/register)
+    // closes on it and drops its reference, which the close above waits for.
+    this.emit('close')
     return this.#closing
+  }
+
+  /**
+   * @internal Node's `kRef` (what node:fs streams over a FileHandle call, under uring/register):
+   * the handle stays open, and `close()` waits, until the matching `_unref`.
+   */
+  _ref(): void {
+    this.#pending++
+  }
+
+  /** @internal Node's `kUnref`: ends one `_ref`. */
+  _unref(): void {
+    this.release()
+  }
+
+  /**
+   * @internal Node's `kCloseSync` (Node 24's internals close a handle so): closes the fd now; Node's
+   * "The FileHandle is closing" while an asynchronous close is under way.
+   */
+  _closeSync(): void {
+    if (this.#fd === -1) return
+    if (this.#closing !== undefined) throw invalidState('The FileHandle is closing')
+    const fd = this.#fd
+    this.#backend.disown?.(fd)
+    this.#fd = -1
+    unclosed.unregister(this)
+    nodeFs.closeSync(fd)
+    this.emit('close')
   }
 
   /** `await using fh = await open(...)` closes the handle. */
@@ -475,6 +572,11 @@ export class FileHandle extends EventEmitter implements Owner {
   _readFresh(buffer: Buffer, length: number, position: number | null): Promise<number> {
     return rejecting(() => this.#backend.read(this.#use('read'), buffer, 0, length, position ?? -1, Shape.Number, this, undefined, true))
   }
+}
+
+/** Node's internal assertion for a FileHandle method called on another object. */
+function notAHandle(): NodeStyleError {
+  return new NodeStyleError(Error, 'ERR_INTERNAL_ASSERTION', "handle must be an instance of FileHandle\nThis is caused by calling a uring FileHandle method on another object.")
 }
 
 /** A node:fs callback call as a promise (argument errors it throws become rejections). */

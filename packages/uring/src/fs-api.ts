@@ -7,7 +7,7 @@ import type * as nodeFsPTypes from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Backend } from './backend'
 import { ROWS } from './ops'
-import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError } from './errors'
+import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError, withCaller } from './errors'
 import {
   checkAborted,
   getOptions,
@@ -97,12 +97,13 @@ export class FsApi {
     // Methods are used detached (`const { readFile } = ring.fs`), as node:fs/promises allows.
     for (const name of Object.getOwnPropertyNames(FsApi.prototype)) {
       const v = (FsApi.prototype as any)[name]
-      if (typeof v === 'function' && name !== 'constructor') (this as any)[name] = v.bind(this)
+      // Each rejection's stack shows the caller's frames (see withCaller).
+      if (typeof v === 'function' && name !== 'constructor') (this as any)[name] = (...args: unknown[]) => withCaller(v.apply(this, args))
     }
     const node = nodeFsP as Record<string, any>
     for (const name of DELEGATED) {
       const f = node[name]
-      ;(this as any)[name] = f === undefined ? undefined : (...args: unknown[]) => this.#backend().delegate(name, () => f(...args))
+      ;(this as any)[name] = f === undefined ? undefined : (...args: unknown[]) => withCaller(this.#backend().delegate(name, () => f(...args)))
     }
     for (const name of PASSED_THROUGH) (this as any)[name] = node[name]
   }

@@ -1,7 +1,7 @@
 // `FileHandle.createReadStream` / `createWriteStream`: real node:stream Readable and Writable
 // subclasses, shaped like fs.ReadStream / fs.WriteStream, whose I/O goes through the handle's
 // ring (its `read`/`write`/`writev`/`sync`/`close`), so both backends share them.
-import { finished, Readable, Writable } from 'node:stream'
+import { addAbortSignal, finished, Readable, Writable } from 'node:stream'
 import { outOfRange } from './errors'
 import { validateAbortSignal, validateBoolean, validateInteger, validateObject } from './validate'
 
@@ -46,7 +46,7 @@ export interface WriteStreamOptions {
 }
 
 /** The options object (a string is the encoding), and the parts both streams hand to node:stream. */
-function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options: unknown): { o: T; autoClose: boolean; base: { emitClose: boolean; autoDestroy: boolean; signal: AbortSignal | undefined } } {
+function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options: unknown): { o: T; autoClose: boolean; signal: AbortSignal | undefined; base: { emitClose: boolean; autoDestroy: boolean } } {
   let o = {} as T
   if (typeof options === 'string') o = { encoding: options } as T
   else if (options !== undefined && options !== null) {
@@ -57,7 +57,9 @@ function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options
   // only `autoClose: false` keeps the handle open (null or 0 is Readable's `autoDestroy !== false`).
   if (o.signal !== undefined) validateAbortSignal(o.signal, 'options.signal')
   const autoClose = o.autoClose !== false
-  return { o, autoClose, base: { emitClose: o.emitClose ?? true, autoDestroy: autoClose, signal: o.signal ?? undefined } }
+  // The signal is attached once the subclass is built (`addAbortSignal`): given to the Readable or
+  // Writable constructor, an aborted one destroys the stream inside `super()`, before its fields exist.
+  return { o, autoClose, signal: o.signal ?? undefined, base: { emitClose: o.emitClose ?? true, autoDestroy: autoClose } }
 }
 
 /** A stream's `_destroy`: closes the handle when `autoClose`; the stream's own error wins over close's. */
@@ -91,7 +93,7 @@ export class ReadStream extends Readable {
 
   /** @internal */
   constructor(fh: StreamHandle, options?: ReadStreamOptions | BufferEncoding) {
-    const { o, autoClose, base } = streamOptions<ReadStreamOptions>(options)
+    const { o, autoClose, signal, base } = streamOptions<ReadStreamOptions>(options)
     // Only an undefined highWaterMark is 64 KiB, as fs.ReadStream's: null is the Readable default.
     super({ ...base, highWaterMark: o.highWaterMark === undefined ? 64 * 1024 : o.highWaterMark, encoding: o.encoding ?? undefined })
     this.#fh = fh
@@ -104,6 +106,7 @@ export class ReadStream extends Readable {
     this.end = end
     this.#next = o.start ?? 0
     this.#autoClose = autoClose
+    if (signal !== undefined) addAbortSignal(signal, this)
   }
 
   /** Starts the read of the next chunk: positioned when `start` was given, else at the current position. */
@@ -171,7 +174,7 @@ export class WriteStream extends Writable {
 
   /** @internal */
   constructor(fh: StreamHandle, options?: WriteStreamOptions | BufferEncoding) {
-    const { o, autoClose, base } = streamOptions<WriteStreamOptions>(options)
+    const { o, autoClose, signal, base } = streamOptions<WriteStreamOptions>(options)
     // highWaterMark as fs.WriteStream: the Writable default unless given; a falsy encoding is utf8.
     super({ ...base, highWaterMark: o.highWaterMark, decodeStrings: true, defaultEncoding: o.encoding || 'utf8' })
     if (o.start !== undefined) validateInteger(o.start, 'start', 0)
@@ -182,6 +185,7 @@ export class WriteStream extends Writable {
     this.#pos = o.start
     this.#flush = o.flush ?? false
     this.#autoClose = autoClose
+    if (signal !== undefined) addAbortSignal(signal, this)
   }
 
   async #writeAll(buf: Buffer): Promise<void> {

@@ -2,10 +2,13 @@
 // completion (the promise's functions, the result's shape and buffers, the paths its errors
 // name, its owner, its AbortSignal, the group or batch it belongs to, or a handler for ops with
 // many completions), and `complete(n)`, which settles a batch of completions in one pass.
+import { types } from 'node:util'
 import { AbortError, systemError } from './errors'
 import { type Owner, shaped } from './backend'
 import { K, SYSCALLS } from './ops'
 import { statsFromStatx } from './stats'
+
+const isProxy = types.isProxy
 
 /** Result shapes beyond the public ones (`Shape` uses 0..4); a shape fits in 3 bits. */
 export const VOID = 5
@@ -206,6 +209,11 @@ export class Settler {
     }
     this.signals[t] = signal
     if (signal.aborted) return cancel()
+    // A signal reached through a Proxy (Node's tests wrap options in one, and so may libraries)
+    // cannot take a listener — EventTarget's methods refuse the proxy as `this` — so it is only
+    // read, as node:fs reads it: the op runs to its end and then rejects with an AbortError if
+    // the signal aborted meanwhile (see `unwatch`), with no cancel in the kernel.
+    if (isProxy(signal)) return
     this.aborters[t] = cancel
     signal.addEventListener('abort', cancel, { once: true })
   }

@@ -68,6 +68,10 @@ export function validateBoolean(value: unknown, name: string): asserts value is 
   if (typeof value !== 'boolean') throw invalidArgType(name, 'boolean', value)
 }
 
+export function validateString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'string', value)
+}
+
 export function validateObject(value: unknown, name: string, nullable = false): void {
   if ((!nullable && value === null) || Array.isArray(value) || typeof value !== 'object') {
     if (nullable && value === null) return
