@@ -471,7 +471,7 @@ each('ring.close() during a batch and a chain settles every op of both', async (
   }
 })
 
-test('the batch types: results follow the ops, wrong ops do not compile (tsc on __test__/types)', (t) => {
+test('the types (tsc on __test__/types): batch results follow the ops, wrong ops do not compile; uring/fs is assignable to typeof node:fs/promises and its FileHandle to @types/node (the same type)', (t) => {
   const tsc = join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc')
   const r = spawnSync(process.execPath, [tsc, '-p', join(__dirname, 'types', 'tsconfig.json')], { encoding: 'utf8' })
   t.is(r.status, 0, r.stdout + r.stderr)

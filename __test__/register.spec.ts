@@ -106,3 +106,27 @@ test('without register, node:fs/promises is left alone', (t) => {
   t.is(r.status, 0, r.out)
   t.regex(r.out, /^ok$/m)
 })
+
+for (const backend of BACKENDS) {
+  test(`[${backend}] readFile, writeFile and appendFile of uring/fs take a FileHandle of node:fs/promises too, as Node's do`, (t) => {
+    const r = run(t, 'app.cjs', `
+      const assert = require('node:assert')
+      const ufs = require(${JSON.stringify(uringFs)})
+      const fsp = require('node:fs/promises')
+      ;(async () => {
+        const fh = await fsp.open('f.txt', 'w+')
+        await ufs.writeFile(fh, 'abc')
+        await ufs.appendFile(fh, 'def')
+        assert.strictEqual(await fsp.readFile('f.txt', 'utf8'), 'abcdef')
+        await fh.close()
+        const rh = await fsp.open('f.txt')
+        assert.strictEqual(await ufs.readFile(rh, 'utf8'), 'abcdef')
+        await rh.close()
+        await assert.rejects(ufs.readFile({ fd: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
+        console.log('ok')
+      })().catch((e) => { console.error(e); process.exit(1) })
+    `, [], backend)
+    t.is(r.status, 0, r.out)
+    t.regex(r.out, /^ok$/m)
+  })
+}

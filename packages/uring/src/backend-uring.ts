@@ -3,7 +3,7 @@
 import type { Stats } from 'node:fs'
 import type { NativeRing as NativeRingT } from '../binding'
 import type { NativeBinding } from './native'
-import { type Backend, type OpenedRead, type Owner, type RingStats, Shape, shaped, type SocketRing } from './backend'
+import { type Backend, type OpenedRead, type Owner, type RingMode, type RingStats, Shape, shaped, type SocketRing } from './backend'
 import { NodeBackend } from './backend-node'
 import type { OpName } from './op-names'
 import { K, pathsOf, type Row } from './ops'
@@ -34,7 +34,7 @@ type HotFn = ReturnType<NativeRingT['hot']>[0]
 
 export class UringBackend implements Backend, SocketRing {
   readonly kind = 'io_uring' as const
-  readonly mode: string
+  readonly mode: RingMode
   private readonly native: NativeRingT
   private readonly comp = new Int32Array(3 * BATCH)
   private readonly onComplete = (n: number): void => this.s.complete(n)
@@ -64,7 +64,7 @@ export class UringBackend implements Backend, SocketRing {
     // The binding holds `onComplete` weakly while the ring is idle (so an unused ring can be
     // collected); this field is what keeps it alive as long as the backend is.
     this.native = new NativeRing({ entries: opts.entries, sqpollIdleMs: opts.sqpollIdleMs, sqpollCpu: opts.sqpollCpu, submitter: opts.submitThread, files: opts.files }, this.onComplete, this.comp)
-    this.mode = this.native.mode
+    this.mode = this.native.mode as RingMode
     this.entries = opts.entries
     this.supported = new Set(this.native.supportedOps as OpName[])
     const [read, write] = this.native.hot()

@@ -61,6 +61,11 @@ export interface RingStats {
 }
 
 export type BackendKind = 'io_uring' | 'node'
+/**
+ * How a ring was set up: `submitter` (a plain ring with a submit thread), `defer_taskrun`,
+ * `coop_taskrun`, `plain` (io_uring, submitting from the JS thread), `sqpoll`, or `node` (no io_uring).
+ */
+export type RingMode = 'submitter' | 'defer_taskrun' | 'coop_taskrun' | 'plain' | 'sqpoll' | 'node'
 
 /**
  * Whoever must know when an op has finished (a FileHandle counting its pending ops so that
@@ -85,8 +90,8 @@ export interface OpenedRead {
 
 export interface Backend {
   readonly kind: BackendKind
-  /** io_uring setup mode (`defer_taskrun`, `coop_taskrun`, `plain`, `sqpoll`), or `node`. */
-  readonly mode: string
+  /** How the ring was set up (see RingMode). */
+  readonly mode: RingMode
   /**
    * Every op takes a `signal` (last): once it aborts, the op is asked to stop (io_uring: ASYNC_CANCEL;
    * node:fs cannot stop thread-pool work), and whatever its outcome it rejects with an AbortError;

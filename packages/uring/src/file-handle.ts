@@ -30,7 +30,7 @@ import {
   validatePosition,
   validateString,
 } from './validate'
-import type { Encoding, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
+import type { Encoding, NonSharedBuffer, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
 import { isArrayBufferView, isIterable, readAll, writeAll } from './whole-file'
 
 /** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
@@ -85,7 +85,7 @@ let deprecationEmitted = false
  * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
  * `close()` waits for the handle's ops in flight, then closes the fd; later ops reject with EBADF.
  */
-export class FileHandle extends EventEmitter implements Owner {
+export class FileHandle extends EventEmitter {
   #fd: number
   #backend: Backend
   /** Ops of this handle not yet completed. */
@@ -456,10 +456,10 @@ export class FileHandle extends EventEmitter implements Owner {
   }
 
   /** Reads from the current position to the end of the file. */
-  readFile(options?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>
+  readFile(options?: { encoding?: null; signal?: AbortSignal } | null): Promise<NonSharedBuffer>
   readFile(options: { encoding: BufferEncoding; signal?: AbortSignal } | BufferEncoding): Promise<string>
-  readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
-  async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+  readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer>
+  async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
     FileHandle.#brand(this)
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')

@@ -23,7 +23,7 @@ import {
   validateUint32,
 } from './validate'
 import { FileHandle, statBigint } from './file-handle'
-import type { Encoding, MakeDirectoryOptions, Mode, OpenMode, ReadFileOptions, RmDirOptions, StatOptions, WriteData, WriteFileOptions } from './fs-types'
+import type { Encoding, NonSharedBuffer, MakeDirectoryOptions, Mode, OpenMode, ReadFileOptions, RmDirOptions, StatOptions, WriteData, WriteFileOptions } from './fs-types'
 import { decoded, isArrayBufferView, isIterable, readOpened, toBytes, writeEncoding } from './whole-file'
 import type { PathFiles } from './batch'
 import { nodeFsP } from './node-promises'
@@ -47,6 +47,20 @@ const PASSED_THROUGH = ['watch', 'glob'] as const
 export type GlobFn = (pattern: string | readonly string[], options?: object) => AsyncIterableIterator<string | nodeFs.Dirent>
 /** Node 24 `mkdtempDisposable` (undefined where node:fs/promises has none). */
 export type MkdtempDisposableFn = (prefix: PathLike, options?: object | BufferEncoding) => Promise<{ path: string; remove(): Promise<void>; [Symbol.asyncDispose](): Promise<void> }>
+
+/** A FileHandle of uring's, or one of node:fs/promises' (whose own methods then do the work, as in Node). */
+export type AnyFileHandle = FileHandle | nodeFsPTypes.FileHandle
+
+/**
+ * `v` is a FileHandle: uring's, or Node's own (from node:fs/promises before uring/register, or a
+ * library's copy of it), which readFile/writeFile/appendFile hand to its own methods.
+ */
+function isFileHandle(v: unknown): v is FileHandle {
+  if (v instanceof FileHandle) return true
+  if (typeof v !== 'object' || v === null || isArrayBufferView(v) || v instanceof URL) return false
+  const h = v as Record<string, unknown>
+  return typeof h.fd === 'number' && typeof h.readFile === 'function' && typeof h.writeFile === 'function' && typeof h.getAsyncId === 'function'
+}
 
 /** `node:fs/promises` functions, bound to one backend (one ring). */
 export class FsApi {
@@ -130,13 +144,13 @@ export class FsApi {
   }
 
   /** Reads a whole file (path or FileHandle). */
-  readFile(path: PathLike | FileHandle, options?: { encoding?: null; flag?: OpenMode; signal?: AbortSignal } | null): Promise<Buffer>
-  readFile(path: PathLike | FileHandle, options: { encoding: BufferEncoding; flag?: OpenMode; signal?: AbortSignal } | BufferEncoding): Promise<string>
-  readFile(path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
-  async readFile(path: PathLike | FileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+  readFile(path: PathLike | AnyFileHandle, options?: { encoding?: null; flag?: OpenMode; signal?: AbortSignal } | null): Promise<NonSharedBuffer>
+  readFile(path: PathLike | AnyFileHandle, options: { encoding: BufferEncoding; flag?: OpenMode; signal?: AbortSignal } | BufferEncoding): Promise<string>
+  readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer>
+  async readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
     const o = getOptions(options, { flag: 'r' as OpenMode, encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
-    if (path instanceof FileHandle) return path.readFile(o)
+    if (isFileHandle(path)) return path.readFile(o) as Promise<string | NonSharedBuffer>
     const p = getValidatedPath(path)
     checkAborted(o.signal)
     // Node reads `options.flag || 'r'`: null, '', 0 and false mean 'r' (as 'w' and 'a' below).
@@ -144,18 +158,18 @@ export class FsApi {
   }
 
   /** Writes a whole file (path or FileHandle); creates or truncates it (flag 'w'). */
-  async writeFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+  async writeFile(path: PathLike | AnyFileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, mode: 0o666 as Mode, flag: 'w' as OpenMode, signal: undefined as AbortSignal | undefined })
     return this.#writeFile(path, data, o)
   }
 
   /** Appends to a file (path or FileHandle), creating it (flag 'a'). */
-  async appendFile(path: PathLike | FileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+  async appendFile(path: PathLike | AnyFileHandle, data: WriteData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     const o = getOptions(options, { encoding: 'utf8' as BufferEncoding | null, mode: 0o666 as Mode, flag: 'a' as OpenMode, signal: undefined as AbortSignal | undefined })
     return this.#writeFile(path, data, { ...o, flag: o.flag || 'a' })
   }
 
-  async #writeFile(path: PathLike | FileHandle, data: WriteData, o: WriteFileOptions & { encoding?: Encoding }): Promise<void> {
+  async #writeFile(path: PathLike | AnyFileHandle, data: WriteData, o: WriteFileOptions & { encoding?: Encoding }): Promise<void> {
     const flush = o.flush ?? false
     validateBoolean(flush, 'options.flush')
     validateAbortSignal(o.signal, 'options.signal')
@@ -164,7 +178,7 @@ export class FsApi {
     }
     // As Node: a string is encoded before anything is opened (a bad encoding leaves the file alone).
     if (typeof data === 'string') data = Buffer.from(data, writeEncoding(o.encoding))
-    if (path instanceof FileHandle) return path.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
+    if (isFileHandle(path)) return path.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
     const p = getValidatedPath(path)
     checkAborted(o.signal)
     const flags = stringToFlags(o.flag || 'w')
@@ -205,7 +219,7 @@ export class FsApi {
   }
 
   /** Creates a symbolic link at `path` whose target is `target` (stored as given). */
-  async symlink(target: PathLike, path: PathLike, type?: 'dir' | 'file' | 'junction' | null): Promise<void> {
+  async symlink(target: PathLike, path: PathLike, type?: string | null): Promise<void> {
     // `type` only matters on Windows; Node 24 checks it, Node 20 and 22 ignore it.
     if (NODE_MAJOR >= 24 && type != null && type !== 'dir' && type !== 'file' && type !== 'junction') {
       throw invalidArgValue('type', type, "must be one of: 'dir', 'file', 'junction', null, undefined")
@@ -276,7 +290,7 @@ export class FsApi {
   }
 }
 
-/** readFile of a checked path: one linked submission where the ring can, else open → read → close. */
+/** @internal readFile of a checked path: one linked submission where the ring can, else open → read → close. */
 export async function readPath(backend: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer> {
   // The chained open has no mode: flags that can create a file go step by step, with 0o666 as Node.
   if (signal === undefined && (flags & CREATES) === 0) {
@@ -291,7 +305,7 @@ export async function readPath(backend: Backend, p: string | Buffer, flags: numb
   return closeAfter(fh, () => fh.readFile({ signal }))
 }
 
-/** writeFile of a checked path: one linked submission where the ring can, else open → write → close. */
+/** @internal writeFile of a checked path: one linked submission where the ring can, else open → write → close. */
 export async function writePath(backend: Backend, p: string | Buffer, flags: number, mode: number, data: WriteData, encoding: Encoding | undefined, flush: boolean, signal: AbortSignal | undefined): Promise<void> {
   if (signal === undefined && !flush && (typeof data === 'string' || isArrayBufferView(data))) {
     // One linked submission where the ring can (open → write → close).
@@ -353,6 +367,6 @@ async function mkdirp(backend: Backend, path: string, mode: number): Promise<str
   }
 }
 
-/** readFile/writeFile of a path, for the batches that hold them (batch.ts cannot import this
+/** @internal readFile/writeFile of a path, for the batches that hold them (batch.ts cannot import this
  * module: FileHandle, which this module builds on, imports batch.ts). */
 export const PATH_FILES: PathFiles = { readPath, writePath }

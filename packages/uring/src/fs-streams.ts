@@ -81,7 +81,8 @@ export class ReadStream extends Readable {
   bytesRead = 0
   /** Always false: the handle is open already. */
   readonly pending = false
-  readonly path: undefined = undefined
+  /** `undefined` at run time, as on Node's streams over a FileHandle; typed as @types/node types it. */
+  readonly path: string | Buffer = undefined as unknown as string | Buffer
   readonly fd: number
   readonly start: number | undefined
   readonly end: number
@@ -164,7 +165,8 @@ export class WriteStream extends Writable {
   /** Bytes written so far. */
   bytesWritten = 0
   readonly pending = false
-  readonly path: undefined = undefined
+  /** `undefined` at run time, as on Node's streams over a FileHandle; typed as @types/node types it. */
+  readonly path: string | Buffer = undefined as unknown as string | Buffer
   readonly fd: number
   readonly start: number | undefined
   #fh: StreamHandle

@@ -1,10 +1,13 @@
 // The public types of the node:fs/promises-shaped API: options, results, the data writeFile takes.
+import type { Stream } from 'node:stream'
 import { type PathLike } from './validate'
 
 export type { PathLike }
 export type OpenMode = string | number
 export type Mode = string | number
 export type Encoding = BufferEncoding | 'buffer' | null
+/** A Buffer over an ordinary ArrayBuffer, as readFile gives (@types/node's `NonSharedBuffer`). */
+export type NonSharedBuffer = Buffer<ArrayBuffer>
 
 /** The result of `FileHandle.read`. */
 export interface FileReadResult<T extends NodeJS.ArrayBufferView = Buffer> {
@@ -62,3 +65,5 @@ export type WriteData =
   | NodeJS.ArrayBufferView
   | Iterable<string | NodeJS.ArrayBufferView>
   | AsyncIterable<string | NodeJS.ArrayBufferView>
+  /** A Readable (async-iterable); as in @types/node, typed as any Stream. */
+  | Stream

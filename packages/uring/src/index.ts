@@ -7,6 +7,7 @@ export { Ring, defaultRing, defaultNetRing, DEFAULT_ENTRIES, DEFAULT_SQPOLL_IDLE
 export type { RingOptions, SqpollOptions, BackendKind, RingStats, OpOptions } from './ring'
 export type { BatchOp, BatchOptions, BatchResultMap, BatchResults, FileBatchOp } from './batch'
 export type { Advice } from './ops'
+export type { RingMode } from './backend'
 export { FileHandle } from './file-handle'
 export { FsApi } from './fs-api'
 export type {

@@ -2,7 +2,7 @@
 import type { Stats } from 'node:fs'
 import { type Advice, checkArgs, ROWS, type Row } from './ops'
 import { kMaxLength } from 'node:buffer'
-import { type Backend, type BackendKind, type RingStats, Shape } from './backend'
+import { type Backend, type BackendKind, type RingMode, type RingStats, Shape } from './backend'
 import { NodeBackend } from './backend-node'
 import { UringBackend } from './backend-uring'
 import { invalidArgType, invalidArgValue, rejecting, RingError } from './errors'
@@ -155,7 +155,7 @@ export class Ring {
    * How the ring was set up: `submitter` (a plain ring with a submit thread), `defer_taskrun`,
    * `coop_taskrun`, `plain`, `sqpoll`, or `node`.
    */
-  readonly mode: string
+  readonly mode: RingMode
   /** The `node:fs/promises`-compatible API whose ops run on this ring. */
   readonly fs: FsApi
   /** Promise sockets on this ring (`listen`, `connect`); see `uring/net`. */

@@ -6,7 +6,7 @@ import { constants } from 'node:fs'
 import { type Backend, type OpenedRead, type Owner, Shape } from './backend'
 import { invalidArgType, NodeStyleError } from './errors'
 import { checkAborted } from './validate'
-import type { Encoding } from './fs-types'
+import type { Encoding, NonSharedBuffer } from './fs-types'
 
 /** Largest single read or write, as Node (2 GiB - 1). */
 const kIoMaxLength = 2 ** 31 - 1
@@ -37,7 +37,7 @@ export interface HandleLike extends Owner {
   _use(syscall: string): number
 }
 
-export async function readAll(fh: HandleLike, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | Buffer> {
+export async function readAll(fh: HandleLike, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | NonSharedBuffer> {
   const st = await backend.fstat(fh._use('fstat'), fh, signal)
   const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0
   // Into buffers readRest allocates and hands out only when done: direct reads (no copy).
@@ -46,8 +46,9 @@ export async function readAll(fh: HandleLike, backend: Backend, encoding: Encodi
 }
 
 /** As Node: a falsy encoding ('', 0, null) is a Buffer; 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING. */
-export function decoded(data: Buffer, encoding: Encoding): string | Buffer {
-  return encoding ? data.toString(encoding as BufferEncoding) : data
+export function decoded(data: Buffer, encoding: Encoding): string | NonSharedBuffer {
+  // readFile's Buffers are its own allocations (allocUnsafeSlow, concat): ordinary ArrayBuffers.
+  return encoding ? data.toString(encoding as BufferEncoding) : (data as NonSharedBuffer)
 }
 
 export function fileTooLarge(size: number): NodeStyleError {
