@@ -289,12 +289,6 @@ const ALLOWED = [
   },
   {
     outcomeOnly: true,
-    id: "known: Node's length check before its type check",
-    why: "fh.read(buf, { length: '777' }): Node compares the string with the buffer's size first (RangeError), uring checks its type first (TypeError ERR_INVALID_ARG_TYPE)",
-    match: (c, n, u) => c.fn === 'read' && n.r === 'rejected' && n.e.code === 'ERR_OUT_OF_RANGE' && u.r === 'rejected' && u.e.code === 'ERR_INVALID_ARG_TYPE' && fieldOf(n.e) === 'length' && fieldOf(u.e) === 'length',
-  },
-  {
-    outcomeOnly: true,
     id: "known: Node 24's lenient read length",
     why: "Node 24's FileHandle.read coerces a length that is not an integer (1.5, 'a', NaN, []) where Node 20 and 22 abort: uring keeps rejecting it (ERR_OUT_OF_RANGE / ERR_INVALID_ARG_TYPE)",
     match: (c, n, u) => NODE_MAJOR >= 24 && c.fn === 'read' && c.kind === 'fh' && u.r === 'rejected' && argError(u) && ['length', 'offset', 'position'].includes(fieldOf(u.e)),

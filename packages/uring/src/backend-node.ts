@@ -73,7 +73,11 @@ export class NodeBackend implements Backend {
     }
     const to = buffers.map((b) => dest(b, 0, extent(b).length))
     const own = Buffer.allocUnsafeSlow(to.reduce((a, d) => a + d.length, 0))
-    return this.run<number, any>('read', (cb) => fs.readv(fd, [own], pos, cb), (n) => (copyOut(own, n, ...to), shaped(shape, n, buffers)), owner, signal)
+    // As many iovecs as the caller's (libuv picks read(2) for one, preadv(2) for more, which answer
+    // differently for no bytes on a directory), over one allocation.
+    let at = 0
+    const iov = to.map((d) => own.subarray(at, (at += d.length)))
+    return this.run<number, any>('read', (cb) => fs.readv(fd, iov, pos, cb), (n) => (copyOut(own, n, ...to), shaped(shape, n, buffers)), owner, signal)
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {

@@ -160,6 +160,8 @@ export class UringBackend implements Backend, SocketRing {
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('read', owner)
     if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner, signal)
+    // libuv refuses a read of no buffers (UV_EINVAL) before any syscall; io_uring would complete it with 0.
+    if (buffers.length === 0) return this.refused(systemError(UV.EINVAL, 'read'), owner)
     return this.op(shape | K.read, buffers, owner, undefined, undefined, () => this.native.readv(fd, buffers, position), signal)
   }
 
@@ -221,6 +223,7 @@ export class UringBackend implements Backend, SocketRing {
   call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone(row.syscall, owner)
     if (!this.supported.has(row.opcode)) return this.node().call(row, a, owner, signal)
+    if (row.asSyscall?.(a)) return this.nodeFs().call(row, a, owner, signal)
     const [path, dest] = pathsOf(row, a)
     return this.op(VOID | K[row.syscall], undefined, owner, path, dest, () => row.uring(this.native, a), signal)
   }

@@ -7,6 +7,7 @@ import { type Backend, type Owner, Shape } from './backend'
 import type { OpName } from './op-names'
 import { type Advice, pathsOf, ROWS, type Row } from './ops'
 import { AbortError, invalidArgType, invalidArgValue, systemError, UV } from './errors'
+import { byteLength } from './owned'
 import {
   checkAborted,
   getOptions,
@@ -193,7 +194,7 @@ function rw(write: boolean): Def {
       // The checks of the hot path build no argument names unless one fails.
       const buffer = o.buffer as View
       if (!ArrayBuffer.isView(buffer)) validateBuffer(buffer, `ops[${i}].buffer`)
-      const size = buffer.byteLength
+      const size = byteLength(buffer) // 0 for a detached view (a DataView's getter throws), as node:fs sees it
       const offset = o.offset ?? 0
       if (!(Number.isInteger(offset) && offset >= 0 && offset <= size)) validateInteger(offset, `ops[${i}].offset`, 0, size)
       const length = o.length ?? size - offset
@@ -221,7 +222,7 @@ function rwv(write: boolean): Def {
       return {
         syscall,
         opcode: write ? 'writev' : 'readv',
-        want: buffers.reduce((n, b) => n + b.byteLength, 0),
+        want: buffers.reduce((n, b) => n + byteLength(b), 0),
         fd,
         start: write
           ? (b, fd, owner, signal) => b.writev(fd, buffers, pos, Shape.Number, owner, signal)
@@ -314,10 +315,13 @@ const OPS: Record<keyof BatchResultMap, Def> = {
     check(o, i) {
       const at = `ops[${i}]`
       const p = path(o, 'path', at)
-      const data = o.data
+      let data = o.data
       if (typeof data !== 'string' && !ArrayBuffer.isView(data)) throw invalidArgType(`${at}.data`, ['string', 'Buffer', 'TypedArray', 'DataView'], data)
       const encoding = o.encoding || 'utf8'
-      if (!Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
+      // As Node's writeFile: 'buffer' passes the option check (and is ignored for binary data);
+      // a string is encoded at once, so 'buffer' then fails with ERR_UNKNOWN_ENCODING.
+      if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
+      if (typeof data === 'string') data = Buffer.from(data, encoding)
       const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
       return { syscall: 'open', opcode: undefined, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }

@@ -4,13 +4,15 @@ import { EventEmitter } from 'node:events'
 import * as nodeFs from 'node:fs'
 import { type BigIntStats, type Stats } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
+import { unclosed } from './handle-gc'
+import { StringDecoder } from 'node:string_decoder'
 import { ReadableStream } from 'node:stream/web'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type Owner, Shape } from './backend'
 import { byteLength } from './owned'
 import { ROWS } from './ops'
 import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
-import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting } from './errors'
+import { invalidArgType, invalidArgValue, invalidState, NodeStyleError, rejecting, withCaller } from './errors'
 import {
   checkAborted,
   getOptions,
@@ -53,33 +55,6 @@ function fileClosed(syscall: string): Error {
   err.syscall = syscall
   return err
 }
-
-/**
- * FileHandles collected while still open: their fd is closed, with the warning Node gives
- * ("Closing file descriptor N on garbage collection"). A handle with ops in flight is never
- * collected (each op holds it until it completes).
- */
-const unclosed = new FinalizationRegistry<{ fd: number; backend: Backend }>(({ fd, backend }) => {
-  backend.disown?.(fd)
-  // At once, as Node's FileHandle does in its destructor: an asynchronous close could still be
-  // waiting on the thread pool when a worker ends, and the disowned fd would leak (seen on Node 24).
-  try {
-    nodeFs.closeSync(fd)
-  } catch {
-    // closed behind the handle's back
-  }
-  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`, 'Warning')
-  // Node adds its deprecation once per thread (env->filehandle_close_warning()).
-  if (!deprecationEmitted) {
-    deprecationEmitted = true
-    process.emitWarning(
-      'Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is closed during garbage collection.',
-      'DeprecationWarning',
-      'DEP0137',
-    )
-  }
-})
-let deprecationEmitted = false
 
 /**
  * A file opened on a ring: the `node:fs/promises` FileHandle, whose ops run on that ring.
@@ -163,6 +138,8 @@ export class FileHandle extends EventEmitter {
       // As Node destructures it, only an undefined buffer is the default one (null is an error).
       const o = (bufferOrOptions ?? {}) as FileReadOptions<any>
       buffer = o.buffer === undefined ? Buffer.alloc(16384) : o.buffer
+      // Node's default `length = buffer.byteLength - offset` reads it first: a null buffer throws there.
+      if (o.length === undefined) void (buffer as NodeJS.ArrayBufferView).byteLength
       validateBuffer(buffer)
       ;[offset, length, position] = ioOptions(o, buffer.byteLength)
     }
@@ -173,8 +150,10 @@ export class FileHandle extends EventEmitter {
     // `bytesRead: length`, as Node 20 and 22: -0 for a length of -0 (Node 24 gives 0).
     if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: NODE_MAJOR >= 24 ? 0 : length, buffer } as any)
     if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
+    // Node's comparisons first, with its coercions ('777' is out of range, a Symbol throws
+    // "Cannot convert a Symbol value to a number"), then the integer check where Node would abort.
+    validateOffsetLengthRead(offset as number, length as number, buffer.byteLength)
     validateInteger(length, 'length', 0)
-    validateOffsetLengthRead(offset as number, length, buffer.byteLength)
     // Past int32 (a buffer over 2 GiB), Node's binding aborts: rejected instead.
     validateNotAborting(length, 'length', 0)
     const pos = readPosition(position, length)
@@ -461,9 +440,12 @@ export class FileHandle extends EventEmitter {
   readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer>
   async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
     FileHandle.#brand(this)
+    // As Node's fsCall: a closed handle first, then the options.
+    this.#checkOpen('readFile')
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
-    this.#checkOpen('readFile')
+    // As Node's readFileHandle, whose StringDecoder refuses an unknown encoding ('buffer') first.
+    if (o.encoding && !Buffer.isEncoding(o.encoding)) new StringDecoder(o.encoding as BufferEncoding)
     checkAborted(o.signal)
     return readAll(this, this.#backend, o.encoding ?? null, o.signal)
   }
@@ -574,6 +556,12 @@ export class FileHandle extends EventEmitter {
   }
 }
 
+// Off the hot path (not read/write), rejections carry the caller's frames, as Node's (withCaller).
+for (const name of ['readv', 'writev', 'stat', 'chmod', 'chown', 'utimes', 'sync', 'datasync', 'truncate', 'readFile', 'writeFile', 'appendFile', 'close'] as const) {
+  const f = FileHandle.prototype[name] as (...a: unknown[]) => Promise<unknown>
+  Object.defineProperty(FileHandle.prototype, name, { value: { [name](this: FileHandle, ...a: unknown[]) { return withCaller(f.apply(this, a)) } }[name], writable: true, configurable: true })
+}
+
 /** Node's internal assertion for a FileHandle method called on another object. */
 function notAHandle(): NodeStyleError {
   return new NodeStyleError(Error, 'ERR_INTERNAL_ASSERTION', "handle must be an instance of FileHandle\nThis is caused by calling a uring FileHandle method on another object.")
@@ -586,5 +574,6 @@ export function callback<T>(call: (cb: (err: NodeJS.ErrnoException | null, v?: a
 
 /** Node reads `options.bigint` without validating `options`; only `true` selects BigIntStats (its binding checks IsTrue). */
 export function statBigint(options: unknown): boolean {
-  return (options as StatOptions | null | undefined)?.bigint === true
+  // Node's `options = { bigint: false }` default covers undefined only: null throws its TypeError.
+  return options !== undefined && (options as StatOptions).bigint === true
 }

@@ -132,6 +132,8 @@ export class FsApi {
   /** Opens a file; `flags` default 'r', `mode` default 0o666. */
   async open(path: PathLike, flags?: OpenMode | null, mode?: Mode | null): Promise<FileHandle> {
     const p = getValidatedPath(path)
+    // Flags of -0 pass Node's check and abort its binding, after the mode's check: a bad mode first.
+    if (Object.is(flags, -0)) parseFileMode(mode, 'mode', 0o666)
     const f = stringToFlags(flags, 'r')
     const m = parseFileMode(mode, 'mode', 0o666)
     return this.#open(p, f, m)
@@ -151,8 +153,9 @@ export class FsApi {
     const o = getOptions(options, { flag: 'r' as OpenMode, encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
     if (isFileHandle(path)) return path.readFile(o) as Promise<string | NonSharedBuffer>
-    const p = getValidatedPath(path)
+    // Node's order: an aborted signal before the path (which its open checks).
     checkAborted(o.signal)
+    const p = getValidatedPath(path)
     // Node reads `options.flag || 'r'`: null, '', 0 and false mean 'r' (as 'w' and 'a' below).
     return decoded(await readPath(this.#backend(), p, stringToFlags(o.flag || 'r'), o.signal), o.encoding ?? null)
   }
@@ -179,8 +182,9 @@ export class FsApi {
     // As Node: a string is encoded before anything is opened (a bad encoding leaves the file alone).
     if (typeof data === 'string') data = Buffer.from(data, writeEncoding(o.encoding))
     if (isFileHandle(path)) return path.writeFile(data, { encoding: o.encoding as BufferEncoding | null, signal: o.signal })
-    const p = getValidatedPath(path)
+    // Node's order: an aborted signal before the path and the mode (which its open checks).
     checkAborted(o.signal)
+    const p = getValidatedPath(path)
     const flags = stringToFlags(o.flag || 'w')
     const mode = parseFileMode(o.mode, 'mode', 0o666)
     return writePath(this.#backend(), p, flags, mode, data, o.encoding, flush, o.signal)
@@ -278,15 +282,19 @@ export class FsApi {
       if (o.recursive !== undefined) recursive = o.recursive
       if (o.mode !== undefined) mode = o.mode
     }
+    // Node's order: the path, then recursive, then the mode.
+    const p = getValidatedPath(path)
     validateBoolean(recursive, 'options.recursive')
     const m = parseFileMode(mode, 'mode', 0o777)
-    const p = getValidatedPath(path)
     const backend = this.#backend()
     if (!recursive) {
       await backend.call(ROWS.mkdir, [p, m])
       return undefined
     }
-    return mkdirp(backend, typeof p === 'string' ? p : p.toString(), m)
+    if (typeof p === 'string') return mkdirp(backend, p, m, (q) => q)
+    // A Buffer path keeps its bytes (not all are UTF-8): walked as a latin1 string, one char per byte.
+    const first = await mkdirp(backend, p.toString('latin1'), m, (q) => Buffer.from(q, 'latin1'))
+    return first === undefined ? undefined : Buffer.from(first, 'latin1').toString()
   }
 }
 
@@ -307,8 +315,10 @@ export async function readPath(backend: Backend, p: string | Buffer, flags: numb
 
 /** @internal writeFile of a checked path: one linked submission where the ring can, else open → write → close. */
 export async function writePath(backend: Backend, p: string | Buffer, flags: number, mode: number, data: WriteData, encoding: Encoding | undefined, flush: boolean, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined && !flush && (typeof data === 'string' || isArrayBufferView(data))) {
-    // One linked submission where the ring can (open → write → close).
+  // One linked submission where the ring can (open → write → close); not for a view whose buffer
+  // was detached, which Node meets only after its open (the file is created or truncated, then
+  // the TypeError): the step path below does the same.
+  if (signal === undefined && !flush && (typeof data === 'string' || (isArrayBufferView(data) && !isDetached(data)))) {
     const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(encoding)) : toBytes(data)
     const chained = backend.writeFile?.(p, flags, mode, bytes)
     if (chained !== undefined) return chained
@@ -318,6 +328,16 @@ export async function writePath(backend: Backend, p: string | Buffer, flags: num
     await fh.writeFile(data, { encoding: encoding as BufferEncoding | null, signal })
     if (flush) await fh.sync()
   })
+}
+
+/** `v`'s buffer was detached (a view over it cannot be made, as Node's writeFile makes one). */
+function isDetached(v: NodeJS.ArrayBufferView): boolean {
+  try {
+    void new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+    return false
+  } catch {
+    return true
+  }
 }
 
 /** Runs `f`, then closes `fh` whatever happened; an error of `f` wins over one of close. */
@@ -334,14 +354,14 @@ async function closeAfter<R>(fh: FileHandle, f: () => Promise<R>): Promise<R> {
 }
 
 /** Node's MKDirpAsync: returns the first directory created, or undefined. */
-async function mkdirp(backend: Backend, path: string, mode: number): Promise<string | undefined> {
+async function mkdirp(backend: Backend, path: string, mode: number, k: (p: string) => string | Buffer): Promise<string | undefined> {
   try {
-    await backend.call(ROWS.mkdir, [path, mode])
+    await backend.call(ROWS.mkdir, [k(path), mode])
     return path
   } catch (e) {
     const err = e as SystemError
     if (err.errno === UV.EEXIST) {
-      const st = await backend.stat(path, true).catch(() => undefined)
+      const st = await backend.stat(k(path), true).catch(() => undefined)
       if (st?.isDirectory()) return undefined
       throw err
     }
@@ -350,17 +370,17 @@ async function mkdirp(backend: Backend, path: string, mode: number): Promise<str
     if (parent === path) throw err
     let first: string | undefined
     try {
-      first = await mkdirp(backend, parent, mode)
+      first = await mkdirp(backend, parent, mode, k)
     } catch (pe) {
       // A parent that exists but is not a directory: ENOTDIR for the path asked for, as Node.
-      if ((pe as SystemError).errno === UV.EEXIST) throw systemError(UV.ENOTDIR, 'mkdir', path)
+      if ((pe as SystemError).errno === UV.EEXIST) throw systemError(UV.ENOTDIR, 'mkdir', k(path))
       throw pe
     }
     try {
-      await backend.call(ROWS.mkdir, [path, mode])
+      await backend.call(ROWS.mkdir, [k(path), mode])
     } catch (e2) {
       if ((e2 as SystemError).errno !== UV.EEXIST) throw e2
-      const st = await backend.stat(path, true).catch(() => undefined)
+      const st = await backend.stat(k(path), true).catch(() => undefined)
       if (!st?.isDirectory()) throw e2
     }
     return first ?? path

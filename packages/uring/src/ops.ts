@@ -42,7 +42,16 @@ export interface Row {
   uring(n: NativeRing, a: readonly any[]): number
   /** Starts it without io_uring; `done` is called once. */
   node(a: readonly any[], done: (e: NodeJS.ErrnoException | null) => void): void
+  /**
+   * Arguments for which the opcode answers otherwise than the syscall node:fs makes (read in the
+   * kernel's source): a call with them runs on node:fs, so the answer is the syscall's.
+   */
+  readonly asSyscall?: (a: readonly any[]) => boolean
 }
+
+/** Linux's PATH_MAX, with the terminating NUL: a longer path is ENAMETOOLONG. */
+const PATH_MAX = 4096
+const tooLong = (p: string | Buffer): boolean => (typeof p === 'string' ? Buffer.byteLength(p) : p.length) >= PATH_MAX
 
 function int(key: string, min: number, def?: number): Arg {
   return {
@@ -127,7 +136,9 @@ export const ROWS = {
   mkdir: { syscall: 'mkdir', opcode: 'mkdirat', fd: false, args: [path('path'), mode('mode', 0o777)], uring: (n, [p, m]) => n.mkdirat(p, m), node: ([p, m], done) => fs.mkdir(p, { mode: m }, (e) => done(e)) },
   rename: { syscall: 'rename', opcode: 'renameat', fd: false, args: [path('oldPath'), path('newPath')], uring: (n, [a, b]) => n.renameat(a, b), node: ([a, b], done) => fs.rename(a, b, done) },
   symlink: { syscall: 'symlink', opcode: 'symlinkat', fd: false, args: [path('target'), path('path')], uring: (n, [a, b]) => n.symlinkat(a, b), node: ([a, b], done) => fs.symlink(a, b, done) },
-  link: { syscall: 'link', opcode: 'linkat', fd: false, args: [path('existingPath'), path('newPath')], uring: (n, [a, b]) => n.linkat(a, b), node: ([a, b], done) => fs.link(a, b, done) },
+  // IORING_OP_LINKAT copies both paths in at prep (ENAMETOOLONG past PATH_MAX, ENOENT for an
+  // empty one) where linkat(2) looks the existing path up first (its own error then comes first).
+  link: { syscall: 'link', opcode: 'linkat', fd: false, args: [path('existingPath'), path('newPath')], uring: (n, [a, b]) => n.linkat(a, b), node: ([a, b], done) => fs.link(a, b, done), asSyscall: ([, b]) => tooLong(b) || b.length === 0 },
 } as const satisfies Record<string, Row>
 
 export type RowName = keyof typeof ROWS

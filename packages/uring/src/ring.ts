@@ -222,7 +222,8 @@ export class Ring {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
-      validateNotAborting(byteLength(buffer), 'buffer.byteLength', 0)
+      // As node:fs reads it: a detached DataView throws its TypeError here.
+      validateNotAborting(buffer.byteLength, 'buffer.byteLength', 0)
       const pos = validateRingPosition(position)
       return this.#impl.read(fd, buffer, 0, byteLength(buffer), pos, Shape.Number, undefined, opSignal(options))
     })
@@ -233,7 +234,8 @@ export class Ring {
     return rejecting(() => {
       validateFd(fd)
       validateBuffer(buffer)
-      validateNotAborting(byteLength(buffer), 'buffer.byteLength', 0)
+      // As node:fs reads it: a detached DataView throws its TypeError here.
+      validateNotAborting(buffer.byteLength, 'buffer.byteLength', 0)
       const pos = validateRingPosition(position)
       return this.#impl.write(fd, buffer, 0, byteLength(buffer), pos, Shape.Number, undefined, opSignal(options))
     })
