@@ -46,7 +46,10 @@ const when = (ms) => (Math.abs(ms - Date.now()) < 3600e3 ? 'recent' : ms)
 /** Everything under `dir`: names (latin1), types, modes, sizes, links, contents (the folder's name in them masked), explicit times. */
 function tree(dir, mkdtemp) {
   const out = []
-  const content = (b) => b.toString('latin1').split(dir).join('<dir>')
+  // The scratch folder's path differs between the sides: written into a file (as UTF-8 or, from a
+  // path given as data with encoding utf16le/ucs2, as UTF-16) it is put back as <dir>.
+  const dir16 = Buffer.from(dir, 'utf16le').toString('latin1')
+  const content = (b) => b.toString('latin1').split(dir).join('<dir>').split(dir16).join('<dir16>')
   const walk = (rel) => {
     for (const name of fs.readdirSync(Buffer.from(join(dir, rel), 'latin1'), { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort()) {
       const r = rel ? `${rel}/${name}` : name

@@ -168,6 +168,11 @@ export class UringBackend implements Backend, SocketRing {
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     if (this.closed) return this.gone('write', owner)
     if (!this.supported.has('writev')) return this.node().writev(fd, buffers, position, shape, owner, signal)
+    // node:fs answers a writev of no buffers with 0 at once, without a syscall (fs.writev, fh.writev).
+    if (buffers.length === 0) {
+      owner?.release()
+      return Promise.resolve(shaped(shape, 0, buffers))
+    }
     if (position < 0) return this.atPosition(fd, owner, (o) => this.op(shape | K.write, buffers, o, undefined, undefined, () => this.native.writev(fd, buffers, position), signal))
     return this.op(shape | K.write, buffers, owner, undefined, undefined, () => this.native.writev(fd, buffers, position), signal)
   }

@@ -314,14 +314,15 @@ const OPS: Record<keyof BatchResultMap, Def> = {
     fd: false,
     check(o, i) {
       const at = `ops[${i}]`
-      const p = path(o, 'path', at)
+      // Node's writeFile order: the encoding (its options), the data, then the path (its open).
+      const encoding = o.encoding || 'utf8'
+      // 'buffer' passes the option check (and is ignored for binary data); a string is encoded
+      // at once, so 'buffer' then fails with ERR_UNKNOWN_ENCODING.
+      if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
       let data = o.data
       if (typeof data !== 'string' && !ArrayBuffer.isView(data)) throw invalidArgType(`${at}.data`, ['string', 'Buffer', 'TypedArray', 'DataView'], data)
-      const encoding = o.encoding || 'utf8'
-      // As Node's writeFile: 'buffer' passes the option check (and is ignored for binary data);
-      // a string is encoded at once, so 'buffer' then fails with ERR_UNKNOWN_ENCODING.
-      if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw invalidArgValue(`${at}.encoding`, encoding, 'is invalid encoding')
       if (typeof data === 'string') data = Buffer.from(data, encoding)
+      const p = path(o, 'path', at)
       const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
       return { syscall: 'open', opcode: undefined, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }

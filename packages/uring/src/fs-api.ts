@@ -5,6 +5,7 @@ import * as nodeFs from 'node:fs'
 import { type BigIntStats, constants, type Stats } from 'node:fs'
 import type * as nodeFsPTypes from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
 import { type Backend } from './backend'
 import { ROWS } from './ops'
 import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError, withCaller } from './errors'
@@ -157,7 +158,14 @@ export class FsApi {
     checkAborted(o.signal)
     const p = getValidatedPath(path)
     // Node reads `options.flag || 'r'`: null, '', 0 and false mean 'r' (as 'w' and 'a' below).
-    return decoded(await readPath(this.#backend(), p, stringToFlags(o.flag || 'r'), o.signal), o.encoding ?? null)
+    const flags = stringToFlags(o.flag || 'r')
+    if (o.encoding && !Buffer.isEncoding(o.encoding)) {
+      // Node opens the file (a flag may create or truncate it), then its StringDecoder refuses
+      // the encoding ('buffer') before any read.
+      await (await this.#open(p, flags, 0o666, o.signal)).close()
+      new StringDecoder(o.encoding as BufferEncoding)
+    }
+    return decoded(await readPath(this.#backend(), p, flags, o.signal), o.encoding ?? null)
   }
 
   /** Writes a whole file (path or FileHandle); creates or truncates it (flag 'w'). */
@@ -317,10 +325,11 @@ export async function readPath(backend: Backend, p: string | Buffer, flags: numb
 export async function writePath(backend: Backend, p: string | Buffer, flags: number, mode: number, data: WriteData, encoding: Encoding | undefined, flush: boolean, signal: AbortSignal | undefined): Promise<void> {
   // One linked submission where the ring can (open → write → close); not for a view whose buffer
   // was detached, which Node meets only after its open (the file is created or truncated, then
-  // the TypeError): the step path below does the same.
+  // the TypeError): the step path below does the same. No bytes, no write either (a write of 0
+  // bytes on an fd not open for writing is EBADF; Node makes none): the step path too.
   if (signal === undefined && !flush && (typeof data === 'string' || (isArrayBufferView(data) && !isDetached(data)))) {
     const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(encoding)) : toBytes(data)
-    const chained = backend.writeFile?.(p, flags, mode, bytes)
+    const chained = bytes.byteLength === 0 ? undefined : backend.writeFile?.(p, flags, mode, bytes)
     if (chained !== undefined) return chained
   }
   const fh = new FileHandle(backend, await backend.open(p, flags, mode, signal))

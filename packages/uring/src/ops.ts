@@ -134,7 +134,9 @@ export const ROWS = {
   rmdir: { syscall: 'rmdir', opcode: 'unlinkat', fd: false, args: [path('path')], uring: (n, [p]) => n.unlinkat(p, AT_REMOVEDIR), node: ([p], done) => fs.rmdir(p, done) },
   /** One directory, `mode` default 0o777. */
   mkdir: { syscall: 'mkdir', opcode: 'mkdirat', fd: false, args: [path('path'), mode('mode', 0o777)], uring: (n, [p, m]) => n.mkdirat(p, m), node: ([p, m], done) => fs.mkdir(p, { mode: m }, (e) => done(e)) },
-  rename: { syscall: 'rename', opcode: 'renameat', fd: false, args: [path('oldPath'), path('newPath')], uring: (n, [a, b]) => n.renameat(a, b), node: ([a, b], done) => fs.rename(a, b, done) },
+  // IORING_OP_RENAMEAT copies both paths in at prep, where renameat2(2) looks the old path's
+  // parent up before it sees that the new one is empty or past PATH_MAX (as link below).
+  rename: { syscall: 'rename', opcode: 'renameat', fd: false, args: [path('oldPath'), path('newPath')], uring: (n, [a, b]) => n.renameat(a, b), node: ([a, b], done) => fs.rename(a, b, done), asSyscall: ([, b]) => tooLong(b) || b.length === 0 },
   symlink: { syscall: 'symlink', opcode: 'symlinkat', fd: false, args: [path('target'), path('path')], uring: (n, [a, b]) => n.symlinkat(a, b), node: ([a, b], done) => fs.symlink(a, b, done) },
   // IORING_OP_LINKAT copies both paths in at prep (ENAMETOOLONG past PATH_MAX, ENOENT for an
   // empty one) where linkat(2) looks the existing path up first (its own error then comes first).
