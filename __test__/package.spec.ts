@@ -4,6 +4,7 @@
 // fields and files as packed), both on the tarball `npm pack` makes of packages/uring; and
 // typedoc builds the API reference (`npm run docs`, into artifacts/api).
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 
@@ -29,4 +30,11 @@ test('typedoc builds the API reference of uring, uring/fs and uring/net with no 
   const r = spawnSync(bin('typedoc'), ['--options', join(pkg, 'typedoc.json'), '--out', join(root, 'artifacts/api')], { cwd: root, encoding: 'utf8', timeout: 180000 })
   t.is(r.status, 0, `${r.stdout}\n${r.stderr}`)
   t.regex(r.stdout + r.stderr, /Found 0 errors/, r.stdout + r.stderr)
+})
+
+test("CHANGELOG.md has a section for the package's version, under an Unreleased one (RELEASING.md)", (t) => {
+  const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version
+  const headings = readFileSync(join(root, 'CHANGELOG.md'), 'utf8').split('\n').filter((l) => l.startsWith('## '))
+  t.is(headings[0], '## Unreleased')
+  t.true(headings.includes(`## ${version}`), headings.join(', '))
 })
