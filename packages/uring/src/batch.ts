@@ -190,10 +190,21 @@ function rw(write: boolean): Def {
   return {
     fd: true,
     handle: true,
-    check(o, i, fd): RwCall {
+    check(o, i, fd): RwCall | Call {
       // The checks of the hot path build no argument names unless one fails.
       const buffer = o.buffer as View
       if (!ArrayBuffer.isView(buffer)) validateBuffer(buffer, `ops[${i}].buffer`)
+      // A write from a DataView whose buffer was detached: node:fs's write reads its byteLength,
+      // which throws; that op alone rejects with the TypeError (a read of it reads 0 bytes).
+      if (write && buffer instanceof DataView) {
+        try {
+          void buffer.byteLength
+        } catch (e) {
+          // node:fs checks the offset first.
+          if (o.offset != null) validateInteger(o.offset, `ops[${i}].offset`, 0)
+          return { syscall, opcode: undefined, want: -1, fd, start: (_b, _fd, owner) => (owner?.release(), Promise.reject(e)) }
+        }
+      }
       const size = byteLength(buffer) // 0 for a detached view (a DataView's getter throws), as node:fs sees it
       const offset = o.offset ?? 0
       if (!(Number.isInteger(offset) && offset >= 0 && offset <= size)) validateInteger(offset, `ops[${i}].offset`, 0, size)

@@ -33,7 +33,7 @@ import {
   validateString,
 } from './validate'
 import type { Encoding, NonSharedBuffer, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
-import { isArrayBufferView, isIterable, readAll, writeAll } from './whole-file'
+import { isArrayBufferView, isIterable, readAll, writeAll, writeEncoding } from './whole-file'
 
 /** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
 const IOV_MAX = 1024
@@ -429,6 +429,7 @@ export class FileHandle extends EventEmitter {
   /** Truncates (or extends with zeros) the file to `len` bytes (default 0; negative means 0). */
   async truncate(len: number = 0): Promise<void> {
     FileHandle.#brand(this)
+    this.#checkOpen('ftruncate') // as Node's fsCall: a closed handle before the argument
     validateInteger(len, 'len')
     const fd = this.#use('ftruncate')
     return this.#backend.call(ROWS.ftruncate, [fd, Math.max(0, len)], this)
@@ -460,6 +461,8 @@ export class FileHandle extends EventEmitter {
     if (!isArrayBufferView(data) && typeof data !== 'string' && !isIterable(data)) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
     }
+    // As Node: a string is encoded before the signal is looked at ('buffer': ERR_UNKNOWN_ENCODING).
+    if (typeof data === 'string') data = Buffer.from(data, writeEncoding(o.encoding))
     validateAbortSignal(o.signal, 'options.signal')
     checkAborted(o.signal)
     return writeAll(this, this.#backend, data, o.encoding, o.signal)
