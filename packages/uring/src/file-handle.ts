@@ -5,7 +5,6 @@ import * as nodeFs from 'node:fs'
 import { type BigIntStats, type Stats } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
 import { unclosed } from './handle-gc'
-import { StringDecoder } from 'node:string_decoder'
 import { ReadableStream } from 'node:stream/web'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type Owner, Shape } from './backend'
@@ -33,7 +32,7 @@ import {
   validateString,
 } from './validate'
 import type { Encoding, NonSharedBuffer, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
-import { isArrayBufferView, isIterable, readAll, writeAll, writeEncoding } from './whole-file'
+import { isArrayBufferView, isIterable, readAll, refuseEncoding, undecodable, writeAll, writeEncoding } from './whole-file'
 
 /** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
 const IOV_MAX = 1024
@@ -445,8 +444,7 @@ export class FileHandle extends EventEmitter {
     this.#checkOpen('readFile')
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     validateAbortSignal(o.signal, 'options.signal')
-    // As Node's readFileHandle, whose StringDecoder refuses an unknown encoding ('buffer') first.
-    if (o.encoding && !Buffer.isEncoding(o.encoding)) new StringDecoder(o.encoding as BufferEncoding)
+    if (undecodable(o.encoding)) refuseEncoding(o.encoding) // before the signal, as Node
     checkAborted(o.signal)
     return readAll(this, this.#backend, o.encoding ?? null, o.signal)
   }

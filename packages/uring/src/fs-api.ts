@@ -5,7 +5,6 @@ import * as nodeFs from 'node:fs'
 import { type BigIntStats, constants, type Stats } from 'node:fs'
 import type * as nodeFsPTypes from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { StringDecoder } from 'node:string_decoder'
 import { type Backend } from './backend'
 import { ROWS } from './ops'
 import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError, withCaller } from './errors'
@@ -25,7 +24,7 @@ import {
 } from './validate'
 import { FileHandle, statBigint } from './file-handle'
 import type { Encoding, NonSharedBuffer, MakeDirectoryOptions, Mode, OpenMode, ReadFileOptions, RmDirOptions, StatOptions, WriteData, WriteFileOptions } from './fs-types'
-import { decoded, isArrayBufferView, isIterable, readOpened, toBytes, writeEncoding } from './whole-file'
+import { decoded, isArrayBufferView, isIterable, readOpened, refuseEncoding, toBytes, undecodable, writeEncoding } from './whole-file'
 import type { PathFiles } from './batch'
 import { nodeFsP } from './node-promises'
 
@@ -159,11 +158,10 @@ export class FsApi {
     const p = getValidatedPath(path)
     // Node reads `options.flag || 'r'`: null, '', 0 and false mean 'r' (as 'w' and 'a' below).
     const flags = stringToFlags(o.flag || 'r')
-    if (o.encoding && !Buffer.isEncoding(o.encoding)) {
-      // Node opens the file (a flag may create or truncate it), then its StringDecoder refuses
-      // the encoding ('buffer') before any read.
+    if (undecodable(o.encoding)) {
+      // Node opens the file (a flag may create or truncate it), then refuses the encoding.
       await (await this.#open(p, flags, 0o666, o.signal)).close()
-      new StringDecoder(o.encoding as BufferEncoding)
+      refuseEncoding(o.encoding)
     }
     return decoded(await readPath(this.#backend(), p, flags, o.signal), o.encoding ?? null)
   }
@@ -323,13 +321,13 @@ export async function readPath(backend: Backend, p: string | Buffer, flags: numb
 
 /** @internal writeFile of a checked path: one linked submission where the ring can, else open → write → close. */
 export async function writePath(backend: Backend, p: string | Buffer, flags: number, mode: number, data: WriteData, encoding: Encoding | undefined, flush: boolean, signal: AbortSignal | undefined): Promise<void> {
-  // One linked submission where the ring can (open → write → close); not for a view whose buffer
+  // One linked submission where the ring can (open → write → close). Not for no bytes (a write of
+  // 0 bytes on an fd not open for writing is EBADF; Node makes none) nor for a view whose buffer
   // was detached, which Node meets only after its open (the file is created or truncated, then
-  // the TypeError): the step path below does the same. No bytes, no write either (a write of 0
-  // bytes on an fd not open for writing is EBADF; Node makes none): the step path too.
-  if (signal === undefined && !flush && (typeof data === 'string' || (isArrayBufferView(data) && !isDetached(data)))) {
-    const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(encoding)) : toBytes(data)
-    const chained = bytes.byteLength === 0 ? undefined : backend.writeFile?.(p, flags, mode, bytes)
+  // the TypeError; a detached Uint8Array has no bytes): the step path below does as Node.
+  if (signal === undefined && !flush && (typeof data === 'string' || isArrayBufferView(data))) {
+    const bytes = typeof data === 'string' ? Buffer.from(data, writeEncoding(encoding)) : bytesOrUndefined(data)
+    const chained = bytes === undefined || bytes.byteLength === 0 ? undefined : backend.writeFile?.(p, flags, mode, bytes)
     if (chained !== undefined) return chained
   }
   const fh = new FileHandle(backend, await backend.open(p, flags, mode, signal))
@@ -339,13 +337,12 @@ export async function writePath(backend: Backend, p: string | Buffer, flags: num
   })
 }
 
-/** `v`'s buffer was detached (a view over it cannot be made, as Node's writeFile makes one). */
-function isDetached(v: NodeJS.ArrayBufferView): boolean {
+/** `v`'s bytes (`toBytes`), or undefined when they cannot be had: its buffer was detached. */
+function bytesOrUndefined(v: NodeJS.ArrayBufferView): Uint8Array | undefined {
   try {
-    void new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
-    return false
+    return toBytes(v)
   } catch {
-    return true
+    return undefined
   }
 }
 

@@ -3,6 +3,7 @@
 // direct reads into buffers nobody else has), the write loop (short writes continue), the data
 // forms writeFile takes.
 import { constants } from 'node:fs'
+import { StringDecoder } from 'node:string_decoder'
 import { type Backend, type OpenedRead, type Owner, Shape } from './backend'
 import { invalidArgType, NodeStyleError } from './errors'
 import { checkAborted } from './validate'
@@ -43,6 +44,17 @@ export async function readAll(fh: HandleLike, backend: Backend, encoding: Encodi
   // Into buffers readRest allocates and hands out only when done: direct reads (no copy).
   const read = (buf: Buffer, offset: number, length: number) => backend.read(fh._use('read'), buf, offset, length, -1, Shape.Number, fh, signal, true) as Promise<number>
   return decoded(await readRest(read, size, [], 0, signal), encoding)
+}
+
+/** An encoding readFile cannot decode with ('buffer' passes the option check but is none). */
+export function undecodable(encoding: Encoding | undefined): boolean {
+  return Boolean(encoding) && !Buffer.isEncoding(encoding as string)
+}
+
+/** Throws what Node's readFileHandle throws for such an encoding: its StringDecoder's ERR_UNKNOWN_ENCODING. */
+export function refuseEncoding(encoding: Encoding | undefined): never {
+  new StringDecoder(encoding as BufferEncoding)
+  throw new Error(`unreachable: StringDecoder accepted ${String(encoding)}`)
 }
 
 /** As Node: a falsy encoding ('', 0, null) is a Buffer; 'buffer' passes the option check, then fails here with ERR_UNKNOWN_ENCODING. */
