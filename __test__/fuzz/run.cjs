@@ -44,12 +44,17 @@ const sha = (b) => createHash('sha1').update(b).digest('hex').slice(0, 12)
 const when = (ms) => (Math.abs(ms - Date.now()) < 3600e3 ? 'recent' : ms)
 
 /** Everything under `dir`: names (latin1), types, modes, sizes, links, contents (the folder's name in them masked), explicit times. */
-function tree(dir, mkdtemp) {
+function tree(dir, mkdtemp, args = '') {
   const out = []
   // The scratch folder's path differs between the sides: written into a file (as UTF-8 or, from a
-  // path given as data with encoding utf16le/ucs2, as UTF-16) it is put back as <dir>.
+  // path given as data with encoding utf16le/ucs2, as UTF-16) it is put back as <dir>. A path
+  // given as data with encoding base64, base64url or hex is decoded as a whole, so each P(name) of
+  // the case is masked so, as <name:encoding>.
   const dir16 = Buffer.from(dir, 'utf16le').toString('latin1')
-  const content = (b) => b.toString('latin1').split(dir).join('<dir>').split(dir16).join('<dir16>')
+  const { P } = helpers(dir)
+  const decoded = [...new Set([...args.matchAll(/P\('([^']*)'\)/g)].map((m) => m[1]))].flatMap((name) =>
+    ['base64', 'base64url', 'hex'].map((enc) => [Buffer.from(P(name), enc).toString('latin1'), `<${name}:${enc}>`]).filter(([b]) => b.length > 0))
+  const content = (b) => decoded.reduce((s, [from, to]) => s.split(from).join(to), b.toString('latin1').split(dir).join('<dir>').split(dir16).join('<dir16>'))
   const walk = (rel) => {
     for (const name of fs.readdirSync(Buffer.from(join(dir, rel), 'latin1'), { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort()) {
       const r = rel ? `${rel}/${name}` : name
@@ -197,7 +202,7 @@ async function runCase(c, side, dir) {
   }
   for (const h of n.handles) await settle(h.close(), 2000)
   for (const x of [fd, ...n.fds]) if (x >= 0) try { fs.closeSync(x) } catch {}
-  out.tree ??= tree(dir, c.fn === 'mkdtemp')
+  out.tree ??= tree(dir, c.fn === 'mkdtemp', c.args)
   process.chdir(tmpdir())
   fs.rmSync(dir, { recursive: true, force: true })
   return out
