@@ -130,3 +130,79 @@ for (const backend of BACKENDS) {
     t.regex(r.out, /^ok$/m)
   })
 }
+
+for (const backend of BACKENDS) {
+  test(`[${backend}] a uring FileHandle goes into a worker's transferList: the worker gets the same open file, the sender's handle is closed without 'close'`, (t) => {
+    const r = run(t, 'app.cjs', `
+      const assert = require('node:assert')
+      const fs = require('node:fs')
+      const fsp = require('node:fs/promises')
+      const { Worker, MessageChannel, isMainThread, parentPort, workerData } = require('node:worker_threads')
+      const { FileHandle } = require(${JSON.stringify(join(__dirname, '..', 'packages', 'uring', 'dist', 'file-handle.js'))})
+      const fds = () => fs.readdirSync('/proc/self/fd').length
+      const dataClone = (message) => ({ name: 'DataCloneError', code: 25, message })
+      if (!isMainThread) {
+        const fh = workerData.fh
+        fh.read(Buffer.alloc(64), 0, 64, null).then(async ({ bytesRead, buffer }) => {
+          parentPort.postMessage(buffer.toString('latin1', 0, bytesRead))
+          await fh.close()
+        })
+        return
+      }
+      const toWorker = (fh) => new Promise((resolve, reject) => {
+        const w = new Worker(__filename, { workerData: { fh }, transferList: [fh] })
+        let got
+        w.once('message', (m) => (got = m))
+        w.once('error', reject)
+        w.once('exit', () => resolve(got))
+      })
+      ;(async () => {
+        fs.writeFileSync('f.txt', 'hello world')
+        // Counted once the ring and register's first carrier are open.
+        await (await fsp.open('f.txt')).close()
+        const before = fds()
+        for (let round = 0; round < 3; round++) {
+          const fh = await fsp.open('f.txt', 'r')
+          assert.ok(fh instanceof FileHandle)
+          fh.on('close', () => { throw new Error("the sender's handle emitted 'close'") })
+          // The position moves with the file: the worker reads on from byte 3.
+          assert.strictEqual((await fh.read(Buffer.alloc(3), 0, 3, null)).bytesRead, 3)
+          assert.strictEqual(await toWorker(fh), 'lo world')
+          assert.strictEqual(fh.fd, -1)
+          await assert.rejects(fh.stat(), { code: 'EBADF' })
+          await fh.close()
+        }
+        const mc = new MessageChannel()
+        const locked = await fsp.open('f.txt', 'r')
+        const stream = locked.createReadStream()
+        assert.throws(() => mc.port2.postMessage(locked, [locked]), dataClone('Cannot transfer FileHandle while in use'))
+        const nodeStream = fs.createReadStream(null, { fd: locked, autoClose: false })
+        stream.destroy()
+        assert.throws(() => mc.port2.postMessage(locked, [locked]), dataClone('Cannot transfer FileHandle while in use'))
+        nodeStream.destroy()
+        await new Promise((resolve) => nodeStream.on('close', resolve))
+        const web = await fsp.open('f.txt', 'r')
+        web.readableWebStream()
+        assert.throws(() => mc.port2.postMessage(web, [web]), dataClone('Cannot transfer FileHandle while in use'))
+        const reading = await fsp.open('f.txt', 'r')
+        const pending = reading.read(Buffer.alloc(4), 0, 4, 0)
+        assert.throws(() => mc.port2.postMessage(reading, [reading]), dataClone('Cannot transfer FileHandle while in use'))
+        await pending
+        const closed = await fsp.open('f.txt', 'r')
+        await closed.close()
+        assert.throws(() => mc.port2.postMessage(closed, [closed]), { name: 'DataCloneError', code: 25 })
+        assert.throws(() => mc.port2.postMessage({ reading }), (e) => /not listed in transferList/.test(e.message))
+        // Refused transfers leave the handle as it was.
+        assert.strictEqual((await reading.read(Buffer.alloc(5), 0, 5, 6)).buffer.toString(), 'world')
+        await Promise.all([locked.close(), web.close(), reading.close()])
+        mc.port1.close()
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        assert.strictEqual(fds(), before, 'no fd left open')
+        console.log('ok')
+      })().catch((e) => { console.error(e); process.exit(1) })
+    `, ['--require', register], backend)
+    t.is(r.status, 0, r.out)
+    t.regex(r.out, /^ok$/m)
+    t.notRegex(r.out, /Warning/, 'no warning (garbage-collection close, deprecation)')
+  })
+}

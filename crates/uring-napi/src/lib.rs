@@ -23,10 +23,12 @@
 //! - `state.rs`: one ring's state on its thread: push, reap into the JS slots, credentials, arena;
 //! - `turn.rs`: the loop turn run by the uv handles; `teardown.rs`: ending a ring;
 //! - `keep.rs`: what an op keeps alive (references, copies); `chunk.rs`: the memory copies use;
+//! - `fd.rs`: fd syscalls outside a ring (dup3 for a FileHandle's worker transfer);
 //! - `js.rs`: raw Node-API calls; `uv.rs`: libuv, resolved from the host.
 
 mod chains;
 mod chunk;
+mod fd;
 mod hot;
 mod js;
 mod keep;
@@ -38,5 +40,6 @@ mod turn;
 mod uv;
 
 // The free functions exported to JavaScript, named at the crate root as before.
+pub use fd::dup_onto;
 pub use net::{set_sock_opt, sock_name};
 pub use state::credentials_changed;

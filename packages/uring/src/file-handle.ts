@@ -5,7 +5,8 @@ import * as nodeFs from 'node:fs'
 import { type BigIntStats, type Stats } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
 import { unclosed } from './handle-gc'
-import { ReadableStream } from 'node:stream/web'
+import type { ReadableStream } from 'node:stream/web'
+import { webStream } from './web-stream'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
 import { type Backend, type Owner, Shape } from './backend'
 import { byteLength } from './owned'
@@ -70,6 +71,9 @@ export class FileHandle extends EventEmitter {
   /** @internal */
   constructor(backend: Backend, fd: number) {
     super()
+    // Under uring/register, super() is Node's FileHandle constructor, which gives the handle its
+    // own `close` (an arrow-function field): uring's is put in its place.
+    if (Object.hasOwn(this, 'close')) this.close = FileHandle.prototype.close
     this.#backend = backend
     this.#fd = fd
     backend.own?.(fd)
@@ -346,71 +350,8 @@ export class FileHandle extends EventEmitter {
     if (this.#fd === -1) throw invalidState('The FileHandle is closed')
     if (this.#closing !== undefined) throw invalidState('The FileHandle is closing')
     if (this.#locked) throw invalidState('The FileHandle is locked')
-    // As Node's: the handle stays locked (a second stream is refused, even after the first
-    // ended; also when the options below are refused) and referenced until the stream ends or
-    // is cancelled, so close() waits for that; closing the handle ends the stream, as a cancel would.
     this.#locked = true
-    let autoClose = false
-    if (NODE_MAJOR >= 22) {
-      // Node 22+: always a byte stream; a `type` other than 'bytes' only warns.
-      if (options !== undefined) validateObject(options, 'options')
-      const { type = 'bytes', autoClose: ac = false } = options ?? {}
-      validateBoolean(ac, 'options.autoClose')
-      autoClose = ac
-      if (type !== 'bytes') process.emitWarning('A non-"bytes" options.type has no effect. A byte-oriented steam is always created.', 'ExperimentalWarning')
-    } else if (options?.type !== undefined) validateString(options.type, 'options.type')
-    const bytes = NODE_MAJOR >= 22 || options?.type === 'bytes'
-    let finished = false
-    const finish = (): boolean => {
-      if (finished) return false
-      finished = true
-      this._unref()
-      return true
-    }
-    const done = (): Promise<void> => (finish() && autoClose ? this.close() : Promise.resolve())
-    let ctl: ReadableStreamDefaultController<ArrayBuffer> | ReadableByteStreamController | undefined
-    this._ref()
-    this.once('close', () => {
-      if (!finish()) return
-      try {
-        ctl?.close()
-        ;(ctl as ReadableByteStreamController | undefined)?.byobRequest?.respond(0)
-      } catch {
-        // already closed or errored
-      }
-    })
-    if (!bytes) {
-      return new ReadableStream<ArrayBuffer>({
-        start: (controller) => void (ctl = controller),
-        pull: async (controller) => {
-          const buf = Buffer.allocUnsafeSlow(65536)
-          const bytesRead = await this._readFresh(buf, buf.length, null)
-          if (finished) return
-          if (bytesRead === 0) {
-            await done()
-            return controller.close()
-          }
-          controller.enqueue(buf.buffer.slice(0, bytesRead))
-        },
-        cancel: () => done(),
-      }) as unknown as ReadableStream<Uint8Array>
-    }
-    return new ReadableStream({
-      type: 'bytes',
-      autoAllocateChunkSize: 16384,
-      start: (controller) => void (ctl = controller),
-      pull: async (controller) => {
-        const view = controller.byobRequest!.view!
-        const { bytesRead } = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 0, view.byteLength, null)
-        if (finished) return
-        if (bytesRead === 0) {
-          await done()
-          controller.close()
-        }
-        controller.byobRequest!.respond(bytesRead)
-      },
-      cancel: () => done(),
-    })
+    return webStream(this, options)
   }
 
   #locked = false
@@ -536,6 +477,23 @@ export class FileHandle extends EventEmitter {
     unclosed.unregister(this)
     nodeFs.closeSync(fd)
     this.emit('close')
+  }
+
+  /**
+   * @internal The fd given away (a worker transfer under uring/register): Node's DataCloneError
+   * while the handle is closed, closing, locked by a stream or has ops in flight; else `onto` is
+   * made a descriptor of this handle's file, and the handle is closed without a 'close' event.
+   */
+  _giveAway(check: boolean, onto?: (fd: number) => void): void {
+    if (this.#fd === -1) throw new DOMException('Cannot transfer object of unsupported type.', 'DataCloneError')
+    if (this.#closing !== undefined || this.#pending > 0 || this.#locked) throw new DOMException('Cannot transfer FileHandle while in use', 'DataCloneError')
+    if (check) return
+    const fd = this.#fd
+    onto!(fd)
+    this.#backend.disown?.(fd)
+    this.#fd = -1
+    unclosed.unregister(this)
+    nodeFs.closeSync(fd)
   }
 
   /** `await using fh = await open(...)` closes the handle. */

@@ -9,6 +9,11 @@ import { validateAbortSignal, validateBoolean, validateInteger, validateObject }
  * since FileHandle makes the streams). */
 export interface StreamHandle {
   readonly fd: number
+  /** Holds the handle open (`close()` waits; no worker transfer) until `_unref`. */
+  _ref(): void
+  _unref(): void
+  once(event: 'close', listener: () => void): unknown
+  off(event: 'close', listener: () => void): unknown
   close(): Promise<void>
   sync(): Promise<void>
   /** A read into a Buffer the stream just allocated (a direct read: see FileHandle._readFresh). */
@@ -68,6 +73,26 @@ function closeIf(autoClose: boolean, fh: StreamHandle, err: Error | null, cb: (e
   fh.close().then(() => cb(err), (e) => cb(err ?? e))
 }
 
+/**
+ * As Node's streams over a FileHandle: the stream holds the handle from its construction to its
+ * destruction (the handle's `close()` waits for it, and it cannot go to a worker meanwhile), and
+ * the handle's 'close' destroys the stream (Node's WriteStream ends instead, writing what it has
+ * queued; here the handle refuses ops once closing, so the queue is dropped, without an error).
+ * Returns the release, run once by `_destroy`.
+ */
+function hold(stream: Readable | Writable, fh: StreamHandle): () => void {
+  fh._ref()
+  const onClose = (): void => void stream.destroy()
+  fh.once('close', onClose)
+  let held = true
+  return () => {
+    if (!held) return
+    held = false
+    fh.off('close', onClose)
+    fh._unref()
+  }
+}
+
 /** A chunk read ahead: the buffer and the bytes in it, or null at end of range/file. */
 type Chunk = Buffer | null
 
@@ -91,6 +116,7 @@ export class ReadStream extends Readable {
   #next: number
   #ahead: Promise<Chunk> | undefined
   #autoClose: boolean
+  #release: () => void
 
   /** @internal */
   constructor(fh: StreamHandle, options?: ReadStreamOptions | BufferEncoding) {
@@ -107,6 +133,7 @@ export class ReadStream extends Readable {
     this.end = end
     this.#next = o.start ?? 0
     this.#autoClose = autoClose
+    this.#release = hold(this, fh)
     if (signal !== undefined) addAbortSignal(signal, this)
   }
 
@@ -147,6 +174,7 @@ export class ReadStream extends Readable {
     const ahead = this.#ahead
     this.#ahead = undefined
     ahead?.catch(() => {})
+    this.#release()
     closeIf(this.#autoClose, this.#fh, err, cb)
   }
 
@@ -173,6 +201,7 @@ export class WriteStream extends Writable {
   #pos: number | undefined
   #flush: boolean
   #autoClose: boolean
+  #release: () => void
 
   /** @internal */
   constructor(fh: StreamHandle, options?: WriteStreamOptions | BufferEncoding) {
@@ -187,6 +216,7 @@ export class WriteStream extends Writable {
     this.#pos = o.start
     this.#flush = o.flush ?? false
     this.#autoClose = autoClose
+    this.#release = hold(this, fh)
     if (signal !== undefined) addAbortSignal(signal, this)
   }
 
@@ -225,6 +255,7 @@ export class WriteStream extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.#release()
     closeIf(this.#autoClose, this.#fh, err, cb)
   }
 
