@@ -14,6 +14,15 @@ function reasonOf(r: PromiseSettledResult<unknown>): any {
   return r.reason
 }
 
+/** The inode an fd names, or undefined once it is closed. */
+function fstatIno(fd: number): number | undefined {
+  try {
+    return nodeFs.fstatSync(fd).ino
+  } catch {
+    return undefined
+  }
+}
+
 function valueOf(r: PromiseSettledResult<unknown>): any {
   if (r.status !== 'fulfilled') throw r.reason
   return r.value
@@ -151,6 +160,33 @@ for (const sqpoll of [false, true]) {
     }
   }, { sqpoll })
 }
+
+each('link: an op the kernel refuses as it prepares the chain (a path past PATH_MAX, an empty path) fails alone; the ops before it run, those after are cancelled, as on the node backend', async (t, { ring, dir }) => {
+  const long = join(dir, 'd/'.repeat(2100) + 'x')
+  for (const bad of [{ op: 'rename', oldPath: join(dir, 'a'), newPath: long, code: 'ENAMETOOLONG' }, { op: 'unlink', path: '', code: 'ENOENT' }] as const) {
+    nodeFs.writeFileSync(join(dir, 'a'), 'abc')
+    const fd = nodeFs.openSync(join(dir, 'a'), 'r')
+    const ino = nodeFs.fstatSync(fd).ino
+    const { code, ...op } = bad
+    const results = await ring.link([
+      { op: 'mkdir', path: join(dir, 'made') },
+      { op: 'close', fd },
+      op as any,
+      { op: 'mkdir', path: join(dir, 'after') },
+    ])
+    t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected'], results.map((r) => (r.status === 'rejected' ? (r.reason as any).code : 'ok')).join())
+    t.is(reasonOf(results[2]).code, code)
+    t.is(reasonOf(results[3]).code, 'ECANCELED')
+    t.true(nodeFs.existsSync(join(dir, 'made')))
+    t.false(nodeFs.existsSync(join(dir, 'after')))
+    // The close ran: the fd is closed (or, closed, already reused by another test of this file).
+    t.not(fstatIno(fd), ino, 'the close ran')
+    nodeFs.rmdirSync(join(dir, 'made'))
+  }
+  // An op before it that fails: the refused op is cancelled, as after any failure.
+  const results = await ring.link([{ op: 'mkdir', path: join(dir, 'missing', 'x') }, { op: 'unlink', path: '' }])
+  t.deepEqual(results.map((r) => reasonOf(r).code), ['ENOENT', 'ECANCELED'])
+})
 
 each('link and batch: writes at the file position (null), then fdatasync: all written, in order', async (t, { ring, dir }) => {
   // A WAL's group: 16 appends at the position and an fdatasync, as one link. (Writes at the

@@ -449,6 +449,19 @@ export async function runLink(backend: Backend, calls: Call[], start: Starter, s
         : undefined
     if (native !== undefined) {
       const results = await Promise.allSettled(native)
+      const k = refusedAtPrep(results, signal)
+      if (k > 0) {
+        // The kernel refused op k as it prepared it (a path past PATH_MAX, say), before it issued
+        // any op of the chain, and cancelled those before it as well; a chain runs them first, as
+        // the node backend does. So they run again, without it; op k keeps its error if they all
+        // succeed, and the rest are cancelled, as after any failure.
+        const ran = await runLink(backend, segment.slice(0, k), start, signal)
+        out.push(...ran)
+        const ok = ran.every((r, m) => !failed(segment[m], r))
+        for (let m = k; m < segment.length; m++) out.push(ok && m === k ? results[k] : { status: 'rejected', reason: cancelled(segment[m], signal) })
+        broken = true
+        continue
+      }
       for (let k = 0; k < segment.length; k++) {
         out.push(results[k])
         if (failed(segment[k], results[k])) broken = true
@@ -470,6 +483,18 @@ export async function runLink(backend: Backend, calls: Call[], start: Starter, s
     }
   }
   return out
+}
+
+/**
+ * The op the kernel refused as it prepared the chain: the first to fail other than with
+ * ECANCELED, when every op before it reports ECANCELED (after a failure that ran, those before
+ * it succeeded); 0 when there is none, or when the signal aborted.
+ */
+function refusedAtPrep(results: PromiseSettledResult<unknown>[], signal: AbortSignal | undefined): number {
+  if (signal?.aborted) return 0
+  const code = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? (r.reason as { code?: unknown })?.code : undefined)
+  const k = results.findIndex((r) => r.status === 'fulfilled' || code(r) !== 'ECANCELED')
+  return k > 0 && results[k].status === 'rejected' ? k : 0
 }
 
 /** The reason of an op a chain did not run: ECANCELED, as io_uring reports it, or the abort. */
