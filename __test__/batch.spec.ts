@@ -188,6 +188,27 @@ each('link: an op the kernel refuses as it prepares the chain (a path past PATH_
   t.deepEqual(results.map((r) => reasonOf(r).code), ['ENOENT', 'ECANCELED'])
 })
 
+each('readv of more than IOV_MAX (1024) buffers reads into the first 1024, as libuv; writev writes them all: Ring, batch and FileHandle alike', async (t, { ring, dir }) => {
+  const f = join(dir, 'v')
+  nodeFs.writeFileSync(f, pattern(0, 5000))
+  const bufs = () => Array.from({ length: 1030 }, () => Buffer.alloc(2))
+  const fh = await ring.fs.open(f, 'r+')
+  try {
+    const r = bufs()
+    t.is(await ring.readv(fh.fd, r, 0), 2048)
+    t.deepEqual(Buffer.concat(r.slice(0, 1024)), pattern(0, 2048))
+    t.is(r[1024][0], 0, 'nothing past the first 1024 buffers')
+    t.deepEqual((await ring.batch([{ op: 'readv', fd: fh.fd, buffers: bufs(), position: 0 }])).map(valueOf), [2048])
+    t.is((await fh.readv(bufs(), 0)).bytesRead, 2048)
+    const w = Array.from({ length: 1030 }, (_, i) => Buffer.from([i & 0xff, 0xee]))
+    t.is(await ring.writev(fh.fd, w, 0), 2060)
+    t.is((await fh.writev(w, 0)).bytesWritten, 2060)
+    t.deepEqual(nodeFs.readFileSync(f).subarray(0, 2060), Buffer.concat(w))
+  } finally {
+    await fh.close()
+  }
+})
+
 each('link and batch: writes at the file position (null), then fdatasync: all written, in order', async (t, { ring, dir }) => {
   // A WAL's group: 16 appends at the position and an fdatasync, as one link. (Writes at the
   // position run one at a time per fd outside chains; in a chain they must still join it.)

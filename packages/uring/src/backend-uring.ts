@@ -13,6 +13,8 @@ import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './st
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
 const BATCH = 1024
+/** Most buffers one preadv takes (Linux UIO_MAXIOV), as libuv caps a read. */
+const IOV_MAX = 1024
 /** Size of each of a chained readFile's two reads, into pooled buffers (larger files read on). */
 const FIRST_READ = 64 * 1024
 /** Ops in a readFile or writeFile chain. */
@@ -162,7 +164,10 @@ export class UringBackend implements Backend, SocketRing {
     if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner, signal)
     // libuv refuses a read of no buffers (UV_EINVAL) before any syscall; io_uring would complete it with 0.
     if (buffers.length === 0) return this.refused(systemError(UV.EINVAL, 'read'), owner)
-    return this.op(shape | K.read, buffers, owner, undefined, undefined, () => this.native.readv(fd, buffers, position), signal)
+    // As libuv: one preadv of the first IOV_MAX buffers, a short read (the io_uring op reads into
+    // one span of its own, so it would take them all; the node backend would not).
+    const iov = buffers.length > IOV_MAX ? buffers.slice(0, IOV_MAX) : buffers
+    return this.op(shape | K.read, iov, owner, undefined, undefined, () => this.native.readv(fd, iov, position), signal)
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
