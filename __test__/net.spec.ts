@@ -279,6 +279,24 @@ each('connect: an aborted signal and a timeout', async (t, { ring }) => {
   t.is(ring.stats().inFlight, 0)
 })
 
+each('connect: a signal reached through a Proxy is only read (aborted, reason), not listened to, on both backends', async (t, { ring }) => {
+  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+  try {
+    const accepted = server.accept()
+    const ac = new AbortController()
+    // As Node's tests wrap options: only what node:fs reads of a signal may be read.
+    const strict = (signal: AbortSignal) => new Proxy(signal, { get: (s, k) => (k === 'aborted' || k === 'reason' ? Reflect.get(s, k) : t.fail(`read signal.${String(k)}`)) })
+    const conn = await ring.net.connect({ host: '127.0.0.1', port: port(server) }, { signal: strict(ac.signal) })
+    await (await accepted).close()
+    await conn.close()
+    const aborted = strict(AbortSignal.abort())
+    t.is((await caught(() => ring.net.connect({ host: '127.0.0.1', port: port(server) }, { signal: aborted })))?.name, 'AbortError')
+  } finally {
+    await server.close()
+  }
+  t.is(ring.stats().inFlight, 0)
+})
+
 each('server.close() stops accepting; live connections keep working', async (t, { ring }) => {
   const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
   const p = port(server)

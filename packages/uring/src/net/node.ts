@@ -1,5 +1,6 @@
 // The node:net transport, for the node backend: the same Conn and Listener over node:net.
 import * as nodeNet from 'node:net'
+import { types } from 'node:util'
 import { AbortError } from '../errors'
 import { type AddressInfo, type Conn, type Listener, type Resolved, type Sink, type Transport, netError } from './conn'
 
@@ -130,14 +131,18 @@ export class NodeTransport implements Transport {
         s.destroy()
         reject(new AbortError(undefined, { cause: signal?.reason }))
       }
-      signal?.addEventListener('abort', onAbort, { once: true })
+      // As the io_uring backend (settle.ts): a signal reached through a Proxy cannot take a
+      // listener, so it is only read, once the connect ends.
+      const listened = signal !== undefined && !types.isProxy(signal) ? signal : undefined
+      listened?.addEventListener('abort', onAbort, { once: true })
       s.once('error', (e) => {
-        signal?.removeEventListener('abort', onAbort)
+        listened?.removeEventListener('abort', onAbort)
         reject(e)
       })
       s.once('connect', () => {
-        signal?.removeEventListener('abort', onAbort)
+        listened?.removeEventListener('abort', onAbort)
         s.removeAllListeners('error')
+        if (signal?.aborted) return onAbort()
         resolve(new NodeConn(s))
       })
     })
