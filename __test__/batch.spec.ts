@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import * as nodeFs from 'node:fs'
 import * as nfs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
 import { silentFifo } from './fixtures/fifo.cjs'
@@ -528,8 +529,31 @@ each('ring.close() during a batch and a chain settles every op of both', async (
   }
 })
 
-test('the types (tsc on __test__/types): batch results follow the ops, wrong ops do not compile; uring/fs is assignable to typeof node:fs/promises and its FileHandle to @types/node (the same type)', (t) => {
-  const tsc = join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc')
-  const r = spawnSync(process.execPath, [tsc, '-p', join(__dirname, 'types', 'tsconfig.json')], { encoding: 'utf8' })
-  t.is(r.status, 0, r.stdout + r.stderr)
-})
+// @types/node 20 is the project's own; 22 and 24 are installed as types-node-22/-24 and put in
+// place of it through typeRoots (the primary lookup, also for undici-types' reference to "node").
+for (const line of [20, 22, 24]) {
+  test(`the types (tsc on __test__/types, @types/node ${line}): batch results follow the ops, wrong ops do not compile; uring/fs is assignable to typeof node:fs/promises and its FileHandle to @types/node's; readableWebStream's chunks are the line's`, (t) => {
+    const tsc = join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc')
+    const types = join(__dirname, 'types')
+    let project = join(types, 'tsconfig.json')
+    if (line !== 20) {
+      const tmp = nodeFs.mkdtempSync(join(tmpdir(), 'uring-types-'))
+      t.teardown(() => nodeFs.rmSync(tmp, { recursive: true, force: true }))
+      nodeFs.mkdirSync(join(tmp, 'roots'))
+      nodeFs.symlinkSync(join(__dirname, '..', 'node_modules', `types-node-${line}`), join(tmp, 'roots', 'node'))
+      project = join(tmp, 'tsconfig.json')
+      nodeFs.writeFileSync(project, JSON.stringify({
+        extends: join(types, 'tsconfig.json'),
+        compilerOptions: { types: ['node'], typeRoots: [join(tmp, 'roots')] },
+        files: ['batch.ts', 'assignable.ts', 'web-stream-22.ts'].map((f) => join(types, f)),
+      }))
+    }
+    const r = spawnSync(process.execPath, [tsc, '-p', project, '--listFiles'], { encoding: 'utf8' })
+    t.is(r.status, 0, r.stdout.split('\n').filter((l) => !l.startsWith('/')).join('\n') + r.stderr)
+    const version = JSON.parse(nodeFs.readFileSync(join(__dirname, '..', 'node_modules', line === 20 ? '@types/node' : `types-node-${line}`, 'package.json'), 'utf8')).version
+    t.true(version.startsWith(`${line}.`), version)
+    // Only that line's declarations were in the program.
+    const others = r.stdout.split('\n').filter((f) => /node_modules\/(@types\/node|types-node-\d+)\//.test(f) && !f.includes(line === 20 ? '/@types/node/' : `/types-node-${line}/`))
+    t.deepEqual(others, [])
+  })
+}

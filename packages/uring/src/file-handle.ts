@@ -32,7 +32,7 @@ import {
   validatePosition,
   validateString,
 } from './validate'
-import type { Encoding, NonSharedBuffer, FileReadOptions, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
+import type { Encoding, NonSharedBuffer, FileReadOptions, ReadableWebStreamOptions, WebStreamChunk, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
 import { isArrayBufferView, isIterable, readAll, refuseEncoding, undecodable, writeAll, writeEncoding } from './whole-file'
 
 /** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
@@ -345,7 +345,9 @@ export class FileHandle extends EventEmitter {
    * running Node: a byte stream of Uint8Array chunks (Node 22+, or `type: 'bytes'`), else (Node 20)
    * a stream of ArrayBuffer chunks; with `autoClose` (Node 22+), the handle is closed at the end.
    */
-  readableWebStream(options?: { type?: 'bytes'; autoClose?: boolean }): ReadableStream<Uint8Array> {
+  readableWebStream(options: ReadableWebStreamOptions & { type: 'bytes' }): ReadableStream<Uint8Array>
+  readableWebStream(options?: ReadableWebStreamOptions): ReadableStream<WebStreamChunk>
+  readableWebStream(options?: ReadableWebStreamOptions): ReadableStream<Uint8Array | ArrayBuffer> {
     FileHandle.#brand(this)
     if (this.#fd === -1) throw invalidState('The FileHandle is closed')
     if (this.#closing !== undefined) throw invalidState('The FileHandle is closing')

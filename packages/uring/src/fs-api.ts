@@ -43,10 +43,14 @@ const DELEGATED = [
 /** Functions that return an async iterator rather than a promise: handed to node:fs as they are. */
 const PASSED_THROUGH = ['watch', 'glob'] as const
 
-/** Node 22+ `glob` (undefined where node:fs/promises has none). */
-export type GlobFn = (pattern: string | readonly string[], options?: object) => AsyncIterableIterator<string | nodeFs.Dirent>
-/** Node 24 `mkdtempDisposable` (undefined where node:fs/promises has none). */
-export type MkdtempDisposableFn = (prefix: PathLike, options?: object | BufferEncoding) => Promise<{ path: string; remove(): Promise<void>; [Symbol.asyncDispose](): Promise<void> }>
+/**
+ * Node 22+ `glob`: the installed @types/node's where it declares one (its 22 and later), else
+ * undefined, as on Node 20. Like node:fs/promises' own types, they follow @types/node, not the
+ * running Node.
+ */
+export type GlobFn = typeof nodeFsPTypes extends { glob: infer G } ? G : undefined
+/** Node 24 `mkdtempDisposable`: the installed @types/node's where it declares one, else undefined. */
+export type MkdtempDisposableFn = typeof nodeFsPTypes extends { mkdtempDisposable: infer F } ? F : undefined
 
 /** A FileHandle of uring's, or one of node:fs/promises' (whose own methods then do the work, as in Node). */
 export type AnyFileHandle = FileHandle | nodeFsPTypes.FileHandle
@@ -101,9 +105,9 @@ export class FsApi {
   /** node:fs `watch` (inotify; an async iterator). */
   declare readonly watch: typeof nodeFsPTypes.watch
   /** node:fs `glob` on Node 22+; undefined on Node 20, as in node:fs/promises. */
-  declare readonly glob: GlobFn | undefined
+  declare readonly glob: GlobFn
   /** node:fs `mkdtempDisposable` on Node 24+; undefined before, as in node:fs/promises. */
-  declare readonly mkdtempDisposable: MkdtempDisposableFn | undefined
+  declare readonly mkdtempDisposable: MkdtempDisposableFn
 
   /** @internal */
   constructor(backend: () => Backend) {

@@ -67,3 +67,18 @@ export type WriteData =
   | AsyncIterable<string | NodeJS.ArrayBufferView>
   /** A Readable (async-iterable); as in @types/node, typed as any Stream. */
   | Stream
+
+/** Options of `FileHandle.readableWebStream`. */
+export interface ReadableWebStreamOptions {
+  /** Node 20: `'bytes'` makes a byte stream of Uint8Array chunks (Node 22+ always makes one). */
+  type?: 'bytes'
+  /** Node 22+: close the handle when the stream ends or is cancelled (default false). */
+  autoClose?: boolean
+}
+
+/**
+ * The chunks of `readableWebStream()` without `type: 'bytes'`: ArrayBuffers on Node 20, Uint8Arrays
+ * on Node 22+. Told apart by the installed @types/node: 20's readableWebStream takes a `type`,
+ * 22's and later's do not.
+ */
+export type WebStreamChunk = 'type' extends keyof NonNullable<Parameters<import('node:fs/promises').FileHandle['readableWebStream']>[0]> ? ArrayBuffer : Uint8Array

@@ -1,6 +1,7 @@
 // FileHandle.readableWebStream: a WHATWG ReadableStream of the file, as the running Node line makes
 // it (Node 20: ArrayBuffer chunks unless `type: 'bytes'`; Node 22+: always a byte stream).
 import { ReadableStream } from 'node:stream/web'
+import type { ReadableWebStreamOptions } from './fs-types'
 import { NODE_MAJOR, validateBoolean, validateObject, validateString } from './validate'
 
 /** What the stream uses of its FileHandle (this module does not import it: FileHandle makes the stream). */
@@ -19,7 +20,7 @@ export interface WebStreamHandle {
  * first ended; also when the options below are refused) and referenced until the stream ends or
  * is cancelled, so close() waits for that; closing the handle ends the stream, as a cancel would.
  */
-export function webStream(fh: WebStreamHandle, options: { type?: 'bytes'; autoClose?: boolean } | undefined): ReadableStream<Uint8Array> {
+export function webStream(fh: WebStreamHandle, options: ReadableWebStreamOptions | undefined): ReadableStream<Uint8Array | ArrayBuffer> {
   let autoClose = false
   if (NODE_MAJOR >= 22) {
     // Node 22+: always a byte stream; a `type` other than 'bytes' only warns.
@@ -63,7 +64,7 @@ export function webStream(fh: WebStreamHandle, options: { type?: 'bytes'; autoCl
         controller.enqueue(buf.buffer.slice(0, bytesRead))
       },
       cancel: () => done(),
-    }) as unknown as ReadableStream<Uint8Array>
+    })
   }
   return new ReadableStream({
     type: 'bytes',
