@@ -594,3 +594,45 @@ each('a FileHandle collected while open has its fd closed, with a warning (as No
     process.off('warning', onWarning)
   }
 })
+
+each("readFile's buffer option (Node 24.18+: read into the caller's buffer) as the running node:fs/promises has it, path and FileHandle forms", async (t, { ring, dir }) => {
+  const f = join(dir, 'data')
+  const empty = join(dir, 'empty')
+  nodeFs.writeFileSync(f, pattern(0, 3000))
+  nodeFs.writeFileSync(empty, '')
+  type Call = (fs: typeof nfs, share: (b: NodeJS.ArrayBufferView) => NodeJS.ArrayBufferView) => Promise<unknown>
+  const calls: Record<string, Call> = {
+    exact: (fs, share) => fs.readFile(f, { buffer: share(Buffer.alloc(3000)) } as any),
+    larger: (fs, share) => fs.readFile(f, { buffer: share(Buffer.alloc(5000)) } as any),
+    smaller: (fs, share) => fs.readFile(f, { buffer: share(Buffer.alloc(10)) } as any),
+    typed: (fs, share) => fs.readFile(f, { buffer: share(new Uint16Array(2000)) } as any),
+    fn: (fs, share) => fs.readFile(f, { buffer: (size: number) => share(Buffer.alloc(size + 1)), encoding: 'latin1' } as any),
+    fnBad: (fs) => fs.readFile(f, { buffer: () => 'no' } as any),
+    notAView: (fs) => fs.readFile(f, { buffer: new ArrayBuffer(8) } as any),
+    viewAsOptions: (fs) => fs.readFile(f, new Uint8Array(4) as any),
+    emptyFile: (fs, share) => fs.readFile(empty, { buffer: share(Buffer.alloc(0)) } as any),
+    procTooSmall: (fs, share) => fs.readFile('/proc/self/cmdline', { buffer: share(Buffer.alloc(16)) } as any),
+    handle: async (fs, share) => {
+      const fh = await fs.open(f)
+      try {
+        return await fh.readFile({ buffer: share(Buffer.alloc(4000)), encoding: 'hex' } as any)
+      } finally {
+        await fh.close()
+      }
+    },
+  }
+  for (const [name, call] of Object.entries(calls)) {
+    const outcome = async (fs: typeof nfs) => {
+      const given: NodeJS.ArrayBufferView[] = []
+      try {
+        const v = await call(fs, (b) => (given.push(b), b))
+        if (typeof v === 'string') return { v: v.length > 64 ? `${v.length} chars` : v }
+        const b = v as Buffer
+        return { bytes: Buffer.from(b).toString('hex').slice(0, 64), length: b.length, isBuffer: Buffer.isBuffer(b), intoGiven: given.some((g) => g.buffer === b.buffer) }
+      } catch (e) {
+        return { e: errorShape(e) }
+      }
+    }
+    t.deepEqual(await outcome(ring.fs as unknown as typeof nfs), await outcome(nfs), name)
+  }
+})

@@ -33,7 +33,7 @@ import {
   validateString,
 } from './validate'
 import type { Encoding, NonSharedBuffer, FileReadOptions, ReadableWebStreamOptions, WebStreamChunk, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
-import { isArrayBufferView, isIterable, readAll, refuseEncoding, undecodable, writeAll, writeEncoding } from './whole-file'
+import { intoBuffer, isArrayBufferView, isIterable, readAll, refuseEncoding, undecodable, writeAll, writeEncoding } from './whole-file'
 
 /** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
 const IOV_MAX = 1024
@@ -149,9 +149,10 @@ export class FileHandle extends EventEmitter {
     if (offset !== null && typeof offset === 'object') [offset, length, position] = ioOptions(offset, buffer.byteLength)
     if (offset == null) offset = 0
     else validateInteger(offset, 'offset', 0)
+    if (NODE_MAJOR >= 24) return this.#read24(buffer, offset as number, length, position)
     length ??= buffer.byteLength - (offset as number)
-    // `bytesRead: length`, as Node 20 and 22: -0 for a length of -0 (Node 24 gives 0).
-    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: NODE_MAJOR >= 24 ? 0 : length, buffer } as any)
+    // `bytesRead: length`, as Node 20 and 22: -0 for a length of -0.
+    if (length === 0) return Promise.resolve({ __proto__: null, bytesRead: length, buffer } as any)
     if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
     // Node's comparisons first, with its coercions ('777' is out of range, a Symbol throws
     // "Cannot convert a Symbol value to a number"), then the integer check where Node would abort.
@@ -162,6 +163,19 @@ export class FileHandle extends EventEmitter {
     const pos = readPosition(position, length)
     const fd = this.#use('read')
     return this.#backend.read(fd, buffer, offset as number, length, pos, Shape.Read, this)
+  }
+
+  /**
+   * The rest of Node 24's checks, in its order: the length coerced (`length |= 0`), the position,
+   * then a length of 0 resolves before the empty-buffer and range checks.
+   */
+  #read24(buffer: NodeJS.ArrayBufferView, offset: number, length: unknown, position: unknown): Promise<FileReadResult<any>> {
+    const len = ((length ?? buffer.byteLength - offset) as number) | 0
+    const pos = position == null ? -1 : validatePosition(position, 'position', len)
+    if (len === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer } as any)
+    if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written')
+    validateOffsetLengthRead(offset, len, buffer.byteLength)
+    return this.#backend.read(this.#use('read'), buffer, offset, len, pos, Shape.Read, this)
   }
 
   /**
@@ -386,10 +400,11 @@ export class FileHandle extends EventEmitter {
     // As Node's fsCall: a closed handle first, then the options.
     this.#checkOpen('readFile')
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
+    const into = intoBuffer(typeof options === 'object' && options !== null ? options : o) // Node's getOptions gives an object itself
     validateAbortSignal(o.signal, 'options.signal')
     if (undecodable(o.encoding)) refuseEncoding(o.encoding) // before the signal, as Node
     checkAborted(o.signal)
-    return readAll(this, this.#backend, o.encoding ?? null, o.signal)
+    return readAll(this, this.#backend, o.encoding ?? null, o.signal, into)
   }
 
   /** Writes `data` at the current position (a handle opened with 'a' appends). */
@@ -402,9 +417,9 @@ export class FileHandle extends EventEmitter {
     if (!isArrayBufferView(data) && typeof data !== 'string' && !isIterable(data)) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
     }
-    // As Node: a string is encoded before the signal is looked at ('buffer': ERR_UNKNOWN_ENCODING).
+    // As Node: a string is encoded (getOptions checked the signal) before an aborted signal is
+    // looked at ('buffer': ERR_UNKNOWN_ENCODING).
     if (typeof data === 'string') data = Buffer.from(data, writeEncoding(o.encoding))
-    validateAbortSignal(o.signal, 'options.signal')
     checkAborted(o.signal)
     return writeAll(this, this.#backend, data, o.encoding, o.signal)
   }

@@ -24,7 +24,7 @@ import {
 } from './validate'
 import { FileHandle, statBigint } from './file-handle'
 import type { Encoding, NonSharedBuffer, MakeDirectoryOptions, Mode, OpenMode, ReadFileOptions, RmDirOptions, StatOptions, WriteData, WriteFileOptions } from './fs-types'
-import { decoded, isArrayBufferView, isIterable, readOpened, refuseEncoding, toBytes, undecodable, writeEncoding } from './whole-file'
+import { decoded, intoBuffer, isArrayBufferView, isIterable, readOpened, refuseEncoding, toBytes, undecodable, writeEncoding } from './whole-file'
 import type { PathFiles } from './batch'
 import { nodeFsP } from './node-promises'
 
@@ -155,6 +155,7 @@ export class FsApi {
   readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer>
   async readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
     const o = getOptions(options, { flag: 'r' as OpenMode, encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
+    const into = intoBuffer(typeof options === 'object' && options !== null ? options : o) // Node's getOptions gives an object itself
     validateAbortSignal(o.signal, 'options.signal')
     if (isFileHandle(path)) return path.readFile(o) as Promise<string | NonSharedBuffer>
     // Node's order: an aborted signal before the path (which its open checks).
@@ -166,6 +167,10 @@ export class FsApi {
       // Node opens the file (a flag may create or truncate it), then refuses the encoding.
       await (await this.#open(p, flags, 0o666, o.signal)).close()
       refuseEncoding(o.encoding)
+    }
+    if (into !== undefined) {
+      const fh = await this.#open(p, flags, 0o666, o.signal)
+      return closeAfter(fh, () => fh.readFile(o))
     }
     return decoded(await readPath(this.#backend(), p, flags, o.signal), o.encoding ?? null)
   }

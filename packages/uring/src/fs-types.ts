@@ -40,6 +40,12 @@ export interface ReadFileOptions {
   encoding?: Encoding
   flag?: OpenMode
   signal?: AbortSignal
+  /**
+   * Where the running Node's readFile takes it (Node 24.18+): the buffer to read into (the result
+   * is a Buffer over it; ERR_INVALID_ARG_VALUE when the file is larger), or a function given the
+   * file's size (0 when unknown) that returns one. Ignored on earlier Nodes, as by Node.
+   */
+  buffer?: NodeJS.ArrayBufferView | ((size: number) => NodeJS.ArrayBufferView)
 }
 export interface WriteFileOptions {
   encoding?: BufferEncoding | null

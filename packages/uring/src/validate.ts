@@ -206,6 +206,8 @@ export function getOptions<T extends object>(options: unknown, defaults: T): T &
   else if (typeof options === 'object') result = { ...defaults, ...options }
   else throw invalidArgType('options', ['string', 'Object'], options)
   assertEncoding(result.encoding)
+  // As Node's getOptions: a signal given must be an AbortSignal, before anything else is checked.
+  if (result.signal !== undefined) validateAbortSignal(result.signal, 'options.signal')
   return result
 }
 

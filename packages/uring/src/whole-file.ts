@@ -5,8 +5,9 @@
 import { constants } from 'node:fs'
 import { StringDecoder } from 'node:string_decoder'
 import { type Backend, type OpenedRead, type Owner, Shape } from './backend'
-import { invalidArgType, NodeStyleError } from './errors'
-import { checkAborted } from './validate'
+import { invalidArgType, invalidArgValue, NodeStyleError } from './errors'
+import { nodeFsP } from './node-promises'
+import { checkAborted, validateBuffer } from './validate'
 import type { Encoding, NonSharedBuffer } from './fs-types'
 
 /** Largest single read or write, as Node (2 GiB - 1). */
@@ -38,12 +39,74 @@ export interface HandleLike extends Owner {
   _use(syscall: string): number
 }
 
-export async function readAll(fh: HandleLike, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | NonSharedBuffer> {
+/** readFile's `buffer` option (a view, or a function of the size giving one): read into it. */
+export type IntoBuffer = NodeJS.ArrayBufferView | ((size: number) => NodeJS.ArrayBufferView)
+
+/**
+ * The running Node's readFile takes `options.buffer` (Node 24.18+, nodejs/node#63634). Read off
+ * its own readFile, which validates the option first, so that a backport is seen too.
+ */
+export const READ_INTO = /validateReadFileBufferOptions/.test(Function.prototype.toString.call(nodeFsP.readFile))
+
+/** The `buffer` option where the running Node takes one (else undefined, as Node ignores it); Node's check of it. */
+export function intoBuffer(options: object): IntoBuffer | undefined {
+  if (!READ_INTO) return undefined
+  const { buffer } = options as { buffer?: unknown }
+  if (buffer !== undefined && typeof buffer !== 'function' && !isArrayBufferView(buffer)) {
+    throw invalidArgType('options.buffer', ['Buffer', 'TypedArray', 'DataView', 'Function'], buffer)
+  }
+  return buffer as IntoBuffer | undefined
+}
+
+export async function readAll(fh: HandleLike, backend: Backend, encoding: Encoding, signal: AbortSignal | undefined, into?: IntoBuffer): Promise<string | NonSharedBuffer> {
   const st = await backend.fstat(fh._use('fstat'), fh, signal)
   const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0
+  if (into !== undefined) {
+    checkAborted(signal)
+    if (size > kIoMaxLength) throw fileTooLarge(size)
+    return readInto(fh, backend, size, into, encoding, signal)
+  }
   // Into buffers readRest allocates and hands out only when done: direct reads (no copy).
   const read = (buf: Buffer, offset: number, length: number) => backend.read(fh._use('read'), buf, offset, length, -1, Shape.Number, fh, signal, true) as Promise<number>
   return decoded(await readRest(read, size, [], 0, signal), encoding)
+}
+
+/**
+ * readFile into the caller's buffer, as Node's readFileHandleWithUserBuffer: at the current
+ * position, up to the size (a regular file) or until the buffer is full; ERR_INVALID_ARG_VALUE
+ * when the file is larger. The result is a Buffer over the caller's memory. The reads are not
+ * direct: the kernel writes into memory of the op's own, copied out at completion (the caller
+ * could detach or shrink the buffer meanwhile).
+ */
+async function readInto(fh: HandleLike, backend: Backend, size: number, into: IntoBuffer, encoding: Encoding, signal: AbortSignal | undefined): Promise<string | NonSharedBuffer> {
+  const name = typeof into === 'function' ? 'options.buffer().byteLength' : 'options.buffer.byteLength'
+  let view = into
+  if (typeof view === 'function') {
+    view = view(size)
+    validateBuffer(view, 'options.buffer()')
+  }
+  const buffer = Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+  if (size > buffer.byteLength) throw invalidArgValue(name, buffer.byteLength, `is smaller than the file size of ${size} bytes`)
+  const read = (offset: number, length: number) => backend.read(fh._use('read'), buffer, offset, length, -1, Shape.Number, fh, signal) as Promise<number>
+  const result = (total: number): string | NonSharedBuffer => {
+    const data = buffer.subarray(0, total)
+    return encoding ? data.toString(encoding as BufferEncoding) : (data as NonSharedBuffer)
+  }
+  let total = 0
+  while (total < buffer.byteLength) {
+    checkAborted(signal)
+    const n = await read(total, size === 0 ? buffer.byteLength - total : Math.min(size - total, kReadFileBufferLength))
+    total += n
+    if (n === 0 || total === size) return result(total)
+  }
+  if (size === 0) {
+    // Full, with no size known: one more byte says whether the file went on.
+    checkAborted(signal)
+    const more = (await backend.read(fh._use('read'), Buffer.allocUnsafeSlow(1), 0, 1, -1, Shape.Number, fh, signal, true)) as number
+    if (more !== 0) throw invalidArgValue(name, buffer.byteLength, 'is too small to contain the entire file')
+  }
+  // As Node: all of it decoded, a Buffer of what was read.
+  return encoding ? buffer.toString(encoding as BufferEncoding) : (buffer.subarray(0, total) as NonSharedBuffer)
 }
 
 /** An encoding readFile cannot decode with ('buffer' passes the option check but is none). */
