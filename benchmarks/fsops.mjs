@@ -6,7 +6,7 @@
 //   wal      a write-ahead log: 4 KiB records appended, fdatasync after every 16; for uring
 //            also as one `fh.link([16 writes, fdatasync])` per group
 // Contenders: uring/fs (default ring), node:fs/promises, and Bun's node:fs/promises when it is
-// in .runtimes/bun (smallfiles.mjs fetches it). Median of --repeat runs per cell.
+// in .runtimes/bun (see BUN_HOW in lib.mjs). Median of --repeat runs per cell.
 // Usage: node benchmarks/fsops.mjs [--repeat 3] [--write-mib 1024] [--wal-records 4096] [--no-bun]
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -15,7 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { emit } from './lib.mjs'
+import { bunBinary, emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
@@ -150,8 +150,8 @@ results.push({
   wal: await repeat(() => walRate(ufs.open, path.join(scratch, 'wal-l'), true)),
 })
 results.push({ name: 'node:fs/promises', ...(await nodeCells('n')) })
-const bunBin = path.join(root, '.runtimes', 'bun', 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun')
-if (!args['no-bun'] && fs.existsSync(bunBin)) {
+const bunBin = args['no-bun'] ? undefined : bunBinary(root)
+if (bunBin) {
   const version = execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()
   const out = execFileSync(bunBin, [fileURLToPath(import.meta.url), '--child', '--repeat', String(REPEAT), '--write-mib', String(WRITE_MIB), '--wal-records', String(WAL_RECORDS), '--files', String(N)], { encoding: 'utf8' })
   results.push({ name: `bun ${version}`, ...JSON.parse(out) })

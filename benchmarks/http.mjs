@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { emit } from './lib.mjs'
+import { bunBinary, emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
@@ -34,7 +34,7 @@ function haveWrk() {
   return spawnSync('wrk', ['--version']).error === undefined
 }
 
-const bunBin = path.join(root, '.runtimes', 'bun', 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun')
+const bunBin = bunBinary(root)
 const example = path.join(root, 'examples', 'http-hello.mjs')
 let nextPort = 18400 + (process.pid % 1000)
 const servers = [
@@ -42,7 +42,7 @@ const servers = [
   ...(args.base ? [{ name: `uring/net responder (${args.base})`, cmd: process.execPath, args: (p) => [path.join(args.base, 'examples', 'http-hello.mjs'), String(p)] }] : []),
   { name: 'node:net responder', cmd: process.execPath, args: (p) => [example, String(p), '--node'] },
   { name: 'node:http', cmd: process.execPath, args: (p) => [path.join(here, 'http-node-http.mjs'), String(p)] },
-  ...(fs.existsSync(bunBin) ? [{ name: `Bun.serve ${execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()}`, cmd: bunBin, args: (p) => [path.join(here, 'http-bun.js'), String(p)] }] : []),
+  ...(bunBin ? [{ name: `Bun.serve ${execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()}`, cmd: bunBin, args: (p) => [path.join(here, 'http-bun.js'), String(p)] }] : []),
 ]
 
 async function waitForPort(port) {

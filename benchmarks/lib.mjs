@@ -120,3 +120,19 @@ export async function batchLoop(fh, blocks, qd, batch, ms, warmMs = 300) {
 export function emit(scenario, unit, uring, entries) {
   console.log(`BENCH_JSON ${JSON.stringify({ scenario, unit, uring, entries: entries.filter((e) => Number.isFinite(e.value) && e.value > 0) })}`)
 }
+
+/** Where Bun's binary is expected: .runtimes/bun, from the npm registry's @oven/bun-linux-x64. */
+export const BUN_HOW = 'npm install --no-save --prefix .runtimes/bun @oven/bun-linux-x64'
+
+/**
+ * Bun's binary in .runtimes/bun (under `root`), or undefined, saying once on stderr what is
+ * missing and how to get it. Nothing is installed here: a benchmark never installs silently.
+ */
+export function bunBinary(root) {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined
+  const bin = path.join(root, '.runtimes', 'bun', 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun')
+  if (fs.existsSync(bin)) return bin
+  if (!bunBinary.said) console.error(`Bun is not in .runtimes/bun, so it is left out; to include it: ${BUN_HOW}`)
+  bunBinary.said = true
+  return undefined
+}

@@ -5,12 +5,12 @@
 //   node:fs/promises        Node's own readFile (libuv thread pool), in this process
 //   uring batch             ring.batch() of 32 readFile ops, two batches in flight (default and
 //                           submitThread: false rings)
-//   bun                     Bun's node:fs/promises readFile, in a child (fetched from npm into
-//                           .runtimes/bun on first use; --no-bun skips it)
+//   bun                     Bun's node:fs/promises readFile, in a child (when .runtimes/bun holds
+//                           it: see BUN_HOW in lib.mjs; --no-bun skips it)
 // Prints files/s (median of --repeat runs per cell) and checks issue #3's target: uring/fs >= 2x
 // Bun (or, without Bun, >= 8x node:fs/promises). Usage: node benchmarks/smallfiles.mjs
 // [--files 10000] [--size 4096] [--repeat 3] [--no-bun]
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import { readFile as nodeReadFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Ring, defaultRing } from 'uring'
 import { readFile as uringReadFile } from 'uring/fs'
-import { emit } from './lib.mjs'
+import { bunBinary, emit } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
@@ -99,21 +99,9 @@ if (args.child) {
   process.exit(0)
 }
 
-/** Bun from the npm registry (@oven/bun-linux-x64) in .runtimes/bun, or undefined. */
-function bun() {
-  if (args['no-bun'] || process.platform !== 'linux' || process.arch !== 'x64') return undefined
-  const prefix = path.join(root, '.runtimes', 'bun')
-  const bin = path.join(prefix, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun')
-  if (!fs.existsSync(bin)) {
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', prefix, '@oven/bun-linux-x64'], { stdio: 'ignore' })
-    if (r.status !== 0 || !fs.existsSync(bin)) return undefined
-  }
-  return bin
-}
-
 const names = smallFiles(N, SIZE)
 const inline = new Ring({ submitThread: false })
-const bunBin = bun()
+const bunBin = args['no-bun'] ? undefined : bunBinary(root)
 const contenders = [
   { name: 'uring/fs (default ring)', run: () => cells(uringReadFile, names) },
   { name: 'uring, submitThread: false', run: () => cells(inline.fs.readFile, names) },
