@@ -30,69 +30,77 @@ function valueOf(r: PromiseSettledResult<unknown>): any {
 }
 
 for (const sqpoll of [false, true]) {
-  each(`batch: mixed ops, a result per op in order, failures reported with Node's error shape${sqpoll ? ' (SQPOLL)' : ''}`, async (t, { ring, dir }) => {
-    const f = join(dir, 'data')
-    const missing = join(dir, 'missing')
-    await nfs.writeFile(f, pattern(0, 8192))
-    const fd = nodeFs.openSync(f, 'r+')
-    try {
-      const a = Buffer.alloc(100)
-      const b = Buffer.alloc(4096)
-      const w = pattern(50000, 300)
-      const results = await ring.batch([
-        { op: 'read', fd, buffer: a, position: 7 },
-        { op: 'read', fd, buffer: b, offset: 96, length: 4000, position: 4096 },
-        { op: 'write', fd, buffer: w, offset: 100, length: 200, position: 9000 },
-        { op: 'stat', path: missing },
-        { op: 'open', path: missing },
-        { op: 'fstat', fd },
-        { op: 'nop' },
-        { op: 'mkdir', path: join(dir, 'sub') },
-        { op: 'unlink', path: missing },
-      ])
-      t.is(results.length, 9)
-      t.is(valueOf(results[0]), 100)
-      t.true(a.equals(pattern(7, 100)))
-      t.is(valueOf(results[1]), 4000)
-      t.true(b.subarray(96).equals(pattern(4096, 4000)))
-      t.true(b.subarray(0, 96).equals(Buffer.alloc(96)), 'bytes before offset untouched')
-      t.is(valueOf(results[2]), 200)
-      t.true(nodeFs.readFileSync(f).subarray(9000).equals(w.subarray(100)))
-      // The errors are node:fs's own, field for field.
-      t.deepEqual(errorShape(reasonOf(results[3])), errorShape(await caught(() => nfs.stat(missing))))
-      t.deepEqual(errorShape(reasonOf(results[4])), errorShape(await caught(() => nfs.open(missing))))
-      t.deepEqual(errorShape(reasonOf(results[8])), errorShape(await caught(() => nfs.unlink(missing))))
-      const st = valueOf(results[5])
-      t.true(st.isFile())
-      t.is(st.ino, nodeFs.fstatSync(fd).ino)
-      t.is(valueOf(results[6]), 0)
-      t.is(valueOf(results[7]), undefined)
-      t.true(nodeFs.statSync(join(dir, 'sub')).isDirectory())
-      t.is(ring.stats().inFlight, 0)
-    } finally {
-      nodeFs.closeSync(fd)
-    }
-  }, { sqpoll })
+  each(
+    `batch: mixed ops, a result per op in order, failures reported with Node's error shape${sqpoll ? ' (SQPOLL)' : ''}`,
+    async (t, { ring, dir }) => {
+      const f = join(dir, 'data')
+      const missing = join(dir, 'missing')
+      await nfs.writeFile(f, pattern(0, 8192))
+      const fd = nodeFs.openSync(f, 'r+')
+      try {
+        const a = Buffer.alloc(100)
+        const b = Buffer.alloc(4096)
+        const w = pattern(50000, 300)
+        const results = await ring.batch([
+          { op: 'read', fd, buffer: a, position: 7 },
+          { op: 'read', fd, buffer: b, offset: 96, length: 4000, position: 4096 },
+          { op: 'write', fd, buffer: w, offset: 100, length: 200, position: 9000 },
+          { op: 'stat', path: missing },
+          { op: 'open', path: missing },
+          { op: 'fstat', fd },
+          { op: 'nop' },
+          { op: 'mkdir', path: join(dir, 'sub') },
+          { op: 'unlink', path: missing },
+        ])
+        t.is(results.length, 9)
+        t.is(valueOf(results[0]), 100)
+        t.true(a.equals(pattern(7, 100)))
+        t.is(valueOf(results[1]), 4000)
+        t.true(b.subarray(96).equals(pattern(4096, 4000)))
+        t.true(b.subarray(0, 96).equals(Buffer.alloc(96)), 'bytes before offset untouched')
+        t.is(valueOf(results[2]), 200)
+        t.true(nodeFs.readFileSync(f).subarray(9000).equals(w.subarray(100)))
+        // The errors are node:fs's own, field for field.
+        t.deepEqual(errorShape(reasonOf(results[3])), errorShape(await caught(() => nfs.stat(missing))))
+        t.deepEqual(errorShape(reasonOf(results[4])), errorShape(await caught(() => nfs.open(missing))))
+        t.deepEqual(errorShape(reasonOf(results[8])), errorShape(await caught(() => nfs.unlink(missing))))
+        const st = valueOf(results[5])
+        t.true(st.isFile())
+        t.is(st.ino, nodeFs.fstatSync(fd).ino)
+        t.is(valueOf(results[6]), 0)
+        t.is(valueOf(results[7]), undefined)
+        t.true(nodeFs.statSync(join(dir, 'sub')).isDirectory())
+        t.is(ring.stats().inFlight, 0)
+      } finally {
+        nodeFs.closeSync(fd)
+      }
+    },
+    { sqpoll },
+  )
 }
 
-each('batch: many more reads than the SQ holds, every buffer filled from its own position', async (t, { ring, dir }) => {
-  const f = join(dir, 'big')
-  const size = 1 << 20
-  await nfs.writeFile(f, pattern(0, size))
-  const fh = await ring.fs.open(f)
-  try {
-    const positions = Array.from({ length: 500 }, (_, i) => ((i * 7919) % (size / 512)) * 512)
-    const bufs = positions.map(() => Buffer.alloc(512))
-    const results = await fh.batch(positions.map((position, i) => ({ op: 'read' as const, buffer: bufs[i], position })))
-    t.is(results.length, 500)
-    for (let i = 0; i < 500; i++) {
-      if (valueOf(results[i]) !== 512 || !bufs[i].equals(pattern(positions[i], 512))) return t.fail(`read ${i} at ${positions[i]}`)
+each(
+  'batch: many more reads than the SQ holds, every buffer filled from its own position',
+  async (t, { ring, dir }) => {
+    const f = join(dir, 'big')
+    const size = 1 << 20
+    await nfs.writeFile(f, pattern(0, size))
+    const fh = await ring.fs.open(f)
+    try {
+      const positions = Array.from({ length: 500 }, (_, i) => ((i * 7919) % (size / 512)) * 512)
+      const bufs = positions.map(() => Buffer.alloc(512))
+      const results = await fh.batch(positions.map((position, i) => ({ op: 'read' as const, buffer: bufs[i], position })))
+      t.is(results.length, 500)
+      for (let i = 0; i < 500; i++) {
+        if (valueOf(results[i]) !== 512 || !bufs[i].equals(pattern(positions[i], 512))) return t.fail(`read ${i} at ${positions[i]}`)
+      }
+      t.pass()
+    } finally {
+      await fh.close()
     }
-    t.pass()
-  } finally {
-    await fh.close()
-  }
-}, { entries: 16 })
+  },
+  { entries: 16 },
+)
 
 each('batch: an empty batch resolves to []', async (t, { ring }) => {
   t.deepEqual(await ring.batch([]), [])
@@ -142,52 +150,62 @@ each('batch and link: argument errors name the op and start nothing', async (t, 
 })
 
 for (const sqpoll of [false, true]) {
-  each(`link: write → fdatasync → read runs in order${sqpoll ? ' (SQPOLL)' : ''}`, async (t, { ring, dir }) => {
-    const f = join(dir, 'wal')
-    const fh = await ring.fs.open(f, 'w+')
-    try {
-      const back = Buffer.alloc(12)
-      const results = await fh.link([
-        { op: 'write', buffer: Buffer.from('record-0001\n'), position: 0 },
-        { op: 'fdatasync' },
-        { op: 'read', buffer: back, position: 0 },
-        { op: 'fstat' },
-      ])
-      t.deepEqual(results.slice(0, 3).map(valueOf), [12, undefined, 12])
-      t.is(back.toString(), 'record-0001\n')
-      t.is(valueOf(results[3]).size, 12)
-    } finally {
-      await fh.close()
-    }
-  }, { sqpoll })
+  each(
+    `link: write → fdatasync → read runs in order${sqpoll ? ' (SQPOLL)' : ''}`,
+    async (t, { ring, dir }) => {
+      const f = join(dir, 'wal')
+      const fh = await ring.fs.open(f, 'w+')
+      try {
+        const back = Buffer.alloc(12)
+        const results = await fh.link([{ op: 'write', buffer: Buffer.from('record-0001\n'), position: 0 }, { op: 'fdatasync' }, { op: 'read', buffer: back, position: 0 }, { op: 'fstat' }])
+        t.deepEqual(results.slice(0, 3).map(valueOf), [12, undefined, 12])
+        t.is(back.toString(), 'record-0001\n')
+        t.is(valueOf(results[3]).size, 12)
+      } finally {
+        await fh.close()
+      }
+    },
+    { sqpoll },
+  )
 }
 
-each('link: an op the kernel refuses as it prepares the chain (a path past PATH_MAX, an empty path) fails alone; the ops before it run, those after are cancelled, as on the node backend', async (t, { ring, dir }) => {
-  const long = join(dir, 'd/'.repeat(2100) + 'x')
-  for (const bad of [{ op: 'rename', oldPath: join(dir, 'a'), newPath: long, code: 'ENAMETOOLONG' }, { op: 'unlink', path: '', code: 'ENOENT' }] as const) {
-    nodeFs.writeFileSync(join(dir, 'a'), 'abc')
-    const fd = nodeFs.openSync(join(dir, 'a'), 'r')
-    const ino = nodeFs.fstatSync(fd).ino
-    const { code, ...op } = bad
+each(
+  'link: an op the kernel refuses as it prepares the chain (a path past PATH_MAX, an empty path) fails alone; the ops before it run, those after are cancelled, as on the node backend',
+  async (t, { ring, dir }) => {
+    const long = join(dir, 'd/'.repeat(2100) + 'x')
+    for (const bad of [
+      { op: 'rename', oldPath: join(dir, 'a'), newPath: long, code: 'ENAMETOOLONG' },
+      { op: 'unlink', path: '', code: 'ENOENT' },
+    ] as const) {
+      nodeFs.writeFileSync(join(dir, 'a'), 'abc')
+      const fd = nodeFs.openSync(join(dir, 'a'), 'r')
+      const ino = nodeFs.fstatSync(fd).ino
+      const { code, ...op } = bad
+      const results = await ring.link([{ op: 'mkdir', path: join(dir, 'made') }, { op: 'close', fd }, op as any, { op: 'mkdir', path: join(dir, 'after') }])
+      t.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'fulfilled', 'rejected', 'rejected'],
+        results.map((r) => (r.status === 'rejected' ? (r.reason as any).code : 'ok')).join(),
+      )
+      t.is(reasonOf(results[2]).code, code)
+      t.is(reasonOf(results[3]).code, 'ECANCELED')
+      t.true(nodeFs.existsSync(join(dir, 'made')))
+      t.false(nodeFs.existsSync(join(dir, 'after')))
+      // The close ran: the fd is closed (or, closed, already reused by another test of this file).
+      t.not(fstatIno(fd), ino, 'the close ran')
+      nodeFs.rmdirSync(join(dir, 'made'))
+    }
+    // An op before it that fails: the refused op is cancelled, as after any failure.
     const results = await ring.link([
-      { op: 'mkdir', path: join(dir, 'made') },
-      { op: 'close', fd },
-      op as any,
-      { op: 'mkdir', path: join(dir, 'after') },
+      { op: 'mkdir', path: join(dir, 'missing', 'x') },
+      { op: 'unlink', path: '' },
     ])
-    t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected'], results.map((r) => (r.status === 'rejected' ? (r.reason as any).code : 'ok')).join())
-    t.is(reasonOf(results[2]).code, code)
-    t.is(reasonOf(results[3]).code, 'ECANCELED')
-    t.true(nodeFs.existsSync(join(dir, 'made')))
-    t.false(nodeFs.existsSync(join(dir, 'after')))
-    // The close ran: the fd is closed (or, closed, already reused by another test of this file).
-    t.not(fstatIno(fd), ino, 'the close ran')
-    nodeFs.rmdirSync(join(dir, 'made'))
-  }
-  // An op before it that fails: the refused op is cancelled, as after any failure.
-  const results = await ring.link([{ op: 'mkdir', path: join(dir, 'missing', 'x') }, { op: 'unlink', path: '' }])
-  t.deepEqual(results.map((r) => reasonOf(r).code), ['ENOENT', 'ECANCELED'])
-})
+    t.deepEqual(
+      results.map((r) => reasonOf(r).code),
+      ['ENOENT', 'ECANCELED'],
+    )
+  },
+)
 
 each('readv of more than IOV_MAX (1024) buffers reads into the first 1024, as libuv; writev writes them all: Ring, batch and FileHandle alike', async (t, { ring, dir }) => {
   const f = join(dir, 'v')
@@ -219,7 +237,11 @@ each('link and batch: writes at the file position (null), then fdatasync: all wr
       const group: any[] = Array.from({ length: 16 }, (_, i) => ({ op: 'write', buffer: Buffer.alloc(4096, round * 16 + i), position: null }))
       group.push({ op: 'fdatasync' })
       const results = round === 1 ? await fh.batch(group) : await fh.link(group)
-      t.deepEqual(results.map((r: any) => r.status), new Array(17).fill('fulfilled'), JSON.stringify(results.filter((r: any) => r.status !== 'fulfilled')))
+      t.deepEqual(
+        results.map((r: any) => r.status),
+        new Array(17).fill('fulfilled'),
+        JSON.stringify(results.filter((r: any) => r.status !== 'fulfilled')),
+      )
     }
   } finally {
     await fh.close()
@@ -229,10 +251,21 @@ each('link and batch: writes at the file position (null), then fdatasync: all wr
   // The links' records are in order; a batch's run in any order (node:fs: on the thread pool),
   // but each record whole and none lost.
   const record = (i: number) => got.subarray(i * 4096, (i + 1) * 4096)
-  for (const i of [...Array(16).keys(), ...Array.from({ length: 16 }, (_, k) => 32 + k)]) t.true(record(i).every((b) => b === i), `record ${i} in place`)
+  for (const i of [...Array(16).keys(), ...Array.from({ length: 16 }, (_, k) => 32 + k)])
+    t.true(
+      record(i).every((b) => b === i),
+      `record ${i} in place`,
+    )
   const batched = Array.from({ length: 16 }, (_, k) => record(16 + k)[0]).sort((a, b) => a - b)
-  t.deepEqual(batched, Array.from({ length: 16 }, (_, k) => 16 + k))
-  for (let k = 16; k < 32; k++) t.true(record(k).every((b) => b === record(k)[0]), `record ${k} whole`)
+  t.deepEqual(
+    batched,
+    Array.from({ length: 16 }, (_, k) => 16 + k),
+  )
+  for (let k = 16; k < 32; k++)
+    t.true(
+      record(k).every((b) => b === record(k)[0]),
+      `record ${k} whole`,
+    )
 })
 
 each('link: a failed op cancels the ops after it (ECANCELED), in the kernel on io_uring', async (t, { backend, ring, dir }) => {
@@ -241,7 +274,11 @@ each('link: a failed op cancels the ops after it (ECANCELED), in the kernel on i
   const fd = nodeFs.openSync(join(dir, 'x'), 'w+')
   try {
     const before = ring.stats().submitted
-    const results = await ring.link([{ op: 'open', path: missing }, { op: 'write', fd, buffer: Buffer.from('no') }, { op: 'mkdir', path: made }])
+    const results = await ring.link([
+      { op: 'open', path: missing },
+      { op: 'write', fd, buffer: Buffer.from('no') },
+      { op: 'mkdir', path: made },
+    ])
     t.deepEqual(errorShape(reasonOf(results[0])), errorShape(await caught(() => nfs.open(missing))))
     const e1 = reasonOf(results[1])
     t.deepEqual([e1.code, e1.errno, e1.syscall], ['ECANCELED', -125, 'write'])
@@ -259,18 +296,28 @@ each('link: a failed op cancels the ops after it (ECANCELED), in the kernel on i
 each('link: ops the kernel does not cancel a chain for (unlink, fsync, stat, ...) still stop it when they fail', async (t, { ring, dir }) => {
   const missing = join(dir, 'missing')
   const made = join(dir, 'made')
-  const r1 = await ring.link([{ op: 'unlink', path: missing }, { op: 'mkdir', path: made }])
+  const r1 = await ring.link([
+    { op: 'unlink', path: missing },
+    { op: 'mkdir', path: made },
+  ])
   t.is(reasonOf(r1[0]).code, 'ENOENT')
   t.is(reasonOf(r1[1]).code, 'ECANCELED')
   t.false(nodeFs.existsSync(made))
-  const r2 = await ring.link([{ op: 'stat', path: missing }, { op: 'mkdir', path: made }])
+  const r2 = await ring.link([
+    { op: 'stat', path: missing },
+    { op: 'mkdir', path: made },
+  ])
   t.is(reasonOf(r2[0]).code, 'ENOENT')
   t.is(reasonOf(r2[1]).code, 'ECANCELED')
   t.false(nodeFs.existsSync(made))
   // write → fsync → write on a pipe: the fsync fails (EINVAL), so the second write never runs.
   const { r, w } = silentFifo()
   try {
-    const r3 = await ring.link([{ op: 'write', fd: w, buffer: Buffer.from('a') }, { op: 'fsync', fd: w }, { op: 'write', fd: w, buffer: Buffer.from('b') }])
+    const r3 = await ring.link([
+      { op: 'write', fd: w, buffer: Buffer.from('a') },
+      { op: 'fsync', fd: w },
+      { op: 'write', fd: w, buffer: Buffer.from('b') },
+    ])
     t.is(valueOf(r3[0]), 1)
     t.deepEqual(errorShape(reasonOf(r3[1])), errorShape(await caught(() => new Promise<void>((res, rej) => nodeFs.fsync(w, (e) => (e ? rej(e) : res()))))))
     t.is(reasonOf(r3[2]).code, 'ECANCELED')
@@ -302,9 +349,15 @@ each('link: a short read ends the chain as io_uring does, and a batch does not',
     t.is(reasonOf(linked[1]).code, 'ECANCELED')
     t.is(nodeFs.readFileSync(f, 'utf8'), 'only ten b')
     // Asking for exactly what is there is not short: the chain goes on.
-    const exact = await fh.link([{ op: 'read', buffer: Buffer.alloc(10), position: 0 }, { op: 'write', buffer: Buffer.from('O'), position: 0 }])
+    const exact = await fh.link([
+      { op: 'read', buffer: Buffer.alloc(10), position: 0 },
+      { op: 'write', buffer: Buffer.from('O'), position: 0 },
+    ])
     t.deepEqual(exact.map(valueOf), [10, 1])
-    const batched = await fh.batch([{ op: 'read', buffer: Buffer.alloc(64), position: 0 }, { op: 'ftruncate', length: 4 }])
+    const batched = await fh.batch([
+      { op: 'read', buffer: Buffer.alloc(64), position: 0 },
+      { op: 'ftruncate', length: 4 },
+    ])
     t.is(batched[1].status, 'fulfilled')
     t.is(nodeFs.readFileSync(f, 'utf8'), 'Only')
   } finally {
@@ -312,18 +365,22 @@ each('link: a short read ends the chain as io_uring does, and a batch does not',
   }
 })
 
-each('link: longer than the SQ still runs in order (one after the other)', async (t, { ring, dir }) => {
-  const f = join(dir, 'long')
-  const fh = await ring.fs.open(f, 'w+')
-  try {
-    const ops = Array.from({ length: 20 }, (_, i) => ({ op: 'write' as const, buffer: Buffer.from(`${i},`) }))
-    const results = await fh.link(ops)
-    t.true(results.every((r) => r.status === 'fulfilled'))
-    t.is(nodeFs.readFileSync(f, 'utf8'), Array.from({ length: 20 }, (_, i) => `${i},`).join(''))
-  } finally {
-    await fh.close()
-  }
-}, { entries: 4 })
+each(
+  'link: longer than the SQ still runs in order (one after the other)',
+  async (t, { ring, dir }) => {
+    const f = join(dir, 'long')
+    const fh = await ring.fs.open(f, 'w+')
+    try {
+      const ops = Array.from({ length: 20 }, (_, i) => ({ op: 'write' as const, buffer: Buffer.from(`${i},`) }))
+      const results = await fh.link(ops)
+      t.true(results.every((r) => r.status === 'fulfilled'))
+      t.is(nodeFs.readFileSync(f, 'utf8'), Array.from({ length: 20 }, (_, i) => `${i},`).join(''))
+    } finally {
+      await fh.close()
+    }
+  },
+  { entries: 4 },
+)
 
 each('FileHandle.batch: closed handle, close op and refused ops', async (t, { ring, dir }) => {
   const f = join(dir, 'h')
@@ -333,14 +390,24 @@ each('FileHandle.batch: closed handle, close op and refused ops', async (t, { ri
   t.is(e?.code, 'ERR_INVALID_ARG_VALUE')
   t.regex(e?.message, /'read'/)
   // A write to a read-only handle fails alone; the read beside it succeeds.
-  const results = await fh.batch([{ op: 'write', buffer: Buffer.from('x'), position: 0 }, { op: 'read', buffer: Buffer.alloc(3), position: 0 }])
-  t.deepEqual(errorShape(reasonOf(results[0])), errorShape(await caught(() => nodeFs.promises.open(f, 'r').then(async (h) => {
-    try {
-      await h.write(Buffer.from('x'), 0, 1, 0)
-    } finally {
-      await h.close()
-    }
-  }))))
+  const results = await fh.batch([
+    { op: 'write', buffer: Buffer.from('x'), position: 0 },
+    { op: 'read', buffer: Buffer.alloc(3), position: 0 },
+  ])
+  t.deepEqual(
+    errorShape(reasonOf(results[0])),
+    errorShape(
+      await caught(() =>
+        nodeFs.promises.open(f, 'r').then(async (h) => {
+          try {
+            await h.write(Buffer.from('x'), 0, 1, 0)
+          } finally {
+            await h.close()
+          }
+        }),
+      ),
+    ),
+  )
   t.is(valueOf(results[1]), 3)
   await fh.close()
   const closed = await caught(() => fh.batch([{ op: 'read', buffer: Buffer.alloc(1), position: 0 }]))
@@ -357,7 +424,13 @@ each('batch: aborting cancels what is still running; finished ops keep their res
     const ac = new AbortController()
     const a = Buffer.alloc(5)
     const before = ring.stats().completed
-    const pending = ring.batch([{ op: 'read', fd, buffer: a, position: 0 }, { op: 'read', fd: r, buffer: Buffer.alloc(8) }], { signal: ac.signal })
+    const pending = ring.batch(
+      [
+        { op: 'read', fd, buffer: a, position: 0 },
+        { op: 'read', fd: r, buffer: Buffer.alloc(8) },
+      ],
+      { signal: ac.signal },
+    )
     let settled = false
     void pending.finally(() => (settled = true))
     while (ring.stats().completed === before) await new Promise((res) => setTimeout(res, 5))
@@ -410,7 +483,10 @@ each('link: an aborted chain reports AbortError for the ops that had not finishe
 each('batch: a closed ring rejects every op of a batch with ERR_RING_CLOSED', async (t, { ring }) => {
   await ring.close()
   const results = await ring.batch([{ op: 'nop' }, { op: 'stat', path: '/' }])
-  t.deepEqual(results.map((r) => reasonOf(r).code), ['ERR_RING_CLOSED', 'ERR_RING_CLOSED'])
+  t.deepEqual(
+    results.map((r) => reasonOf(r).code),
+    ['ERR_RING_CLOSED', 'ERR_RING_CLOSED'],
+  )
   const linked = await ring.link([{ op: 'nop' }, { op: 'nop' }])
   t.is(reasonOf(linked[0]).code, 'ERR_RING_CLOSED')
   t.is(reasonOf(linked[1]).code, 'ECANCELED')
@@ -438,7 +514,10 @@ each('batch: readFile and writeFile ops, on io_uring as chains through the file 
   t.is(more[0].status, 'fulfilled')
   t.deepEqual(errorShape(reasonOf(more[1])), errorShape(await caught(() => nfs.writeFile(names[0], 'x', { flag: 'wx' }))))
   t.is(nodeFs.statSync(join(dir, 'big')).mode & 0o777, 0o600 & ~process.umask())
-  const back = await ring.link([{ op: 'readFile', path: join(dir, 'latin') }, { op: 'readFile', path: join(dir, 'big') }])
+  const back = await ring.link([
+    { op: 'readFile', path: join(dir, 'latin') },
+    { op: 'readFile', path: join(dir, 'big') },
+  ])
   t.deepEqual(valueOf(back[0]), Buffer.from([0xe9]))
   t.true(valueOf(back[1]).equals(big))
   t.is((await caught(() => ring.batch([{ op: 'writeFile', path: names[0], data: 5 as any }])))?.code, 'ERR_INVALID_ARG_TYPE')
@@ -542,14 +621,24 @@ for (const line of [20, 22, 24]) {
       nodeFs.mkdirSync(join(tmp, 'roots'))
       nodeFs.symlinkSync(join(__dirname, '..', 'node_modules', `types-node-${line}`), join(tmp, 'roots', 'node'))
       project = join(tmp, 'tsconfig.json')
-      nodeFs.writeFileSync(project, JSON.stringify({
-        extends: join(types, 'tsconfig.json'),
-        compilerOptions: { types: ['node'], typeRoots: [join(tmp, 'roots')] },
-        files: ['batch.ts', 'assignable.ts', 'web-stream-22.ts'].map((f) => join(types, f)),
-      }))
+      nodeFs.writeFileSync(
+        project,
+        JSON.stringify({
+          extends: join(types, 'tsconfig.json'),
+          compilerOptions: { types: ['node'], typeRoots: [join(tmp, 'roots')] },
+          files: ['batch.ts', 'assignable.ts', 'web-stream-22.ts'].map((f) => join(types, f)),
+        }),
+      )
     }
     const r = spawnSync(process.execPath, [tsc, '-p', project, '--listFiles'], { encoding: 'utf8' })
-    t.is(r.status, 0, r.stdout.split('\n').filter((l) => !l.startsWith('/')).join('\n') + r.stderr)
+    t.is(
+      r.status,
+      0,
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('/'))
+        .join('\n') + r.stderr,
+    )
     const version = JSON.parse(nodeFs.readFileSync(join(__dirname, '..', 'node_modules', line === 20 ? '@types/node' : `types-node-${line}`, 'package.json'), 'utf8')).version
     t.true(version.startsWith(`${line}.`), version)
     // Only that line's declarations were in the program.

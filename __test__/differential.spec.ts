@@ -92,7 +92,11 @@ if (linux) {
 for (const [title, body] of Object.entries(scenarios)) {
   for (const target of TARGETS) {
     test.serial(`[${target.name}] ${title}`, async (t) => {
-      const { value: [expected, actual], uring, node } = await gcWarnings(async () => [await record(nfs, body), await record(target.fs(), body)] as const)
+      const {
+        value: [expected, actual],
+        uring,
+        node,
+      } = await gcWarnings(async () => [await record(nfs, body), await record(target.fs(), body)] as const)
       // No more than node:fs/promises itself in the same steps (Node 24 leaves readableWebStream(5)'s
       // handle to the collector, and uring does as Node does; Node 20 leaks only its half-built streams).
       t.true(uring.length <= node, `uring left ${uring.length} FileHandles for the garbage collector to close, node:fs/promises ${node}: ${uring.join('; ')}`)

@@ -23,10 +23,17 @@ const linux = process.platform === 'linux' && binary !== undefined
   t.true(elf.defined.includes('napi_register_module_v1'))
   const nm = spawnSync('nm', ['-D', '--undefined-only', '--format=posix', path], { encoding: 'utf8' })
   if (nm.status === 0) {
-    const fromNm = nm.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0].replace(/@.*$/, '')).sort()
+    const fromNm = nm.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0].replace(/@.*$/, ''))
+      .sort()
     t.deepEqual([...elf.undefined].sort(), fromNm, 'the ELF reader agrees with nm -D')
   }
-  t.deepEqual(elf.undefined.filter((s: string) => /^napi_create_external_(arraybuffer|buffer)$/.test(s) || s.startsWith('uv_')), [])
+  t.deepEqual(
+    elf.undefined.filter((s: string) => /^napi_create_external_(arraybuffer|buffer)$/.test(s) || s.startsWith('uv_')),
+    [],
+  )
   t.deepEqual(checkBinary(path), [])
 })
 

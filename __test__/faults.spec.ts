@@ -83,8 +83,7 @@ interface Run {
 
 function run(place: Place, kind: Kind, arg: object): Run {
   const json = JSON.stringify({ ...arg, kind, dir: place.dir, mounted: place.mounted, filler: place.filler })
-  const [cmd, args] =
-    place.ulimit === undefined ? [process.execPath, [fixture, json]] : ['bash', ['-c', `${place.ulimit} && exec "$0" "$@"`, process.execPath, fixture, json]]
+  const [cmd, args] = place.ulimit === undefined ? [process.execPath, [fixture, json]] : ['bash', ['-c', `${place.ulimit} && exec "$0" "$@"`, process.execPath, fixture, json]]
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20000 })
   let parsed: unknown
   try {

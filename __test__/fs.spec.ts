@@ -12,10 +12,13 @@ each('writeFile / appendFile / readFile round trip, with encodings and iterables
   await fs.writeFile(f, 'héllo ')
   await fs.appendFile(f, Buffer.from('wörld'))
   await fs.appendFile(f, ['!', Buffer.from('?')])
-  await fs.appendFile(f, (async function* () {
-    yield 'a'
-    yield new Uint8Array([0x62])
-  })())
+  await fs.appendFile(
+    f,
+    (async function* () {
+      yield 'a'
+      yield new Uint8Array([0x62])
+    })(),
+  )
   t.is(await nfs.readFile(f, 'utf8'), 'héllo wörld!?ab')
   t.is(await fs.readFile(f, 'utf8'), 'héllo wörld!?ab')
   t.is(await fs.readFile(f, { encoding: 'latin1' }), await nfs.readFile(f, { encoding: 'latin1' }))
@@ -526,21 +529,35 @@ each('readFile and writeFile of a path: one chain of ops on io_uring, no fd, sam
   t.is(ring.stats().inFlight, 0)
 })
 
-each('more readFiles at once than file-table slots: the rest take the step-by-step path', async (t, { ring, dir }) => {
-  const names = Array.from({ length: 40 }, (_, i) => join(dir, `f${i}`))
-  names.forEach((n, i) => nodeFs.writeFileSync(n, `file ${i}`))
-  const got = await Promise.all(names.map((n) => ring.fs.readFile(n, 'utf8')))
-  t.deepEqual(got, names.map((_, i) => `file ${i}`))
-  await Promise.all(names.map((n, i) => ring.fs.writeFile(n, `again ${i}`)))
-  t.deepEqual(names.map((n) => nodeFs.readFileSync(n, 'utf8')), names.map((_, i) => `again ${i}`))
-}, { entries: 4 })
+each(
+  'more readFiles at once than file-table slots: the rest take the step-by-step path',
+  async (t, { ring, dir }) => {
+    const names = Array.from({ length: 40 }, (_, i) => join(dir, `f${i}`))
+    names.forEach((n, i) => nodeFs.writeFileSync(n, `file ${i}`))
+    const got = await Promise.all(names.map((n) => ring.fs.readFile(n, 'utf8')))
+    t.deepEqual(
+      got,
+      names.map((_, i) => `file ${i}`),
+    )
+    await Promise.all(names.map((n, i) => ring.fs.writeFile(n, `again ${i}`)))
+    t.deepEqual(
+      names.map((n) => nodeFs.readFileSync(n, 'utf8')),
+      names.map((_, i) => `again ${i}`),
+    )
+  },
+  { entries: 4 },
+)
 
-each('a ring too small for a chain reads and writes files step by step', async (t, { ring, dir }) => {
-  const f = join(dir, 'tiny')
-  await ring.fs.writeFile(f, 'small ring')
-  t.is(await ring.fs.readFile(f, 'utf8'), 'small ring')
-  t.is(ring.stats().inFlight, 0)
-}, { entries: 2 })
+each(
+  'a ring too small for a chain reads and writes files step by step',
+  async (t, { ring, dir }) => {
+    const f = join(dir, 'tiny')
+    await ring.fs.writeFile(f, 'small ring')
+    t.is(await ring.fs.readFile(f, 'utf8'), 'small ring')
+    t.is(ring.stats().inFlight, 0)
+  },
+  { entries: 2 },
+)
 
 each('readFile of a FIFO reads until the writer closes, across short reads', async (t, { ring, dir }) => {
   const { execFileSync } = await import('node:child_process')
@@ -585,7 +602,10 @@ each('a FileHandle collected while open has its fd closed, with a warning (as No
     }
     t.is(fdsOn(f), 0, 'the fd of the collected handle was closed')
     await new Promise((r) => setImmediate(r))
-    t.true(warnings.some((m) => /^Closing file descriptor \d+ on garbage collection$/.test(m)), warnings.join('; '))
+    t.true(
+      warnings.some((m) => /^Closing file descriptor \d+ on garbage collection$/.test(m)),
+      warnings.join('; '),
+    )
     // A handle closed by its owner is not closed again.
     const kept = await ring.fs.open(f)
     await kept.close()

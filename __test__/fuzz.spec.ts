@@ -25,7 +25,9 @@ if (process.platform === 'linux') {
       test.serial(`fuzz: seed ${seed}, cases ${from}..${from + cases - 1}`, async (t) => {
         t.timeout(300_000)
         const r = await runFuzz({ seed, cases, from })
-        t.log(`seed ${seed}: ${cases} cases in ${(r.ms / 1000).toFixed(1)} s (${r.nodeAborts} where node:fs aborts), ${r.failures.length} failures; replay one: node __test__/fuzz/run.cjs --seed ${seed} --case N`)
+        t.log(
+          `seed ${seed}: ${cases} cases in ${(r.ms / 1000).toFixed(1)} s (${r.nodeAborts} where node:fs aborts), ${r.failures.length} failures; replay one: node __test__/fuzz/run.cjs --seed ${seed} --case N`,
+        )
         if (r.failures.length === 0) return t.pass()
         t.fail(`${r.failures.length} failures (the first 40):\n\n${r.failures.slice(0, 40).map(report).join('\n\n')}`)
       })
@@ -38,7 +40,10 @@ if (process.platform === 'linux') {
     const r = await runFuzz({ seed: 1, cases: 20, tamper: { flip: 5, abort: 12 } })
     for (const i of [0, 5, 10, 15]) {
       if (r.outcomes[i].node.r === 'crashed') continue // Node aborts there: a different verdict
-      t.true(r.failures.some((f: any) => f.index === i && f.why.some((w: string) => w.startsWith('outcome.tree[0].mode'))), `case ${i}`)
+      t.true(
+        r.failures.some((f: any) => f.index === i && f.why.some((w: string) => w.startsWith('outcome.tree[0].mode'))),
+        `case ${i}`,
+      )
     }
     const crash = r.failures.find((f: any) => f.index === 12 && f.backend === 'io_uring')
     t.truthy(crash)

@@ -46,7 +46,10 @@ test('no import circles among the TypeScript modules', (t) => {
     const deps = [...text.matchAll(/from '(\.[^']+)'/g)].map((m) => normalize(join(dirname(f), m[1])) + '.ts').filter((d) => ts.includes(d))
     graph.set(f, deps)
   }
-  t.true([...graph.values()].some((d) => d.length > 0), 'the import parser found no imports')
+  t.true(
+    [...graph.values()].some((d) => d.length > 0),
+    'the import parser found no imports',
+  )
   t.deepEqual(circles(graph), [])
 })
 
@@ -70,7 +73,14 @@ test('no circles among the modules of each crate', (t) => {
       }
       graph.set(f, [...deps])
     }
-    t.true([...graph.values()].some((d) => d.length > 0), `${crate}: the parser found no uses`)
-    t.deepEqual(circles(graph).map((c) => c.split(' -> ').map(name).join(' -> ')), [], crate)
+    t.true(
+      [...graph.values()].some((d) => d.length > 0),
+      `${crate}: the parser found no uses`,
+    )
+    t.deepEqual(
+      circles(graph).map((c) => c.split(' -> ').map(name).join(' -> ')),
+      [],
+      crate,
+    )
   }
 })

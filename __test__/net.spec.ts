@@ -59,15 +59,18 @@ each('8 clients echo 8 MiB each, checksums match', async (t, { ring }) => {
       const data = Buffer.alloc(8 << 20)
       for (let j = 0; j < data.length; j += 4) data.writeUInt32LE((j * 2654435761 + i) >>> 0, j)
       const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
-      const [back] = await Promise.all([readAll(c), (async () => {
-        // In pieces of various sizes, some zero-copy (>= 64 KiB), some not.
-        for (let off = 0, k = 0; off < data.length; k++) {
-          const n = [1000, 65536, 300000, 7][k % 4]
-          await c.write(data.subarray(off, off + n))
-          off += n
-        }
-        await c.end()
-      })()])
+      const [back] = await Promise.all([
+        readAll(c),
+        (async () => {
+          // In pieces of various sizes, some zero-copy (>= 64 KiB), some not.
+          for (let off = 0, k = 0; off < data.length; k++) {
+            const n = [1000, 65536, 300000, 7][k % 4]
+            await c.write(data.subarray(off, off + n))
+            off += n
+          }
+          await c.end()
+        })(),
+      ])
       await c.close()
       return createHash('sha256').update(back).digest('hex') === createHash('sha256').update(data).digest('hex') && back.length === data.length
     }),
@@ -139,7 +142,10 @@ each('a Unix socket takes writes of 64 KiB and more (zero-copy sends fall back t
   for (const b of sent) await c.write(b)
   await c.end()
   const got = await readAll(c)
-  t.is(got.length, sizes.reduce((a, b) => a + b, 0))
+  t.is(
+    got.length,
+    sizes.reduce((a, b) => a + b, 0),
+  )
   t.true(got.equals(Buffer.concat(sent)))
   await c.close()
   await unix.close()
@@ -250,14 +256,19 @@ each('a peer that resets mid-stream ends that connection only; the server keeps 
   await serving
   await new Promise((r) => setTimeout(r, 50))
   t.true(outcomes.length >= 5, outcomes.join())
-  t.true(outcomes.every((o) => ['ECONNRESET', 'EPIPE', 'end'].includes(o)), outcomes.join())
+  t.true(
+    outcomes.every((o) => ['ECONNRESET', 'EPIPE', 'end'].includes(o)),
+    outcomes.join(),
+  )
 })
 
 each('connect: an aborted signal and a timeout', async (t, { ring }) => {
   t.is((await caught(() => ring.net.connect({ host: '127.0.0.1', port: 1 }, { signal: AbortSignal.abort() })))?.name, 'AbortError')
   // A listener that never accepts (a Python child), its accept queue filled: the kernel then
   // drops new SYNs, so the next connect waits until it is given up.
-  const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   try {
     const p = await new Promise<number>((resolve) => py.stdout.once('data', (d) => resolve(Number(String(d).trim()))))
     const fillers: nodeNet.Socket[] = []
@@ -374,29 +385,45 @@ each('close() sends what was written before it; a write after close() fails with
   await server.close()
 })
 
-each('a ring with 2 socket buffers of 16 bytes still echoes 64 KiB to 4 clients (receives re-armed when buffers run out)', async (t, { ring }) => {
-  const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
-  const serving = echo(server)
-  const ok = await Promise.all(
-    Array.from({ length: 4 }, async (_, i) => {
-      const data = Buffer.alloc(64 << 10, i + 1)
-      const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
-      const [back] = await Promise.all([readAll(c), c.write(data).then(() => c.end())])
-      await c.close()
-      return back.equals(data)
-    }),
-  )
-  t.deepEqual(ok, [true, true, true, true])
-  await server.close()
-  await serving
-}, { socketBuffers: { count: 2, size: 16 } })
+each(
+  'a ring with 2 socket buffers of 16 bytes still echoes 64 KiB to 4 clients (receives re-armed when buffers run out)',
+  async (t, { ring }) => {
+    const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
+    const serving = echo(server)
+    const ok = await Promise.all(
+      Array.from({ length: 4 }, async (_, i) => {
+        const data = Buffer.alloc(64 << 10, i + 1)
+        const c = await ring.net.connect({ host: '127.0.0.1', port: port(server) })
+        const [back] = await Promise.all([readAll(c), c.write(data).then(() => c.end())])
+        await c.close()
+        return back.equals(data)
+      }),
+    )
+    t.deepEqual(ok, [true, true, true, true])
+    await server.close()
+    await serving
+  },
+  { socketBuffers: { count: 2, size: 16 } },
+)
 
 each('socketBuffers is checked', async (t, { backend }) => {
   const { Ring } = await import('uring')
-  t.is(errorCode(() => new Ring({ backend, socketBuffers: { count: 3 } })), 'ERR_INVALID_ARG_VALUE')
-  t.is(errorCode(() => new Ring({ backend, socketBuffers: { count: 65536 } })), 'ERR_OUT_OF_RANGE')
-  t.is(errorCode(() => new Ring({ backend, socketBuffers: { size: 0 } })), 'ERR_OUT_OF_RANGE')
-  t.is(errorCode(() => new Ring({ backend, socketBuffers: 5 as any })), 'ERR_INVALID_ARG_TYPE')
+  t.is(
+    errorCode(() => new Ring({ backend, socketBuffers: { count: 3 } })),
+    'ERR_INVALID_ARG_VALUE',
+  )
+  t.is(
+    errorCode(() => new Ring({ backend, socketBuffers: { count: 65536 } })),
+    'ERR_OUT_OF_RANGE',
+  )
+  t.is(
+    errorCode(() => new Ring({ backend, socketBuffers: { size: 0 } })),
+    'ERR_OUT_OF_RANGE',
+  )
+  t.is(
+    errorCode(() => new Ring({ backend, socketBuffers: 5 as any })),
+    'ERR_INVALID_ARG_TYPE',
+  )
 })
 
 function errorCode(f: () => unknown): string | undefined {
@@ -413,7 +440,14 @@ each('after ring.close(), a socket still closes its fd', async (t, { ring }) => 
   // A plain node:net peer sees the client's fd close; node:net can listen on the port again
   // only once the server's fd is closed.
   const peer = nodeNet.createServer()
-  const peerClosed = new Promise<void>((resolve) => peer.on('connection', (sock) => sock.on('close', () => resolve()).on('error', () => {}).resume()))
+  const peerClosed = new Promise<void>((resolve) =>
+    peer.on('connection', (sock) =>
+      sock
+        .on('close', () => resolve())
+        .on('error', () => {})
+        .resume(),
+    ),
+  )
   await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve))
   const c = await ring.net.connect({ host: '127.0.0.1', port: (peer.address() as nodeNet.AddressInfo).port })
   await c.write('x')

@@ -69,13 +69,19 @@ test('an io_uring ring runs each op of its API, batch and link without falling b
       { op: 'mkdir', path: join(dir, 'm') },
       { op: 'nop' },
     ])
-    t.deepEqual(batch.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'])
+    t.deepEqual(
+      batch.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+    )
     const chain = await ring.link([
       { op: 'unlink', path: join(dir, 's') },
       { op: 'unlink', path: join(dir, 'l') },
       { op: 'rmdir', path: join(dir, 'm') },
     ])
-    t.deepEqual(chain.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled'])
+    t.deepEqual(
+      chain.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+    )
     await ring.symlink(f, join(dir, 's2'))
     await ring.linkat(f, join(dir, 'l2'))
     t.true((await ring.lstat(join(dir, 's2'))).isSymbolicLink())
@@ -118,15 +124,31 @@ test('an io_uring ring runs fallocate and fadvise (Ring, batch, link, FileHandle
     t.true(st.blocks * 512 >= 131072, `${st.blocks} blocks`)
     await ring.fadvise(fd, 0, 0, 'sequential')
     await ring.fadvise(fd, 4096, 4096, 4)
-    const b = await ring.batch([{ op: 'fallocate', fd, offset: 131072, length: 4096 }, { op: 'fadvise', fd, advice: 'willneed' }])
-    t.deepEqual(b.map((r) => r.status), ['fulfilled', 'fulfilled'])
-    const l = await ring.link([{ op: 'fallocate', fd, length: 200000 }, { op: 'fadvise', fd, advice: 'dontneed' }, { op: 'fstat', fd }])
-    t.deepEqual(l.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled'])
+    const b = await ring.batch([
+      { op: 'fallocate', fd, offset: 131072, length: 4096 },
+      { op: 'fadvise', fd, advice: 'willneed' },
+    ])
+    t.deepEqual(
+      b.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+    )
+    const l = await ring.link([
+      { op: 'fallocate', fd, length: 200000 },
+      { op: 'fadvise', fd, advice: 'dontneed' },
+      { op: 'fstat', fd },
+    ])
+    t.deepEqual(
+      l.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+    )
     t.is((l[2] as PromiseFulfilledResult<{ size: number }>).value.size, 200000)
     await ring.closeFd(fd)
     const fh = await ring.fs.open(f, 'r+')
     const hb = await fh.batch([{ op: 'fallocate', mode: 0, offset: 0, length: 300000 }, { op: 'fadvise', offset: 0, length: 0, advice: 'random' }, { op: 'fstat' }])
-    t.deepEqual(hb.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled'])
+    t.deepEqual(
+      hb.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+    )
     // A batch's ops run concurrently: its fstat may see the file before or during the fallocate.
     t.is((await fh.stat()).size, 300000)
     await fh.close()

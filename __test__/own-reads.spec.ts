@@ -45,7 +45,7 @@ function run(kind: string, direct = false, reads = 20000): Out {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Out
 }
 
-test('every read is the file\'s bytes and node:fs/promises\' result, on every ring kind; the JS thread made some itself on the submit-thread ring', (t) => {
+test("every read is the file's bytes and node:fs/promises' result, on every ring kind; the JS thread made some itself on the submit-thread ring", (t) => {
   if (!linux) return t.pass('io_uring is Linux only')
   const oracle = run('fsp')
   t.is(oracle.mismatches, 0, JSON.stringify(oracle.firstBad))

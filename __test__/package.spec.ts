@@ -34,7 +34,9 @@ test('typedoc builds the API reference of uring, uring/fs and uring/net with no 
 
 test("CHANGELOG.md has a section for the package's version, under an Unreleased one (RELEASING.md)", (t) => {
   const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version
-  const headings = readFileSync(join(root, 'CHANGELOG.md'), 'utf8').split('\n').filter((l) => l.startsWith('## '))
+  const headings = readFileSync(join(root, 'CHANGELOG.md'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('## '))
   t.is(headings[0], '## Unreleased')
   t.true(headings.includes(`## ${version}`), headings.join(', '))
 })

@@ -78,7 +78,15 @@ for (const backend of BACKENDS) {
       const code = await w.terminate()
       t.is(code, 1)
       await new Promise((r) => setImmediate(r))
-      const unexpected = stderr.split('\n').filter((l) => l !== '' && !/^\(node:\d+\) Warning: (Closing file descriptor \d+ on garbage collection|File descriptor \d+ closed but not opened in unmanaged mode)$|^\(node:\d+\) \[DEP0137\] DeprecationWarning: Closing a FileHandle object on garbage collection is deprecated|^\(Use `node --trace-warnings/.test(l))
+      const unexpected = stderr
+        .split('\n')
+        .filter(
+          (l) =>
+            l !== '' &&
+            !/^\(node:\d+\) Warning: (Closing file descriptor \d+ on garbage collection|File descriptor \d+ closed but not opened in unmanaged mode)$|^\(node:\d+\) \[DEP0137\] DeprecationWarning: Closing a FileHandle object on garbage collection is deprecated|^\(Use `node --trace-warnings/.test(
+              l,
+            ),
+        )
       t.deepEqual(unexpected, [], `the worker wrote: ${stderr}`)
       // The FileHandles and sockets left open on io_uring were closed by the ring as the thread
       // ended (their numbers may be reused since, but not for this file).
@@ -131,19 +139,21 @@ for (const backend of BACKENDS) {
 }
 
 const SYSCTL = '/proc/sys/kernel/io_uring_disabled'
-const canSysctl = process.platform === 'linux' && (() => {
-  try {
-    fs.accessSync(SYSCTL, fs.constants.W_OK)
-    return true
-  } catch {
-    return false
-  }
-})()
+const canSysctl =
+  process.platform === 'linux' &&
+  (() => {
+    try {
+      fs.accessSync(SYSCTL, fs.constants.W_OK)
+      return true
+    } catch {
+      return false
+    }
+  })()
 
 // Changes a machine-wide setting: runs serially, in a file of serial tests, and restores it.
 ;(canSysctl ? test.serial : test.skip)('kernel.io_uring_disabled=2 makes auto fall back to node:fs and says why', (t) => {
   const saved = fs.readFileSync(SYSCTL, 'utf8').trim()
-  let r
+  let r: ReturnType<typeof run> | undefined
   try {
     fs.writeFileSync(SYSCTL, '2')
     r = run('backend-report', 'auto')

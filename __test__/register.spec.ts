@@ -24,7 +24,10 @@ function run(t: { teardown(f: () => void): void }, file: string, body: string, f
 
 for (const backend of BACKENDS) {
   test(`[${backend}] --require: fs.promises, fs/promises and node:fs/promises are uring's, and run on the default ring`, (t) => {
-    const r = run(t, 'app.cjs', `
+    const r = run(
+      t,
+      'app.cjs',
+      `
       const assert = require('node:assert')
       const ufs = require(${JSON.stringify(uringFs)})
       const { defaultRing } = require(${JSON.stringify(uring)})
@@ -45,13 +48,19 @@ for (const backend of BACKENDS) {
         assert.ok(defaultRing().stats().submitted > before)
         console.log('ok', defaultRing().mode === 'node' ? 'node' : 'io_uring')
       })().catch((e) => { console.error(e); process.exit(1) })
-    `, ['--require', register], backend)
+    `,
+      ['--require', register],
+      backend,
+    )
     t.is(r.status, 0, r.out)
     t.regex(r.out, new RegExp(`^ok ${backend}$`, 'm'))
   })
 
   test(`[${backend}] --import: ES named imports of node:fs/promises are uring's`, (t) => {
-    const r = run(t, 'app.mjs', `
+    const r = run(
+      t,
+      'app.mjs',
+      `
       import assert from 'node:assert'
       import { readFile, open } from 'node:fs/promises'
       import * as ufs from ${JSON.stringify(uringFs)}
@@ -60,13 +69,19 @@ for (const backend of BACKENDS) {
       assert.ok(fh instanceof ufs.FileHandle)
       await fh.close()
       console.log('ok')
-    `, ['--import', register], backend)
+    `,
+      ['--import', register],
+      backend,
+    )
     t.is(r.status, 0, r.out)
     t.regex(r.out, /^ok$/m)
   })
 
   test(`[${backend}] a uring FileHandle works as options.fd of node:fs streams, which close it`, (t) => {
-    const r = run(t, 'app.cjs', `
+    const r = run(
+      t,
+      'app.cjs',
+      `
       const assert = require('node:assert')
       const fs = require('node:fs')
       const { FileHandle } = require(${JSON.stringify(uringFs)})
@@ -88,28 +103,40 @@ for (const backend of BACKENDS) {
         assert.strictEqual(fs.readFileSync('out.txt', 'utf8'), 'written through node:fs')
         console.log('ok')
       })().catch((e) => { console.error(e); process.exit(1) })
-    `, ['--require', register], backend)
+    `,
+      ['--require', register],
+      backend,
+    )
     t.is(r.status, 0, r.out)
     t.regex(r.out, /^ok$/m)
   })
 }
 
 test('without register, node:fs/promises is left alone', (t) => {
-  const r = run(t, 'app.cjs', `
+  const r = run(
+    t,
+    'app.cjs',
+    `
     const assert = require('node:assert')
     const ufs = require(${JSON.stringify(uringFs)})
     const fsp = require('node:fs/promises')
     assert.notStrictEqual(fsp.readFile, ufs.readFile)
     assert.throws(() => require('node:fs').createReadStream(null, { fd: {} }), { code: 'ERR_INVALID_ARG_TYPE' })
     console.log('ok')
-  `, [], 'auto')
+  `,
+    [],
+    'auto',
+  )
   t.is(r.status, 0, r.out)
   t.regex(r.out, /^ok$/m)
 })
 
 for (const backend of BACKENDS) {
   test(`[${backend}] readFile, writeFile and appendFile of uring/fs take a FileHandle of node:fs/promises too, as Node's do`, (t) => {
-    const r = run(t, 'app.cjs', `
+    const r = run(
+      t,
+      'app.cjs',
+      `
       const assert = require('node:assert')
       const ufs = require(${JSON.stringify(uringFs)})
       const fsp = require('node:fs/promises')
@@ -125,7 +152,10 @@ for (const backend of BACKENDS) {
         await assert.rejects(ufs.readFile({ fd: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
         console.log('ok')
       })().catch((e) => { console.error(e); process.exit(1) })
-    `, [], backend)
+    `,
+      [],
+      backend,
+    )
     t.is(r.status, 0, r.out)
     t.regex(r.out, /^ok$/m)
   })
@@ -133,7 +163,10 @@ for (const backend of BACKENDS) {
 
 for (const backend of BACKENDS) {
   test(`[${backend}] a uring FileHandle goes into a worker's transferList: the worker gets the same open file, the sender's handle is closed without 'close'`, (t) => {
-    const r = run(t, 'app.cjs', `
+    const r = run(
+      t,
+      'app.cjs',
+      `
       const assert = require('node:assert')
       const fs = require('node:fs')
       const fsp = require('node:fs/promises')
@@ -200,7 +233,10 @@ for (const backend of BACKENDS) {
         assert.strictEqual(fds(), before, 'no fd left open')
         console.log('ok')
       })().catch((e) => { console.error(e); process.exit(1) })
-    `, ['--require', register], backend)
+    `,
+      ['--require', register],
+      backend,
+    )
     t.is(r.status, 0, r.out)
     t.regex(r.out, /^ok$/m)
     t.notRegex(r.out, /Warning/, 'no warning (garbage-collection close, deprecation)')

@@ -81,65 +81,80 @@ each('low-level ops take and return plain numbers', async (t, { ring, dir }) => 
   t.is((await caught(() => ring.closeFd(1 << 30))).code, 'EBADF')
 })
 
-each('stats count submissions, completions and io_uring_enter calls', async (t, { ring, backend }) => {
-  if (backend === 'io_uring') t.not(ring.mode, 'submitter')
-  const before = ring.stats()
-  for (const k of ['submitted', 'completed', 'enterCalls', 'inFlight', 'queued', 'cqOverflows', 'sqWakeups', 'fallbackOps', 'registeredBytes', 'fixedOps', 'ownReads'] as const) {
-    t.is(typeof before[k], 'number', k)
-  }
-  await Promise.all(Array.from({ length: 100 }, () => ring.nop()))
-  const after = ring.stats()
-  t.is(after.completed - before.completed, 100)
-  t.is(after.submitted - before.submitted, 100)
-  t.is(after.inFlight, 0)
-  if (backend === 'io_uring') {
-    t.true(after.enterCalls > before.enterCalls)
-    // 100 ops issued in one turn go in with a handful of syscalls, not one each.
-    t.true(after.enterCalls - before.enterCalls <= 10, String(after.enterCalls - before.enterCalls))
-  } else t.is(after.enterCalls, 0)
-}, { submitThread: false })
-
-each('more ops than ring entries wait in the queue and all complete', async (t, { ring, dir }) => {
-  const f = join(dir, 'q')
-  nodeFs.writeFileSync(f, pattern(0, 64 * 1024))
-  const fh = await ring.fs.open(f)
-  const results = await Promise.all(Array.from({ length: 500 }, (_, i) => fh.read(Buffer.alloc(128), 0, 128, i * 128)))
-  for (let i = 0; i < results.length; i++) t.true(results[i].buffer.equals(pattern(i * 128, 128)), String(i))
-  await fh.close()
-}, { entries: 4 })
-
-for (const [depth, entries] of [[32, undefined], [4096, 4096]]) {
-  each(`a stream of reads that complete at once does not starve timers (${depth} in flight)`, async (t, { ring, dir, backend }) => {
-    // node:fs/promises itself, 4096 reads in flight: its interval ran twice in 8,095 reads
-    // (210 ms): libuv delivers every finished threadpool read in one pass. The node backend is that.
-    if (backend === 'node' && depth > 32) return t.pass('node:fs/promises itself ticks a 1 ms interval twice in 200 ms here')
-    const f = join(dir, `stream-${depth}.bin`)
-    nodeFs.writeFileSync(f, pattern(0, 1 << 20))
-    const fh = await ring.fs.open(f)
-    // Page-cache reads complete inside the syscall that submits them, so each batch's reactions
-    // could feed the next batch for ever; the loop turn must still yield to timers — also when
-    // every batch fills the whole completion array (1024 completions), as 4096 reads in flight
-    // on a ring of 4096 entries do.
-    // At least 100 ms and 4000 reads (a slow, shared machine takes longer, not fewer turns).
-    let stop = false
-    let ticks = 0
-    const timer = setInterval(() => ticks++, 1)
-    const t0 = performance.now()
-    let reads = 0
-    const worker = async (w: number): Promise<void> => {
-      const b = Buffer.alloc(4096)
-      for (let i = 0; !stop; i++) {
-        await fh.read(b, 0, 4096, ((w * 31 + i) % 256) * 4096)
-        reads++
-        if (reads >= 4000 && performance.now() - t0 >= 100) stop = true
-      }
+each(
+  'stats count submissions, completions and io_uring_enter calls',
+  async (t, { ring, backend }) => {
+    if (backend === 'io_uring') t.not(ring.mode, 'submitter')
+    const before = ring.stats()
+    for (const k of ['submitted', 'completed', 'enterCalls', 'inFlight', 'queued', 'cqOverflows', 'sqWakeups', 'fallbackOps', 'registeredBytes', 'fixedOps', 'ownReads'] as const) {
+      t.is(typeof before[k], 'number', k)
     }
-    await Promise.all(Array.from({ length: depth }, (_, w) => worker(w)))
-    clearInterval(timer)
+    await Promise.all(Array.from({ length: 100 }, () => ring.nop()))
+    const after = ring.stats()
+    t.is(after.completed - before.completed, 100)
+    t.is(after.submitted - before.submitted, 100)
+    t.is(after.inFlight, 0)
+    if (backend === 'io_uring') {
+      t.true(after.enterCalls > before.enterCalls)
+      // 100 ops issued in one turn go in with a handful of syscalls, not one each.
+      t.true(after.enterCalls - before.enterCalls <= 10, String(after.enterCalls - before.enterCalls))
+    } else t.is(after.enterCalls, 0)
+  },
+  { submitThread: false },
+)
+
+each(
+  'more ops than ring entries wait in the queue and all complete',
+  async (t, { ring, dir }) => {
+    const f = join(dir, 'q')
+    nodeFs.writeFileSync(f, pattern(0, 64 * 1024))
+    const fh = await ring.fs.open(f)
+    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => fh.read(Buffer.alloc(128), 0, 128, i * 128)))
+    for (let i = 0; i < results.length; i++) t.true(results[i].buffer.equals(pattern(i * 128, 128)), String(i))
     await fh.close()
-    t.true(reads > depth)
-    t.true(ticks >= 3, `interval ran ${ticks} times during ${reads} reads`)
-  }, { entries })
+  },
+  { entries: 4 },
+)
+
+for (const [depth, entries] of [
+  [32, undefined],
+  [4096, 4096],
+]) {
+  each(
+    `a stream of reads that complete at once does not starve timers (${depth} in flight)`,
+    async (t, { ring, dir, backend }) => {
+      // node:fs/promises itself, 4096 reads in flight: its interval ran twice in 8,095 reads
+      // (210 ms): libuv delivers every finished threadpool read in one pass. The node backend is that.
+      if (backend === 'node' && depth > 32) return t.pass('node:fs/promises itself ticks a 1 ms interval twice in 200 ms here')
+      const f = join(dir, `stream-${depth}.bin`)
+      nodeFs.writeFileSync(f, pattern(0, 1 << 20))
+      const fh = await ring.fs.open(f)
+      // Page-cache reads complete inside the syscall that submits them, so each batch's reactions
+      // could feed the next batch for ever; the loop turn must still yield to timers — also when
+      // every batch fills the whole completion array (1024 completions), as 4096 reads in flight
+      // on a ring of 4096 entries do.
+      // At least 100 ms and 4000 reads (a slow, shared machine takes longer, not fewer turns).
+      let stop = false
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 1)
+      const t0 = performance.now()
+      let reads = 0
+      const worker = async (w: number): Promise<void> => {
+        const b = Buffer.alloc(4096)
+        for (let i = 0; !stop; i++) {
+          await fh.read(b, 0, 4096, ((w * 31 + i) % 256) * 4096)
+          reads++
+          if (reads >= 4000 && performance.now() - t0 >= 100) stop = true
+        }
+      }
+      await Promise.all(Array.from({ length: depth }, (_, w) => worker(w)))
+      clearInterval(timer)
+      await fh.close()
+      t.true(reads > depth)
+      t.true(ticks >= 3, `interval ran ${ticks} times during ${reads} reads`)
+    },
+    { entries },
+  )
 }
 
 /**
@@ -154,14 +169,16 @@ async function readsAndWritesCorrectly(t: ExecutionContext, ring: Ring, dir: str
   const N = 20000
   let next = 0
   let bad = 0
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    const b = Buffer.alloc(4096)
-    while (next < N) {
-      const off = ((next++ * 7919) % 256) * 4096
-      const { bytesRead } = await fh.read(b, 0, 4096, off)
-      if (bytesRead !== 4096 || !b.equals(pattern(off, 4096))) bad++
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      const b = Buffer.alloc(4096)
+      while (next < N) {
+        const off = ((next++ * 7919) % 256) * 4096
+        const { bytesRead } = await fh.read(b, 0, 4096, off)
+        if (bytesRead !== 4096 || !b.equals(pattern(off, 4096))) bad++
+      }
+    }),
+  )
   t.is(bad, 0)
   const after = ring.stats()
   t.is(after.completed - before.completed, N)
@@ -170,29 +187,37 @@ async function readsAndWritesCorrectly(t: ExecutionContext, ring: Ring, dir: str
   return (after.enterCalls - before.enterCalls) / N
 }
 
-each('an SQPOLL ring reads and writes correctly', async (t, { ring, dir, backend }) => {
-  const enters = await readsAndWritesCorrectly(t, ring, dir)
-  if (backend === 'io_uring') {
-    t.is(ring.mode, 'sqpoll')
-    // Correctness, not speed, is tested here; the enter count under load is measured by the benchmark.
-    t.true(enters < 0.5, `${enters} enters per read`)
-  }
-}, { sqpoll: { idleMs: 50 } })
+each(
+  'an SQPOLL ring reads and writes correctly',
+  async (t, { ring, dir, backend }) => {
+    const enters = await readsAndWritesCorrectly(t, ring, dir)
+    if (backend === 'io_uring') {
+      t.is(ring.mode, 'sqpoll')
+      // Correctness, not speed, is tested here; the enter count under load is measured by the benchmark.
+      t.true(enters < 0.5, `${enters} enters per read`)
+    }
+  },
+  { sqpoll: { idleMs: 50 } },
+)
 
-each('a ring with a submit thread reads and writes correctly', async (t, { ring, dir, backend }) => {
-  if (backend === 'io_uring') t.is(ring.mode, 'submitter')
-  await readsAndWritesCorrectly(t, ring, dir)
-  // One op at a time (queue depth 1) too: submitted inline while the thread sleeps.
-  const b = Buffer.alloc(100)
-  const fh = await ring.fs.open(join(dir, 'sq'))
-  for (let i = 0; i < 200; i++) {
-    t.is((await fh.read(b, 0, 100, i * 100)).bytesRead, 100)
-    if (!b.equals(pattern(i * 100, 100))) t.fail(`read ${i}`)
-  }
-  await fh.close()
-}, { submitThread: true })
+each(
+  'a ring with a submit thread reads and writes correctly',
+  async (t, { ring, dir, backend }) => {
+    if (backend === 'io_uring') t.is(ring.mode, 'submitter')
+    await readsAndWritesCorrectly(t, ring, dir)
+    // One op at a time (queue depth 1) too: submitted inline while the thread sleeps.
+    const b = Buffer.alloc(100)
+    const fh = await ring.fs.open(join(dir, 'sq'))
+    for (let i = 0; i < 200; i++) {
+      t.is((await fh.read(b, 0, 100, i * 100)).bytesRead, 100)
+      if (!b.equals(pattern(i * 100, 100))) t.fail(`read ${i}`)
+    }
+    await fh.close()
+  },
+  { submitThread: true },
+)
 
-test('uring/fs is the default ring\'s fs, and works again after the default ring is closed', async (t) => {
+test("uring/fs is the default ring's fs, and works again after the default ring is closed", async (t) => {
   t.is(typeof ufs.readFile, 'function')
   t.deepEqual(Object.keys(ufs.constants), Object.keys(nodeFs.constants))
   const first = defaultRing()

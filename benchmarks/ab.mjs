@@ -43,12 +43,16 @@ for (const qd of args.qd.split(',').map(Number)) {
       rates[i].push(r.ops / r.seconds)
     }
   }
-  console.log(`\nqd${qd}: 4 KiB FileHandle.read${args.touch ? " + a byte of every cache line read" : ""}, ${args.rounds} interleaved rounds of ${args.ms} ms, fresh process each`)
+  console.log(`\nqd${qd}: 4 KiB FileHandle.read${args.touch ? ' + a byte of every cache line read' : ''}, ${args.rounds} interleaved rounds of ${args.ms} ms, fresh process each`)
   for (const [i, c] of contenders.entries()) {
     const m = median(rates[i])
     console.log(`  ${c.name.padEnd(40)} median ${Math.round(m / 1e3)}k/s  spread ${Math.round(Math.min(...rates[i]) / 1e3)}k-${Math.round(Math.max(...rates[i]) / 1e3)}k`)
   }
   const [a, b, z, n, l] = rates.map(median)
-  console.log(`  this/base ${(a / b).toFixed(3)}x; this vs node:fs/promises ${(a / n).toFixed(2)}x, base ${(b / n).toFixed(2)}x; this vs UV_USE_IO_URING=1 ${(a / l).toFixed(2)}x, base ${(b / l).toFixed(2)}x`)
-  console.log(`  cost per read: this ${(1e9 / a).toFixed(0)} ns, base ${(1e9 / b).toFixed(0)} ns, difference ${(1e9 / a - 1e9 / b).toFixed(0)} ns; SharedArrayBuffer ${(z / b).toFixed(3)}x base, ${(z / n).toFixed(2)}x node:fs/promises`)
+  console.log(
+    `  this/base ${(a / b).toFixed(3)}x; this vs node:fs/promises ${(a / n).toFixed(2)}x, base ${(b / n).toFixed(2)}x; this vs UV_USE_IO_URING=1 ${(a / l).toFixed(2)}x, base ${(b / l).toFixed(2)}x`,
+  )
+  console.log(
+    `  cost per read: this ${(1e9 / a).toFixed(0)} ns, base ${(1e9 / b).toFixed(0)} ns, difference ${(1e9 / a - 1e9 / b).toFixed(0)} ns; SharedArrayBuffer ${(z / b).toFixed(3)}x base, ${(z / n).toFixed(2)}x node:fs/promises`,
+  )
 }

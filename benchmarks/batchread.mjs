@@ -66,7 +66,11 @@ async function once(c) {
   }
   if (c.fio) {
     const secs = Math.max(1, Math.round(MS / 1000))
-    const out = execFileSync('fio', ['--name=t', `--filename=${file}`, '--rw=randread', `--bs=${BS}`, '--invalidate=0', '--time_based', `--runtime=${secs}`, '--ramp_time=1', '--output-format=json', ...c.fio], { encoding: 'utf8' })
+    const out = execFileSync(
+      'fio',
+      ['--name=t', `--filename=${file}`, '--rw=randread', `--bs=${BS}`, '--invalidate=0', '--time_based', `--runtime=${secs}`, '--ramp_time=1', '--output-format=json', ...c.fio],
+      { encoding: 'utf8' },
+    )
     return JSON.parse(out).jobs[0].read.iops
   }
   const fh = await c.open(file)
@@ -103,6 +107,11 @@ if (hasFio) {
 }
 console.log('')
 for (const [text, ok] of checks) console.log(`${ok ? 'PASS' : 'MISS'}  ${text}`)
-emit(`4 KiB random reads, batch API, qd${QD}`, 'reads/s', 'uring batch (default ring)', contenders.map((c) => ({ contender: c.name, value: results.get(c.name) })))
+emit(
+  `4 KiB random reads, batch API, qd${QD}`,
+  'reads/s',
+  'uring batch (default ring)',
+  contenders.map((c) => ({ contender: c.name, value: results.get(c.name) })),
+)
 await sqRing.close()
 await inlineRing.close()

@@ -9,20 +9,26 @@ let messages = 0
 let measuring = false
 let stop = false
 const clients = []
-await Promise.all(Array.from({ length: conns }, () => new Promise((resolve, reject) => {
-  const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve())
-  s.on('error', reject)
-  clients.push(s)
-  let got = 0
-  s.on('data', (d) => {
-    got += d.length
-    while (got >= size) {
-      got -= size
-      if (measuring) messages++
-      if (!stop) s.write(msg)
-    }
-  })
-})))
+await Promise.all(
+  Array.from(
+    { length: conns },
+    () =>
+      new Promise((resolve, reject) => {
+        const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve())
+        s.on('error', reject)
+        clients.push(s)
+        let got = 0
+        s.on('data', (d) => {
+          got += d.length
+          while (got >= size) {
+            got -= size
+            if (measuring) messages++
+            if (!stop) s.write(msg)
+          }
+        })
+      }),
+  ),
+)
 for (const s of clients) s.write(msg)
 await new Promise((r) => setTimeout(r, 300))
 measuring = true

@@ -5,11 +5,13 @@ import { listen } from 'uring/net'
 
 const port = Number(process.argv[2])
 if (process.argv.includes('--node')) {
-  net.createServer((s) => {
-    s.setNoDelay(true)
-    s.on('data', (d) => s.write(d))
-    s.on('error', () => {})
-  }).listen(port, '127.0.0.1')
+  net
+    .createServer((s) => {
+      s.setNoDelay(true)
+      s.on('data', (d) => s.write(d))
+      s.on('error', () => {})
+    })
+    .listen(port, '127.0.0.1')
 } else {
   const server = await listen({ host: '127.0.0.1', port, backlog: 2048 })
   for await (const s of server) {

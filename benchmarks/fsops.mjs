@@ -52,9 +52,11 @@ async function repeat(f) {
 async function statRate(stat, names, conc = 64) {
   let i = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: conc }, async () => {
-    while (i < names.length) if ((await stat(names[i++])).size !== 4096) throw new Error('size')
-  }))
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (i < names.length) if ((await stat(names[i++])).size !== 4096) throw new Error('size')
+    }),
+  )
   return names.length / ((performance.now() - t0) / 1000)
 }
 
@@ -62,12 +64,14 @@ async function statRate(stat, names, conc = 64) {
 async function statBatchRate(ring, names) {
   let i = 0
   const t0 = performance.now()
-  await Promise.all([0, 1].map(async () => {
-    while (i < names.length) {
-      const ops = names.slice(i, (i += 64)).map((p) => ({ op: 'stat', path: p }))
-      for (const r of await ring.batch(ops)) if (r.status !== 'fulfilled' || r.value.size !== 4096) throw new Error(`stat: ${r.reason}`)
-    }
-  }))
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (i < names.length) {
+        const ops = names.slice(i, (i += 64)).map((p) => ({ op: 'stat', path: p }))
+        for (const r of await ring.batch(ops)) if (r.status !== 'fulfilled' || r.value.size !== 4096) throw new Error(`stat: ${r.reason}`)
+      }
+    }),
+  )
   return names.length / ((performance.now() - t0) / 1000)
 }
 
@@ -113,7 +117,10 @@ async function walRate(open, file, linked = false) {
 
 function names() {
   if (!fs.existsSync(smallDir)) execFileSync(process.execPath, [path.join(here, 'smallfiles.mjs'), '--files', String(N), '--repeat', '1', '--no-bun'], { stdio: 'ignore' })
-  return fs.readdirSync(smallDir).sort().map((f) => path.join(smallDir, f))
+  return fs
+    .readdirSync(smallDir)
+    .sort()
+    .map((f) => path.join(smallDir, f))
 }
 
 /** node:fs/promises in this runtime (also what the Bun child runs). */
@@ -153,7 +160,11 @@ results.push({ name: 'node:fs/promises', ...(await nodeCells('n')) })
 const bunBin = args['no-bun'] ? undefined : bunBinary(root)
 if (bunBin) {
   const version = execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()
-  const out = execFileSync(bunBin, [fileURLToPath(import.meta.url), '--child', '--repeat', String(REPEAT), '--write-mib', String(WRITE_MIB), '--wal-records', String(WAL_RECORDS), '--files', String(N)], { encoding: 'utf8' })
+  const out = execFileSync(
+    bunBin,
+    [fileURLToPath(import.meta.url), '--child', '--repeat', String(REPEAT), '--write-mib', String(WRITE_MIB), '--wal-records', String(WAL_RECORDS), '--files', String(N)],
+    { encoding: 'utf8' },
+  )
   results.push({ name: `bun ${version}`, ...JSON.parse(out) })
 }
 
@@ -168,7 +179,22 @@ const line = (row) => `| ${row.map((v, i) => v.padEnd(widths[i])).join(' | ')} |
 console.log(line(head))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const row of rows) console.log(line(row))
-emit(`stat of ${N} files`, 'files/s', 'uring/fs (default ring)', results.map((r) => ({ contender: r.name, value: r.stat })))
-emit(`write ${WRITE_MIB} MiB in 1 MiB chunks + fsync`, 'MiB/s', 'uring/fs (default ring)', results.map((r) => ({ contender: r.name, value: r.write })))
-emit(`WAL: 4 KiB appends, fdatasync every 16`, 'records/s', 'uring/fs (default ring)', results.map((r) => ({ contender: r.name, value: r.wal })))
+emit(
+  `stat of ${N} files`,
+  'files/s',
+  'uring/fs (default ring)',
+  results.map((r) => ({ contender: r.name, value: r.stat })),
+)
+emit(
+  `write ${WRITE_MIB} MiB in 1 MiB chunks + fsync`,
+  'MiB/s',
+  'uring/fs (default ring)',
+  results.map((r) => ({ contender: r.name, value: r.write })),
+)
+emit(
+  `WAL: 4 KiB appends, fdatasync every 16`,
+  'records/s',
+  'uring/fs (default ring)',
+  results.map((r) => ({ contender: r.name, value: r.wal })),
+)
 fs.rmSync(scratch, { recursive: true, force: true })

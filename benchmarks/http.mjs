@@ -8,7 +8,6 @@
 // change is measured against it in the same run.
 // Usage: node benchmarks/http.mjs [--seconds 4] [--repeat 3] [--no-echo] [--base DIR]
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,10 +48,12 @@ async function waitForPort(port) {
   const net = await import('node:net')
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      }).on('error', () => resolve(false))
+      const s = net
+        .connect(port, '127.0.0.1', () => {
+          s.destroy()
+          resolve(true)
+        })
+        .on('error', () => resolve(false))
     })
     if (ok) return
     await new Promise((r) => setTimeout(r, 50))
@@ -94,7 +95,12 @@ if (!haveWrk()) {
   console.log('| server | req/s | runs |')
   console.log('|---|---|---|')
   for (const s of servers) console.log(`| ${s.name} | ${fmt(median(runs.get(s.name)))} | ${runs.get(s.name).map(fmt).join(', ')} |`)
-  emit('HTTP/1.1 hello world, keep-alive, wrk -c100', 'requests/s', 'uring/net responder', servers.map((s) => ({ contender: s.name, value: median(runs.get(s.name)) })))
+  emit(
+    'HTTP/1.1 hello world, keep-alive, wrk -c100',
+    'requests/s',
+    'uring/net responder',
+    servers.map((s) => ({ contender: s.name, value: median(runs.get(s.name)) })),
+  )
   const ratio = median(runs.get('uring/net responder')) / median(runs.get('node:net responder'))
   console.log('')
   console.log(`${ratio >= 1.3 ? 'PASS' : 'MISS'}  uring/net responder vs node:net responder: ${ratio.toFixed(2)}x (target >= 1.3x)`)
@@ -118,7 +124,9 @@ if (!args['no-echo']) {
   for (const { size, conns } of cells) {
     const rates = []
     for (const s of echoServers) {
-      rates.push(await withServer(s, (port) => JSON.parse(execFileSync(process.execPath, [path.join(here, 'echo-load.mjs'), String(port), String(size), String(conns), String(SECONDS)], { encoding: 'utf8' }))))
+      rates.push(
+        await withServer(s, (port) => JSON.parse(execFileSync(process.execPath, [path.join(here, 'echo-load.mjs'), String(port), String(size), String(conns), String(SECONDS)], { encoding: 'utf8' }))),
+      )
     }
     const cellsText = rates.map((r) => `${fmt(r.messages)}/s (${(r.bytes / 2 ** 20).toFixed(0)} MiB/s)`)
     console.log(`| ${size} B | ${conns} | ${cellsText.join(' | ')} | ${(rates[0].messages / rates[1].messages).toFixed(2)}x |`)

@@ -90,7 +90,13 @@ console.log(line(head))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const r of rows) console.log(line(r))
 
-for (const q of QDS) emit(`4 KiB random reads, FileHandle.read, qd${q}`, 'reads/s', 'uring/fs (default ring)', contenders.map((c) => ({ contender: c.name, value: results.get(`${c.name}|${q}`).rate })))
+for (const q of QDS)
+  emit(
+    `4 KiB random reads, FileHandle.read, qd${q}`,
+    'reads/s',
+    'uring/fs (default ring)',
+    contenders.map((c) => ({ contender: c.name, value: results.get(`${c.name}|${q}`).rate })),
+  )
 
 if (QDS.includes(32)) {
   const u = results.get('uring/fs (default ring)|32').rate

@@ -51,12 +51,14 @@ function smallFiles(n, size) {
 async function rate(readFile, names, conc) {
   let i = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: conc }, async () => {
-    while (i < names.length) {
-      const b = await readFile(names[i++])
-      if (b.length !== SIZE) throw new Error(`read ${b.length} bytes`)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (i < names.length) {
+        const b = await readFile(names[i++])
+        if (b.length !== SIZE) throw new Error(`read ${b.length} bytes`)
+      }
+    }),
+  )
   return names.length / ((performance.now() - t0) / 1000)
 }
 
@@ -64,12 +66,14 @@ async function rate(readFile, names, conc) {
 async function batchRate(ring, names, size = 32, loops = 2) {
   let i = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: loops }, async () => {
-    while (i < names.length) {
-      const ops = names.slice(i, (i += size)).map((path) => ({ op: 'readFile', path }))
-      for (const r of await ring.batch(ops)) if (r.status !== 'fulfilled' || r.value.length !== SIZE) throw new Error(`readFile: ${r.reason ?? r.value.length}`)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: loops }, async () => {
+      while (i < names.length) {
+        const ops = names.slice(i, (i += size)).map((path) => ({ op: 'readFile', path }))
+        for (const r of await ring.batch(ops)) if (r.status !== 'fulfilled' || r.value.length !== SIZE) throw new Error(`readFile: ${r.reason ?? r.value.length}`)
+      }
+    }),
+  )
   return names.length / ((performance.now() - t0) / 1000)
 }
 
@@ -95,7 +99,17 @@ async function cells(readFile, names) {
 
 if (args.child) {
   // A contender in another runtime: node:fs/promises readFile of the same files.
-  process.stdout.write(JSON.stringify(await cells(nodeReadFile, fs.readdirSync(args.child).map((f) => path.join(args.child, f)).sort())))
+  process.stdout.write(
+    JSON.stringify(
+      await cells(
+        nodeReadFile,
+        fs
+          .readdirSync(args.child)
+          .map((f) => path.join(args.child, f))
+          .sort(),
+      ),
+    ),
+  )
   process.exit(0)
 }
 
@@ -111,7 +125,10 @@ const contenders = [
 ]
 if (bunBin) {
   const version = execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()
-  contenders.push({ name: `bun ${version}`, run: async () => JSON.parse(execFileSync(bunBin, [fileURLToPath(import.meta.url), '--child', path.dirname(names[0]), '--repeat', String(REPEAT), '--size', String(SIZE)], { encoding: 'utf8' })) })
+  contenders.push({
+    name: `bun ${version}`,
+    run: async () => JSON.parse(execFileSync(bunBin, [fileURLToPath(import.meta.url), '--child', path.dirname(names[0]), '--repeat', String(REPEAT), '--size', String(SIZE)], { encoding: 'utf8' })),
+  })
 }
 const results = []
 for (const c of contenders) results.push({ name: c.name, r: await c.run() })
@@ -130,8 +147,18 @@ console.log(line(head))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const row of rows) console.log(line(row))
 console.log('')
-emit(`readFile of ${N} files of ${SIZE} B, concurrency 1`, 'files/s', 'uring/fs (default ring)', results.filter(({ r }) => r[1] !== undefined).map(({ name, r }) => ({ contender: name, value: r[1] })))
-emit(`readFile of ${N} files of ${SIZE} B, concurrency 64 (and batches)`, 'files/s', 'uring/fs (default ring)', results.map(({ name, r }) => ({ contender: name, value: r[64] ?? r.batch })))
+emit(
+  `readFile of ${N} files of ${SIZE} B, concurrency 1`,
+  'files/s',
+  'uring/fs (default ring)',
+  results.filter(({ r }) => r[1] !== undefined).map(({ name, r }) => ({ contender: name, value: r[1] })),
+)
+emit(
+  `readFile of ${N} files of ${SIZE} B, concurrency 64 (and batches)`,
+  'files/s',
+  'uring/fs (default ring)',
+  results.map(({ name, r }) => ({ contender: name, value: r[64] ?? r.batch })),
+)
 const u = results[0].r
 const best = results[1].r
 const peer = bunBin ? results[5] : results[2]

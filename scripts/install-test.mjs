@@ -117,7 +117,10 @@ try {
     made.push(dir)
     smokeRuns(dir, 'binary')
     for (const platform of ['darwin', 'win32', 'freebsd']) {
-      smokeRuns(dir, `binary, platform faked as ${platform}`, { URING_EXPECT: 'fallback', URING_EXPECT_REASON: `Linux-only; this platform is ${platform}`, URING_FAKE_PLATFORM: platform }, ['-r', './fake-platform.cjs'])
+      smokeRuns(dir, `binary, platform faked as ${platform}`, { URING_EXPECT: 'fallback', URING_EXPECT_REASON: `Linux-only; this platform is ${platform}`, URING_FAKE_PLATFORM: platform }, [
+        '-r',
+        './fake-platform.cjs',
+      ])
     }
     typeTest(dir, 'binary')
   }

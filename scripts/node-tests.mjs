@@ -30,7 +30,12 @@ const resultsFile = join(root, '__test__', 'node-suite', `results-v${major}.json
 const TIMEOUT_MS = 120_000
 
 // The copies are Node's, unmodified: a changed file would make the comparison meaningless.
-const changed = Object.entries(source.files).filter(([f, sha]) => createHash('sha256').update(readFileSync(join(suite, f))).digest('hex') !== sha)
+const changed = Object.entries(source.files).filter(
+  ([f, sha]) =>
+    createHash('sha256')
+      .update(readFileSync(join(suite, f)))
+      .digest('hex') !== sha,
+)
 if (changed.length > 0) {
   console.error(`node-tests: ${changed.length} vendored file(s) differ from SOURCE.json: ${changed.map(([f]) => f).join(', ')}`)
   process.exit(1)
@@ -75,8 +80,16 @@ function run(name, mode) {
 /** The first line of a failure that says what went wrong. */
 function reasonOf(r) {
   if (r.signal) return `killed by ${r.signal}${r.signal === 'SIGKILL' ? ' (timeout)' : ''}`
-  const lines = r.out.split('\n').map((l) => l.trim().replace(/^\[/, '').replace(/^\(node:\d+\) /, ''))
-  const hit = lines.find((l) => /^\w*(Error|Exception)( \[\w+\])?:/.test(l)) ?? lines.find((l) => /^(Mismatched|Missing)\b/.test(l)) ?? lines.find((l) => l.length > 0 && !l.startsWith('node:internal') && !/internal\/test\/binding|^\(Use `node/.test(l))
+  const lines = r.out.split('\n').map((l) =>
+    l
+      .trim()
+      .replace(/^\[/, '')
+      .replace(/^\(node:\d+\) /, ''),
+  )
+  const hit =
+    lines.find((l) => /^\w*(Error|Exception)( \[\w+\])?:/.test(l)) ??
+    lines.find((l) => /^(Mismatched|Missing)\b/.test(l)) ??
+    lines.find((l) => l.length > 0 && !l.startsWith('node:internal') && !/internal\/test\/binding|^\(Use `node/.test(l))
   return (hit ?? `exit ${r.code}`).slice(0, 200)
 }
 
@@ -111,7 +124,9 @@ for (const name of names) {
 }
 const counted = Object.values(now.files).filter((e) => e.node === 'pass')
 const tally = (m) => counted.filter((e) => e[m] === 'pass').length
-console.log(`node-tests ${process.version} (vendored ${source.tag}): ${names.length} files, ${counted.length} pass on plain Node; under uring/register: io_uring ${tally('io_uring')}/${counted.length}, node backend ${tally('nodeBackend')}/${counted.length}`)
+console.log(
+  `node-tests ${process.version} (vendored ${source.tag}): ${names.length} files, ${counted.length} pass on plain Node; under uring/register: io_uring ${tally('io_uring')}/${counted.length}, node backend ${tally('nodeBackend')}/${counted.length}`,
+)
 for (const [name, e] of Object.entries(now.files)) {
   for (const m of ['io_uring', 'nodeBackend']) if (e[m] === 'fail') console.log(`  FAIL ${m.padEnd(11)} ${name}: ${e[`${m}Reason`]}`)
 }
@@ -139,7 +154,8 @@ function table() {
     rows.push(`| ${r.tag} on Node ${r.node} | ${files.length} | ${counted.length} | ${n('io_uring')}/${counted.length} | ${n('nodeBackend')}/${counted.length} |`)
     for (const [name, e] of counted) {
       const on = ['io_uring', 'nodeBackend'].filter((m) => e[m] !== 'pass').map((m) => (m === 'io_uring' ? 'io_uring' : 'node backend'))
-      for (const [m, why] of Object.entries(e.flaky ?? {})) notes.push(`| ${r.tag} | \`${name}\` | ${m === 'io_uring' ? 'io_uring' : 'node backend'}, sometimes (counted as ${e[m] === 'pass' ? 'passing' : 'failing'}: the recorded run) | ${why} |`)
+      for (const [m, why] of Object.entries(e.flaky ?? {}))
+        notes.push(`| ${r.tag} | \`${name}\` | ${m === 'io_uring' ? 'io_uring' : 'node backend'}, sometimes (counted as ${e[m] === 'pass' ? 'passing' : 'failing'}: the recorded run) | ${why} |`)
       if (on.length > 0 && e.flaky === undefined) notes.push(`| ${r.tag} | \`${name}\` | ${on.join(', ')} | ${e.why ?? e.io_uringReason ?? e.nodeBackendReason ?? ''} |`)
     }
   }

@@ -107,4 +107,6 @@ try {
   rmSync(work, { recursive: true, force: true })
 }
 if (failed > 0) process.exit(1)
-console.log(`registry-test: PASS (${tarballs.length} tarballs published to a local verdaccio; npm install uring picked ${platformPackage} by os/cpu/libc, --omit=optional installed uring alone; smoke under Node 20, 22, 24, CommonJS and ESM)`)
+console.log(
+  `registry-test: PASS (${tarballs.length} tarballs published to a local verdaccio; npm install uring picked ${platformPackage} by os/cpu/libc, --omit=optional installed uring alone; smoke under Node 20, 22, 24, CommonJS and ESM)`,
+)

@@ -23,7 +23,12 @@ for (const name of readdirSync(join(root, '__test__', 'third-party'))) {
   const dir = join(root, '__test__', 'third-party', name)
   const src = JSON.parse(readFileSync(join(dir, 'SOURCE.json'), 'utf8'))
   for (const [f, sha] of Object.entries(src.files)) {
-    if (createHash('sha256').update(readFileSync(join(dir, f))).digest('hex') !== sha) throw new Error(`${name}: ${f} differs from SOURCE.json`)
+    if (
+      createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex') !== sha
+    )
+      throw new Error(`${name}: ${f} differs from SOURCE.json`)
   }
   const prefix = join(root, '.runtimes', 'third-party', name)
   const marker = join(prefix, 'installed.json')
@@ -45,7 +50,10 @@ for (const name of readdirSync(join(root, '__test__', 'third-party'))) {
   writeFileSync(join(suite, 'package.json'), JSON.stringify({ name, type: 'module' }))
   symlinkSync(join(prefix, 'node_modules'), join(suite, 'node_modules'))
   const report = join(prefix, 'report.cjs')
-  writeFileSync(report, `process.on('exit', () => { try { const r = require(${JSON.stringify(uring)}).defaultRing(); process.stderr.write('\\nuring-stats ' + JSON.stringify({ mode: r.mode, submitted: r.stats().submitted }) + '\\n') } catch {} })\n`)
+  writeFileSync(
+    report,
+    `process.on('exit', () => { try { const r = require(${JSON.stringify(uring)}).defaultRing(); process.stderr.write('\\nuring-stats ' + JSON.stringify({ mode: r.mode, submitted: r.stats().submitted }) + '\\n') } catch {} })\n`,
+  )
   for (const p of [prefix, suite]) chmodSync(p, 0o755)
   const modes = [
     ['plain Node', [], {}],
@@ -61,7 +69,9 @@ for (const name of readdirSync(join(root, '__test__', 'third-party'))) {
       const summary = (out.match(/^\d+ tests? passed.*$|^.*✕.*$/gm) ?? []).join('; ')
       let ok = r.status === 0
       if (ok && env.URING_BACKEND === 'io_uring' && !(s && s.mode !== 'node' && s.submitted > 0)) ok = false
-      console.log(`third-party ${name}@${src.version} ${file} on ${label}: ${ok ? 'pass' : 'FAIL'} (exit ${r.status}${r.signal ? ` ${r.signal}` : ''}${s ? `, ring ${s.mode}, ${s.submitted} ops submitted` : ''}) ${summary}`)
+      console.log(
+        `third-party ${name}@${src.version} ${file} on ${label}: ${ok ? 'pass' : 'FAIL'} (exit ${r.status}${r.signal ? ` ${r.signal}` : ''}${s ? `, ring ${s.mode}, ${s.submitted} ops submitted` : ''}) ${summary}`,
+      )
       if (!ok) {
         failed++
         console.log(out.split('\n').slice(-40).join('\n'))

@@ -25,7 +25,9 @@ const from = join(a.from, 'test')
 const out = join(root, '__test__', 'node-suite', `v${a.line}`)
 rmSync(out, { recursive: true, force: true })
 
-const parallel = readdirSync(join(from, 'parallel')).filter((f) => NAMES.test(f) && USES_PROMISES.test(readFileSync(join(from, 'parallel', f), 'utf8'))).sort()
+const parallel = readdirSync(join(from, 'parallel'))
+  .filter((f) => NAMES.test(f) && USES_PROMISES.test(readFileSync(join(from, 'parallel', f), 'utf8')))
+  .sort()
 const copied = []
 const copy = (rel) => {
   const src = join(from, rel)
@@ -63,7 +65,19 @@ walk(join(out, 'test'))
 const sorted = Object.fromEntries(Object.entries(files).sort(([x], [y]) => (x < y ? -1 : 1)))
 writeFileSync(
   join(out, 'SOURCE.json'),
-  JSON.stringify({ line: Number(a.line), tag: a.tag, origin: a.origin, note: 'Unmodified copies of files of Node.js test/ at the tag (MIT, Copyright Node.js contributors). Vendored by scripts/vendor-node-tests.mjs; checked by scripts/node-tests.mjs.', tests: parallel, fixturesNotFound: missing, files: sorted }, null, 1) + '\n',
+  JSON.stringify(
+    {
+      line: Number(a.line),
+      tag: a.tag,
+      origin: a.origin,
+      note: 'Unmodified copies of files of Node.js test/ at the tag (MIT, Copyright Node.js contributors). Vendored by scripts/vendor-node-tests.mjs; checked by scripts/node-tests.mjs.',
+      tests: parallel,
+      fixturesNotFound: missing,
+      files: sorted,
+    },
+    null,
+    1,
+  ) + '\n',
 )
 const size = Object.keys(files).reduce((n, f) => n + statSync(join(out, f)).size, 0)
 console.log(`v${a.line} (${a.tag}): ${parallel.length} test files, ${Object.keys(files).length} files, ${(size / 1024).toFixed(0)} KiB; fixtures not found: ${missing.join(', ') || 'none'}`)

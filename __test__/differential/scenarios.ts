@@ -36,7 +36,15 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('append Uint16Array', () => fs.appendFile(f, new Uint16Array([0x4142, 0x4344])))
     await step('append DataView', () => fs.appendFile(f, new DataView(new ArrayBuffer(3))))
     await step('append iterable', () => fs.appendFile(f, ['x', Buffer.from('y')] as any))
-    await step('append async iterable', () => fs.appendFile(f, (async function* () { yield 'z'; yield Buffer.from('!') })() as any))
+    await step('append async iterable', () =>
+      fs.appendFile(
+        f,
+        (async function* () {
+          yield 'z'
+          yield Buffer.from('!')
+        })() as any,
+      ),
+    )
     await step('append number', () => fs.appendFile(f, 42 as any))
     await step('append hex', () => fs.appendFile(f, '414243', { encoding: 'hex' }))
     await step('read back', () => fs.readFile(f, 'latin1'))
@@ -98,8 +106,18 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('write bad data', () => fh.write(12 as any))
     await step('writev', () => fh.writev([Buffer.from('v1'), Buffer.from('v2')], 5000))
     await step('readv', () => fh.readv([Buffer.alloc(3), Buffer.alloc(4)], 4999))
-    await step('writev of 1500 buffers', () => fh.writev(Array.from({ length: 1500 }, (_, i) => pattern(i * 7, 7)), 20000))
-    await step('readv of 1500 buffers', () => fh.readv(Array.from({ length: 1500 }, () => Buffer.alloc(5)), 20000))
+    await step('writev of 1500 buffers', () =>
+      fh.writev(
+        Array.from({ length: 1500 }, (_, i) => pattern(i * 7, 7)),
+        20000,
+      ),
+    )
+    await step('readv of 1500 buffers', () =>
+      fh.readv(
+        Array.from({ length: 1500 }, () => Buffer.alloc(5)),
+        20000,
+      ),
+    )
     await step('readv bad buffers', () => fh.readv(['x'] as any))
     // Concurrent positioned writes land where they were aimed, whatever order they complete in.
     await step('64 concurrent positioned writes', () => Promise.all(Array.from({ length: 64 }, (_, i) => fh.write(pattern(i * 1000, 1000), 0, 1000, 10000 + i * 1000).then((r) => r.bytesWritten))))
@@ -299,22 +317,30 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('read stream start only', async () => collect((await open()).createReadStream({ start: 299990 })))
     await step('read stream end 0', async () => collect((await open()).createReadStream({ start: 0, end: 0 })))
     await step('read stream encoding', async () => (await collect((await open()).createReadStream({ encoding: 'hex', end: 99, highWaterMark: 16 }))).join(''))
-    await step('read stream start > end', async () => {
-      const fh = await open()
-      try {
-        return fh.createReadStream({ start: 10, end: 5 })
-      } finally {
-        await fh.close()
-      }
-    }, HALF_BUILT_STREAM)
-    await step('read stream bad start', async () => {
-      const fh = await open()
-      try {
-        return fh.createReadStream({ start: -1 })
-      } finally {
-        await fh.close()
-      }
-    }, HALF_BUILT_STREAM)
+    await step(
+      'read stream start > end',
+      async () => {
+        const fh = await open()
+        try {
+          return fh.createReadStream({ start: 10, end: 5 })
+        } finally {
+          await fh.close()
+        }
+      },
+      HALF_BUILT_STREAM,
+    )
+    await step(
+      'read stream bad start',
+      async () => {
+        const fh = await open()
+        try {
+          return fh.createReadStream({ start: -1 })
+        } finally {
+          await fh.close()
+        }
+      },
+      HALF_BUILT_STREAM,
+    )
     await step('read stream autoClose closes the handle', async () => {
       const fh = await open()
       const s = fh.createReadStream()
@@ -369,14 +395,18 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
       await new Promise((r) => s.end('flushed', r))
       return (s as any).bytesWritten
     })
-    await step('write stream bad flush', async () => {
-      const fh = await fs.open(w, 'a')
-      try {
-        return fh.createWriteStream({ flush: 'yes' as any })
-      } finally {
-        await fh.close()
-      }
-    }, HALF_BUILT_STREAM)
+    await step(
+      'write stream bad flush',
+      async () => {
+        const fh = await fs.open(w, 'a')
+        try {
+          return fh.createWriteStream({ flush: 'yes' as any })
+        } finally {
+          await fh.close()
+        }
+      },
+      HALF_BUILT_STREAM,
+    )
     await step('write stream on read-only handle', async () => {
       const s = (await fs.open(w, 'r')).createWriteStream()
       return new Promise((resolve) => {

@@ -45,12 +45,7 @@ function finish(promise, exit) {
 
 if (process.versions.electron) {
   const { app, utilityProcess } = require('electron')
-  app.whenReady().then(() =>
-    finish(
-      (async () => `main: ${await smoke()}; utility process: ${await inUtilityProcess(utilityProcess)}`)(),
-      (code) => app.exit(code),
-    ),
-  )
+  app.whenReady().then(() => finish((async () => `main: ${await smoke()}; utility process: ${await inUtilityProcess(utilityProcess)}`)(), (code) => app.exit(code)))
 } else {
   finish(smoke(), (code) => process.exit(code))
 }

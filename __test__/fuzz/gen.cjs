@@ -41,14 +41,74 @@ function rng(seed, index) {
 // ---- Pools (source text) ----
 
 const HOSTILE = [
-  '-0', '0', '1', '-1', '1.5', 'NaN', 'Infinity', '-Infinity', '2**31-1', '2**31', '2**32-1', '2**32', '2**53', '-(2**53)',
-  '0n', '-1n', '2n**63n', '2n**64n', 'null', 'undefined', 'true', 'false',
-  "''", "'r'", "'w+'", "'a'", "'xyz'", "'0o777'", "'777'",
-  '{}', '[]', '[1]', '() => {}', "Symbol('s')", "V('u8', 4)", "V('u8', 0, 'detached')", "P('file')",
+  '-0',
+  '0',
+  '1',
+  '-1',
+  '1.5',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '2**31-1',
+  '2**31',
+  '2**32-1',
+  '2**32',
+  '2**53',
+  '-(2**53)',
+  '0n',
+  '-1n',
+  '2n**63n',
+  '2n**64n',
+  'null',
+  'undefined',
+  'true',
+  'false',
+  "''",
+  "'r'",
+  "'w+'",
+  "'a'",
+  "'xyz'",
+  "'0o777'",
+  "'777'",
+  '{}',
+  '[]',
+  '[1]',
+  '() => {}',
+  "Symbol('s')",
+  "V('u8', 4)",
+  "V('u8', 0, 'detached')",
+  "P('file')",
 ]
 /** Names of the initial tree (run.cjs builds it) and of paths that are not in it. */
 const NAMES = ['file', 'file', 'empty', 'big', 'dir', 'dir/inner', 'emptydir', 'link', 'dangling', 'missing', 'missing/sub', 'file/sub', 'new', 'new', 'dir/new', 'nul', 'long', 'verylong']
-const FLAGS = ["'r'", "'r+'", "'w'", "'w+'", "'a'", "'a+'", "'wx'", "'wx+'", "'ax'", "'as+'", "'rs+'", "'sr'", "'xa+'", "'rw'", "'R'", '0', '1', '2', '66', '65', '577', '1089', '194', '65536', '2**31-1', '-1']
+const FLAGS = [
+  "'r'",
+  "'r+'",
+  "'w'",
+  "'w+'",
+  "'a'",
+  "'a+'",
+  "'wx'",
+  "'wx+'",
+  "'ax'",
+  "'as+'",
+  "'rs+'",
+  "'sr'",
+  "'xa+'",
+  "'rw'",
+  "'R'",
+  '0',
+  '1',
+  '2',
+  '66',
+  '65',
+  '577',
+  '1089',
+  '194',
+  '65536',
+  '2**31-1',
+  '-1',
+]
 const MODES = ['0o644', '0o600', '0o755', '0o777', '0o4755', '0o1777', '0', '0o444', "'644'", "'0755'", "'0o644'", "'9'", "''", '438', '0o7777', '0o17777']
 const ENCODINGS = ["'utf8'", "'utf-8'", "'UTF8'", "'hex'", "'base64'", "'base64url'", "'latin1'", "'binary'", "'ascii'", "'ucs2'", "'utf16le'", "'buffer'", "'xyz'", "''"]
 const INTS = ['0', '1', '2', '3', '4', '5', '8', '11', '12', '16', '40', '100', '-1', '1.5', '-0', '2**31', '2**31-1', '2**32']
@@ -128,27 +188,45 @@ function fsArgs(fn, s, r) {
   const path = () => s.or(s.path, 0.9)
   const enc = () => s.values.encoding()
   switch (fn) {
-    case 'open': return [path(), s.or(s.values.flag), s.or(s.values.mode)]
-    case 'readFile': return [path(), s.opts(['encoding', 'flag', 'signal'], enc)]
+    case 'open':
+      return [path(), s.or(s.values.flag), s.or(s.values.mode)]
+    case 'readFile':
+      return [path(), s.opts(['encoding', 'flag', 'signal'], enc)]
     case 'writeFile':
-    case 'appendFile': return [path(), s.data(), s.opts(['encoding', 'mode', 'flag', 'signal', 'flush'], enc)]
+    case 'appendFile':
+      return [path(), s.data(), s.opts(['encoding', 'mode', 'flag', 'signal', 'flush'], enc)]
     case 'stat':
-    case 'lstat': return [path(), s.opts(['bigint'])]
-    case 'mkdir': return [path(), s.opts(['recursive', 'mode'], s.values.mode)]
-    case 'rmdir': return [path(), s.opts(['recursive', 'maxRetries', 'retryDelay'])]
-    case 'rm': return [path(), s.opts(['recursive', 'force', 'maxRetries', 'retryDelay'])]
-    case 'unlink': return [path()]
+    case 'lstat':
+      return [path(), s.opts(['bigint'])]
+    case 'mkdir':
+      return [path(), s.opts(['recursive', 'mode'], s.values.mode)]
+    case 'rmdir':
+      return [path(), s.opts(['recursive', 'maxRetries', 'retryDelay'])]
+    case 'rm':
+      return [path(), s.opts(['recursive', 'force', 'maxRetries', 'retryDelay'])]
+    case 'unlink':
+      return [path()]
     case 'rename':
-    case 'link': return [path(), path()]
-    case 'copyFile': return [path(), path(), s.or(() => r.pick(['0', '1', '2', '3', '4', '7', '8']))]
-    case 'truncate': return [path(), s.int()]
-    case 'chmod': return [path(), s.or(s.values.mode)]
-    case 'access': return [path(), s.or(() => r.pick(['0', '1', '2', '4', '6', '7', '8']))]
-    case 'symlink': return [s.or(() => r.pick(["'file'", "'missing'", "'../x'", "'dir'", "P('file')", "B('file')"])), path(), s.or(() => r.pick(["'file'", "'dir'", "'junction'", 'null', 'undefined']))]
-    case 'readdir': return [path(), s.opts(['encoding', 'withFileTypes', 'recursive'], enc)]
-    case 'realpath': return [path(), s.opts(['encoding'], enc)]
-    case 'mkdtemp': return [s.or(() => r.pick(["P('tmp-')", "P('dir/tmp-')", "P('missing/tmp-')", "B('tmp-')", "P('file/tmp-')", "P('nul')", "U('tmp-')"])), s.opts(['encoding'], enc)]
-    case 'utimes': return [path(), s.time(), s.time()]
+    case 'link':
+      return [path(), path()]
+    case 'copyFile':
+      return [path(), path(), s.or(() => r.pick(['0', '1', '2', '3', '4', '7', '8']))]
+    case 'truncate':
+      return [path(), s.int()]
+    case 'chmod':
+      return [path(), s.or(s.values.mode)]
+    case 'access':
+      return [path(), s.or(() => r.pick(['0', '1', '2', '4', '6', '7', '8']))]
+    case 'symlink':
+      return [s.or(() => r.pick(["'file'", "'missing'", "'../x'", "'dir'", "P('file')", "B('file')"])), path(), s.or(() => r.pick(["'file'", "'dir'", "'junction'", 'null', 'undefined']))]
+    case 'readdir':
+      return [path(), s.opts(['encoding', 'withFileTypes', 'recursive'], enc)]
+    case 'realpath':
+      return [path(), s.opts(['encoding'], enc)]
+    case 'mkdtemp':
+      return [s.or(() => r.pick(["P('tmp-')", "P('dir/tmp-')", "P('missing/tmp-')", "B('tmp-')", "P('file/tmp-')", "P('nul')", "U('tmp-')"])), s.opts(['encoding'], enc)]
+    case 'utimes':
+      return [path(), s.time(), s.time()]
   }
   throw new Error(`no arguments for ${fn}`)
 }
@@ -173,16 +251,24 @@ function fhArgs(fn, s, r) {
       return [s.data()]
     }
     case 'readv':
-    case 'writev': return [s.views(), s.pos()]
-    case 'truncate': return [s.int()]
-    case 'chmod': return [s.or(s.values.mode)]
-    case 'stat': return [s.opts(['bigint'])]
+    case 'writev':
+      return [s.views(), s.pos()]
+    case 'truncate':
+      return [s.int()]
+    case 'chmod':
+      return [s.or(s.values.mode)]
+    case 'stat':
+      return [s.opts(['bigint'])]
     case 'sync':
-    case 'datasync': return []
-    case 'readFile': return [s.opts(['encoding', 'signal', 'flag'], enc)]
+    case 'datasync':
+      return []
+    case 'readFile':
+      return [s.opts(['encoding', 'signal', 'flag'], enc)]
     case 'writeFile':
-    case 'appendFile': return [s.data(), s.opts(['encoding', 'mode', 'flag', 'signal', 'flush'], enc)]
-    case 'utimes': return [s.time(), s.time()]
+    case 'appendFile':
+      return [s.data(), s.opts(['encoding', 'mode', 'flag', 'signal', 'flush'], enc)]
+    case 'utimes':
+      return [s.time(), s.time()]
   }
   throw new Error(`no arguments for FileHandle.${fn}`)
 }
@@ -193,11 +279,15 @@ const fdArg = (s, r) => (r.chance(0.85) ? 'fd' : s.or(() => r.pick(['fd + 1000',
 function ringArgs(fn, s, r) {
   switch (fn) {
     case 'read':
-    case 'write': return [fdArg(s, r), s.or(s.view, 0.9), s.pos()]
+    case 'write':
+      return [fdArg(s, r), s.or(s.view, 0.9), s.pos()]
     case 'readv':
-    case 'writev': return [fdArg(s, r), s.views(), s.pos()]
-    case 'openat': return [s.or(s.path, 0.9), s.or(s.values.flag), s.or(s.values.mode)]
-    case 'mkdir': return [s.or(s.path, 0.9), s.or(s.values.mode)]
+    case 'writev':
+      return [fdArg(s, r), s.views(), s.pos()]
+    case 'openat':
+      return [s.or(s.path, 0.9), s.or(s.values.flag), s.or(s.values.mode)]
+    case 'mkdir':
+      return [s.or(s.path, 0.9), s.or(s.values.mode)]
   }
   throw new Error(`no arguments for ring.${fn}`)
 }
@@ -207,12 +297,27 @@ function ringArgs(fn, s, r) {
 // touch of the `file` group, and a batch has at most one op on it.
 const GROUPS = [['file', 'link', 'file/sub'], ['big'], ['empty'], ['dir', 'dir/inner'], ['emptydir'], ['missing', 'missing/sub', 'dangling'], ['new'], ['new2'], ['new3']]
 const BATCH_OPS = {
-  read: ['fd', 'buffer', 'offset', 'length', 'position'], write: ['fd', 'buffer', 'offset', 'length', 'position'],
-  readv: ['fd', 'buffers', 'position'], writev: ['fd', 'buffers', 'position'],
-  fsync: ['fd'], fdatasync: ['fd'], fstat: ['fd'], ftruncate: ['fd', 'length'], close: ['fd'],
-  open: ['path', 'flags', 'mode'], stat: ['path'], lstat: ['path'], unlink: ['path'], rmdir: ['path'], mkdir: ['path', 'mode'],
-  rename: ['oldPath', 'newPath'], symlink: ['target', 'path'], link: ['existingPath', 'newPath'],
-  readFile: ['path', 'flag'], writeFile: ['path', 'data', 'flag', 'mode', 'encoding'], nop: [],
+  read: ['fd', 'buffer', 'offset', 'length', 'position'],
+  write: ['fd', 'buffer', 'offset', 'length', 'position'],
+  readv: ['fd', 'buffers', 'position'],
+  writev: ['fd', 'buffers', 'position'],
+  fsync: ['fd'],
+  fdatasync: ['fd'],
+  fstat: ['fd'],
+  ftruncate: ['fd', 'length'],
+  close: ['fd'],
+  open: ['path', 'flags', 'mode'],
+  stat: ['path'],
+  lstat: ['path'],
+  unlink: ['path'],
+  rmdir: ['path'],
+  mkdir: ['path', 'mode'],
+  rename: ['oldPath', 'newPath'],
+  symlink: ['target', 'path'],
+  link: ['existingPath', 'newPath'],
+  readFile: ['path', 'flag'],
+  writeFile: ['path', 'data', 'flag', 'mode', 'encoding'],
+  nop: [],
 }
 
 function batchArgs(s, r) {
@@ -222,17 +327,32 @@ function batchArgs(s, r) {
   let fdUsed = false
   const ops = []
   for (let n = 1 + r.int(3), i = 0; i < n; i++) {
-    if (r.chance(0.03)) { ops.push(r.pick(['null', '5', '[]', "{ op: 'xyz' }", '{}'])); continue }
+    if (r.chance(0.03)) {
+      ops.push(r.pick(['null', '5', '[]', "{ op: 'xyz' }", '{}']))
+      continue
+    }
     let name = r.pick(Object.keys(BATCH_OPS))
     if (BATCH_OPS[name][0] === 'fd') {
       const g = free.findIndex((x) => x[0] === 'file')
       if (fdUsed || g < 0) name = r.pick(['stat', 'mkdir', 'nop', 'writeFile', 'open'])
-      else { fdUsed = true; free.splice(g, 1) }
+      else {
+        fdUsed = true
+        free.splice(g, 1)
+      }
     }
     const group = BATCH_OPS[name].some((f) => /path|target/i.test(f)) ? takeGroup() : null
     const field = {
-      fd: () => fdArg(s, r), buffer: () => s.or(s.view, 0.85), buffers: () => s.views(), offset: () => s.int(), length: () => s.int(), position: () => s.pos(),
-      flags: () => s.or(s.values.flag), flag: () => s.or(s.values.flag), mode: () => s.or(s.values.mode), data: () => s.data(), encoding: () => s.or(s.values.encoding),
+      fd: () => fdArg(s, r),
+      buffer: () => s.or(s.view, 0.85),
+      buffers: () => s.views(),
+      offset: () => s.int(),
+      length: () => s.int(),
+      position: () => s.pos(),
+      flags: () => s.or(s.values.flag),
+      flag: () => s.or(s.values.flag),
+      mode: () => s.or(s.values.mode),
+      data: () => s.data(),
+      encoding: () => s.or(s.values.encoding),
       target: () => r.pick(["'file'", "'missing'", `P('${r.pick(group)}')`]),
     }
     const parts = [`op: '${name}'`]
@@ -250,7 +370,29 @@ function batchArgs(s, r) {
 
 // ---- Cases ----
 
-const FS_FNS = ['open', 'readFile', 'writeFile', 'appendFile', 'stat', 'lstat', 'mkdir', 'rmdir', 'rm', 'unlink', 'rename', 'copyFile', 'truncate', 'chmod', 'access', 'symlink', 'link', 'readdir', 'realpath', 'mkdtemp', 'utimes']
+const FS_FNS = [
+  'open',
+  'readFile',
+  'writeFile',
+  'appendFile',
+  'stat',
+  'lstat',
+  'mkdir',
+  'rmdir',
+  'rm',
+  'unlink',
+  'rename',
+  'copyFile',
+  'truncate',
+  'chmod',
+  'access',
+  'symlink',
+  'link',
+  'readdir',
+  'realpath',
+  'mkdtemp',
+  'utimes',
+]
 const FH_FNS = ['read', 'read', 'read', 'write', 'write', 'write', 'readv', 'writev', 'truncate', 'chmod', 'stat', 'sync', 'datasync', 'readFile', 'writeFile', 'appendFile', 'utimes']
 const RING_FNS = ['read', 'write', 'readv', 'writev', 'openat', 'mkdir']
 const OPEN_PATHS = ['file', 'file', 'file', 'empty', 'big', 'dir']
@@ -327,13 +469,27 @@ function helpers(dir, fd) {
     const bytes = n * size
     const at = kind === 'off' ? (size === 1 ? 3 : size) : 0
     const ab = kind === 'shared' ? new SharedArrayBuffer(bytes) : kind === 'resizable' ? new ArrayBuffer(bytes, { maxByteLength: bytes + 16 }) : new ArrayBuffer(bytes + 2 * at)
-    new Uint8Array(ab).forEach((_, i, a) => (a[i] = 0x41 + ((i - at) % 26 + 26) % 26))
-    const v = C === Buffer ? Buffer.from(ab, at, kind === 'resizable' ? undefined : bytes) : C === DataView ? new DataView(ab, at, kind === 'resizable' ? undefined : bytes) : kind === 'resizable' ? new C(ab) : new C(ab, at, n)
+    new Uint8Array(ab).forEach((_, i, a) => (a[i] = 0x41 + ((((i - at) % 26) + 26) % 26)))
+    const v =
+      C === Buffer
+        ? Buffer.from(ab, at, kind === 'resizable' ? undefined : bytes)
+        : C === DataView
+          ? new DataView(ab, at, kind === 'resizable' ? undefined : bytes)
+          : kind === 'resizable'
+            ? new C(ab)
+            : new C(ab, at, n)
     if (kind === 'detached') structuredClone(ab, { transfer: [ab] })
     return v
   }
   const sig = (kind) => (kind === 'aborted' ? AbortSignal.abort() : new AbortController().signal)
-  const it = (kind, chunks) => (kind === 'async' ? (async function* () { yield* chunks })() : (function* () { yield* chunks })())
+  const it = (kind, chunks) =>
+    kind === 'async'
+      ? (async function* () {
+          yield* chunks
+        })()
+      : (function* () {
+          yield* chunks
+        })()
   return { P, B, U, V, sig, it, fd }
 }
 
@@ -402,7 +558,10 @@ async function nodeBatch(n, ops, options) {
   for (const o of ops) {
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw typeError('ERR_INVALID_ARG_TYPE', 'ops[i]')
     if (typeof o.op !== 'string' || !Object.hasOwn(NODE_OPS, o.op)) throw typeError('ERR_INVALID_ARG_VALUE', 'ops[i].op')
-    const r = await NODE_OPS[o.op](o, n).then((value) => ({ status: 'fulfilled', value }), (reason) => ({ status: 'rejected', reason }))
+    const r = await NODE_OPS[o.op](o, n).then(
+      (value) => ({ status: 'fulfilled', value }),
+      (reason) => ({ status: 'rejected', reason }),
+    )
     if (r.status === 'rejected' && (ARG_CODES.has(r.reason?.code) || r.reason?.code === 'ERR_UNKNOWN_ENCODING')) throw nothingDone(r.reason)
     results.push(r)
   }

@@ -20,7 +20,6 @@ const { isDeepStrictEqual } = require('node:util')
 const { makeCase, describe, materialize, helpers, byteLength, NODE_RING, nodeBatch, nothingDone, abortError, ARG_CODES } = require('./gen.cjs')
 
 const SIDES = ['io_uring', 'node-backend']
-const NODE_MAJOR = Number(process.versions.node.split('.')[0])
 const CASE_TIMEOUT_MS = 5000
 const IDLE_KILL_MS = 30000
 
@@ -53,10 +52,14 @@ function tree(dir, mkdtemp, args = '') {
   const dir16 = Buffer.from(dir, 'utf16le').toString('latin1')
   const { P } = helpers(dir)
   const decoded = [...new Set([...args.matchAll(/P\('([^']*)'\)/g)].map((m) => m[1]))].flatMap((name) =>
-    ['base64', 'base64url', 'hex'].map((enc) => [Buffer.from(P(name), enc).toString('latin1'), `<${name}:${enc}>`]).filter(([b]) => b.length > 0))
+    ['base64', 'base64url', 'hex'].map((enc) => [Buffer.from(P(name), enc).toString('latin1'), `<${name}:${enc}>`]).filter(([b]) => b.length > 0),
+  )
   const content = (b) => decoded.reduce((s, [from, to]) => s.split(from).join(to), b.toString('latin1').split(dir).join('<dir>').split(dir16).join('<dir16>'))
   const walk = (rel) => {
-    for (const name of fs.readdirSync(Buffer.from(join(dir, rel), 'latin1'), { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort()) {
+    for (const name of fs
+      .readdirSync(Buffer.from(join(dir, rel), 'latin1'), { encoding: 'buffer' })
+      .map((b) => b.toString('latin1'))
+      .sort()) {
       const r = rel ? `${rel}/${name}` : name
       const p = Buffer.from(join(dir, r), 'latin1')
       const st = fs.lstatSync(p)
@@ -115,7 +118,7 @@ function norm(v, n) {
   }
   if (Array.isArray(v)) return v.map((x) => norm(x, n))
   const cls = v.constructor?.name
-  if (cls === 'FileHandle') return n.handles.push(v), { $: 'FileHandle' }
+  if (cls === 'FileHandle') return (n.handles.push(v), { $: 'FileHandle' })
   if (cls === 'Date') return { $: 'Date' }
   if (typeof v.isFile === 'function' && 'nlink' in v) {
     const o = { $: 'Stats', cls, keys: Object.keys(v).sort().join(), bigint: typeof v.size === 'bigint' }
@@ -123,7 +126,16 @@ function norm(v, n) {
     for (const k of ['isFile', 'isDirectory', 'isSymbolicLink']) o[k] = v[k]()
     return o
   }
-  if (typeof v.isFile === 'function') return { $: 'Dirent', keys: Object.keys(v).sort().join(), name: norm(v.name, n), parentPath: norm(v.parentPath, n), isFile: v.isFile(), isDirectory: v.isDirectory(), isSymbolicLink: v.isSymbolicLink() }
+  if (typeof v.isFile === 'function')
+    return {
+      $: 'Dirent',
+      keys: Object.keys(v).sort().join(),
+      name: norm(v.name, n),
+      parentPath: norm(v.parentPath, n),
+      isFile: v.isFile(),
+      isDirectory: v.isDirectory(),
+      isSymbolicLink: v.isSymbolicLink(),
+    }
   const o = cls === 'Object' || cls === undefined ? {} : { $class: cls }
   for (const k of Object.keys(v).sort()) o[k] = norm(v[k], n)
   return o
@@ -133,7 +145,8 @@ function errShape(e, n) {
   if (!(e instanceof Error)) return { $: 'non-error', v: typeof e === 'object' ? String(e) : norm(e, n) }
   const s = { $: 'error', name: e.name, code: e.code, cls: e.constructor.name, message: normString(String(e.message), n) }
   if (n.mkdtemp) s.message = s.message.replace(/.{6}'$/, "XXXXXX'") // the random name Node 20 puts in mkdtemp's errors
-  for (const k of ['syscall', 'errno', 'path', 'dest']) if (e[k] !== undefined) s[k] = typeof e[k] === 'string' || typeof e[k] === 'number' ? norm(e[k], n) : norm(Buffer.from(e[k]).toString('latin1'), n)
+  for (const k of ['syscall', 'errno', 'path', 'dest'])
+    if (e[k] !== undefined) s[k] = typeof e[k] === 'string' || typeof e[k] === 'number' ? norm(e[k], n) : norm(Buffer.from(e[k]).toString('latin1'), n)
   return s
 }
 
@@ -148,14 +161,25 @@ function invoke(c, side, args, fh, n) {
   if (c.kind === 'batch') return nodeBatch(n, ...args)
   // As a Ring op: its arguments are checked first, then an aborted signal rejects (nothing done).
   const p = NODE_RING[c.fn](n, ...args.slice(0, 3))
-  return args[c.fn === 'mkdir' ? 2 : 3]?.signal?.aborted ? p.then(() => Promise.reject(nothingDone(abortError())), (e) => Promise.reject(nothingDone(ARG_CODES.has(e?.code) ? e : abortError()))) : p
+  return args[c.fn === 'mkdir' ? 2 : 3]?.signal?.aborted
+    ? p.then(
+        () => Promise.reject(nothingDone(abortError())),
+        (e) => Promise.reject(nothingDone(ARG_CODES.has(e?.code) ? e : abortError())),
+      )
+    : p
 }
 
 /** Waits up to `ms` for `p`: { r: 'resolved', v } | { r: 'rejected', e } | { r: 'timeout' }. */
 function settle(p, ms) {
   let timer
   const t = new Promise((resolve) => (timer = setTimeout(resolve, ms, { r: 'timeout' })))
-  return Promise.race([Promise.resolve(p).then((v) => ({ r: 'resolved', v }), (e) => ({ r: 'rejected', e })), t]).finally(() => clearTimeout(timer))
+  return Promise.race([
+    Promise.resolve(p).then(
+      (v) => ({ r: 'resolved', v }),
+      (e) => ({ r: 'rejected', e }),
+    ),
+    t,
+  ]).finally(() => clearTimeout(timer))
 }
 
 async function runCase(c, side, dir) {
@@ -203,7 +227,11 @@ async function runCase(c, side, dir) {
     out.close = s.r === 'rejected' ? s.e?.code : s.r
   }
   for (const h of n.handles) await settle(h.close(), 2000)
-  for (const x of [fd, ...n.fds]) if (x >= 0) try { fs.closeSync(x) } catch {}
+  for (const x of [fd, ...n.fds])
+    if (x >= 0)
+      try {
+        fs.closeSync(x)
+      } catch {}
   out.tree ??= tree(dir, c.fn === 'mkdtemp', c.args)
   process.chdir(tmpdir())
   fs.rmSync(dir, { recursive: true, force: true })
@@ -230,7 +258,12 @@ async function child(kind, seed, from, to, tamper, root) {
         if (tamper?.abort === i && b === 'io_uring') process.abort()
         const o = await runCase(c, side, join(base, `c${i}${b[0]}`))
         // fds 0 and 1 as every case finds them: on /dev/null, even after a case closed one.
-        for (const x of [0, 1]) try { fs.fstatSync(x) } catch { fs.openSync('/dev/null', 'r+') }
+        for (const x of [0, 1])
+          try {
+            fs.fstatSync(x)
+          } catch {
+            fs.openSync('/dev/null', 'r+')
+          }
         if (unhandled.length) o.unhandled = unhandled.splice(0)
         if (tamper?.flip && b !== 'node' && i % tamper.flip === 0) o.tree[0].mode += '!'
         say({ d: i, b, o })
@@ -368,7 +401,14 @@ async function runKind(kind, seed, from, to, tamper, root, outcomes) {
     if (r.status === 0 && !pending && next >= to) break
     const lines = r.stderr.trim().split('\n')
     const key = lines.filter((l) => /assert|fatal|check failed|error/i.test(l)).slice(0, 2)
-    const how0 = r.signal === 'SIGKILL' ? 'killed: no progress for 30 s' : r.signal ? `signal ${r.signal}` : r.status === 0 ? 'exit 0 mid-case: its event loop emptied with the call (or a close) unsettled' : `exit ${r.status}`
+    const how0 =
+      r.signal === 'SIGKILL'
+        ? 'killed: no progress for 30 s'
+        : r.signal
+          ? `signal ${r.signal}`
+          : r.status === 0
+            ? 'exit 0 mid-case: its event loop emptied with the call (or a close) unsettled'
+            : `exit ${r.status}`
     const how = `${how0}; stderr: ${[...key, ...lines.slice(-4)].join(' | ')}`
     if (pending) ((outcomes[pending.s] ??= {})[pending.b] = { r: r.signal === 'SIGKILL' ? 'hung' : 'crashed', how }), (next = pending.s + 1)
     else (outcomes.between ??= []).push({ kind, after: next - 1, how }), next++ // died between cases, or closing its rings
@@ -389,7 +429,14 @@ async function runFuzz({ seed, cases = 2000, from = 0, batch = 100, jobs = 2, st
     for (let r; (r = ranges.shift()); ) await Promise.all(['node', 'uring'].map((k) => runKind(k, seed, r[0], r[1], tamper, root, outcomes)))
   }
   await Promise.all(Array.from({ length: jobs }, work)).finally(() => fs.rmSync(root, { recursive: true, force: true }))
-  const failures = (outcomes.between ?? []).map((x) => ({ seed, index: x.after, backend: x.kind, call: describe(makeCase(seed, Math.max(x.after, 0))), why: [`the ${x.kind} child died after this case: ${x.how}`], replay: replay(seed, x.after) }))
+  const failures = (outcomes.between ?? []).map((x) => ({
+    seed,
+    index: x.after,
+    backend: x.kind,
+    call: describe(makeCase(seed, Math.max(x.after, 0))),
+    why: [`the ${x.kind} child died after this case: ${x.how}`],
+    replay: replay(seed, x.after),
+  }))
   let nodeAborts = 0
   for (let i = from; i < from + cases; i++) {
     const c = makeCase(seed, i)
@@ -403,12 +450,27 @@ async function runFuzz({ seed, cases = 2000, from = 0, batch = 100, jobs = 2, st
   return { seed, cases, from, ms: Date.now() - started, nodeAborts, failures, outcomes }
 }
 
-const brief = (o) => (!o ? 'none' : o.setup ? `setup failed: ${o.setup.code}` : o.r === 'resolved' ? `resolved ${JSON.stringify(o.v)}` : o.e ? `${o.r} ${o.e.name} ${o.e.code ?? ''} ${o.e.syscall ?? ''}: ${o.e.message}` : `${o.r}${o.how ? `: ${o.how}` : ''}`)
+const brief = (o) =>
+  !o
+    ? 'none'
+    : o.setup
+      ? `setup failed: ${o.setup.code}`
+      : o.r === 'resolved'
+        ? `resolved ${JSON.stringify(o.v)}`
+        : o.e
+          ? `${o.r} ${o.e.name} ${o.e.code ?? ''} ${o.e.syscall ?? ''}: ${o.e.message}`
+          : `${o.r}${o.how ? `: ${o.how}` : ''}`
 
 /** A failure as text: the call, both outcomes, what differs, and the replay command. */
 function report(f) {
   const short = (s) => (s.length > 300 ? `${s.slice(0, 300)}...` : s)
-  return [`case ${f.index} of seed ${f.seed} [${f.backend}]: ${f.call}`, `  node:  ${short(brief(f.node))}`, `  uring: ${short(brief(f.uring))}`, ...f.why.slice(0, 6).map((w) => `  - ${short(w)}`), `  replay: ${f.replay}`].join('\n')
+  return [
+    `case ${f.index} of seed ${f.seed} [${f.backend}]: ${f.call}`,
+    `  node:  ${short(brief(f.node))}`,
+    `  uring: ${short(brief(f.uring))}`,
+    ...f.why.slice(0, 6).map((w) => `  - ${short(w)}`),
+    `  replay: ${f.replay}`,
+  ].join('\n')
 }
 
 // ---- Command line ----

@@ -7,7 +7,12 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function assert<T extends true>(): T | void {}
 
 export async function check(ring: Ring, fh: FileHandle): Promise<void> {
-  const r = await ring.batch([{ op: 'read', fd: 3, buffer: Buffer.alloc(1) }, { op: 'stat', path: 'x' }, { op: 'readFile', path: 'y' }, { op: 'fsync', fd: 3 }])
+  const r = await ring.batch([
+    { op: 'read', fd: 3, buffer: Buffer.alloc(1) },
+    { op: 'stat', path: 'x' },
+    { op: 'readFile', path: 'y' },
+    { op: 'fsync', fd: 3 },
+  ])
   assert<Equal<typeof r, [PromiseSettledResult<number>, PromiseSettledResult<Stats>, PromiseSettledResult<Buffer>, PromiseSettledResult<undefined>]>>()
   const l = await fh.link([{ op: 'write', buffer: new Uint8Array(4), position: 0 }, { op: 'fdatasync' }, { op: 'fstat' }])
   assert<Equal<typeof l, [PromiseSettledResult<number>, PromiseSettledResult<undefined>, PromiseSettledResult<Stats>]>>()

@@ -55,21 +55,45 @@ export class NodeBackend implements Backend {
   read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal, fresh?: boolean): Promise<any> {
     const pos = position < 0 ? null : position
     if (fresh === true || shared(buffer)) {
-      return this.run<number, any>('read', (cb) => fs.read(fd, buffer, offset, length, pos, cb), (n) => shaped(shape, n, buffer), owner, signal)
+      return this.run<number, any>(
+        'read',
+        (cb) => fs.read(fd, buffer, offset, length, pos, cb),
+        (n) => shaped(shape, n, buffer),
+        owner,
+        signal,
+      )
     }
     const own = Buffer.allocUnsafeSlow(length)
     const to = dest(buffer, offset, length)
-    return this.run<number, any>('read', (cb) => fs.read(fd, own, 0, length, pos, cb), (n) => (copyOut(own, n, to), shaped(shape, n, buffer)), owner, signal)
+    return this.run<number, any>(
+      'read',
+      (cb) => fs.read(fd, own, 0, length, pos, cb),
+      (n) => (copyOut(own, n, to), shaped(shape, n, buffer)),
+      owner,
+      signal,
+    )
   }
 
   write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
-    return this.run<number, any>('write', (cb) => fs.write(fd, source(buffer, offset, length), 0, length, position < 0 ? null : position, cb), (n) => shaped(shape, n, buffer), owner, signal)
+    return this.run<number, any>(
+      'write',
+      (cb) => fs.write(fd, source(buffer, offset, length), 0, length, position < 0 ? null : position, cb),
+      (n) => shaped(shape, n, buffer),
+      owner,
+      signal,
+    )
   }
 
   readv(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
     const pos = position < 0 ? null : position
     if (buffers.every(shared)) {
-      return this.run<number, any>('read', (cb) => fs.readv(fd, buffers, pos, cb), (n) => shaped(shape, n, buffers), owner, signal)
+      return this.run<number, any>(
+        'read',
+        (cb) => fs.readv(fd, buffers, pos, cb),
+        (n) => shaped(shape, n, buffers),
+        owner,
+        signal,
+      )
     }
     const to = buffers.map((b) => dest(b, 0, extent(b).length))
     const own = Buffer.allocUnsafeSlow(to.reduce((a, d) => a + d.length, 0))
@@ -77,41 +101,97 @@ export class NodeBackend implements Backend {
     // differently for no bytes on a directory), over one allocation.
     let at = 0
     const iov = to.map((d) => own.subarray(at, (at += d.length)))
-    return this.run<number, any>('read', (cb) => fs.readv(fd, iov, pos, cb), (n) => (copyOut(own, n, ...to), shaped(shape, n, buffers)), owner, signal)
+    return this.run<number, any>(
+      'read',
+      (cb) => fs.readv(fd, iov, pos, cb),
+      (n) => (copyOut(own, n, ...to), shaped(shape, n, buffers)),
+      owner,
+      signal,
+    )
   }
 
   writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number, shape: Shape, owner?: Owner, signal?: AbortSignal): Promise<any> {
-    return this.run<number, any>('write', (cb) => fs.writev(fd, sources(buffers), position < 0 ? null : position, cb), (n) => shaped(shape, n, buffers), owner, signal)
+    return this.run<number, any>(
+      'write',
+      (cb) => fs.writev(fd, sources(buffers), position < 0 ? null : position, cb),
+      (n) => shaped(shape, n, buffers),
+      owner,
+      signal,
+    )
   }
 
   open(path: string | Buffer, flags: number, mode: number, signal?: AbortSignal): Promise<number> {
-    return this.run<number, number>('open', (cb) => fs.open(path, flags, mode, cb), (fd) => fd, undefined, signal)
+    return this.run<number, number>(
+      'open',
+      (cb) => fs.open(path, flags, mode, cb),
+      (fd) => fd,
+      undefined,
+      signal,
+    )
   }
 
   close(fd: number, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>('close', (cb) => fs.close(fd, (e) => cb(e, undefined)), () => undefined, undefined, signal)
+    return this.run<void, void>(
+      'close',
+      (cb) => fs.close(fd, (e) => cb(e, undefined)),
+      () => undefined,
+      undefined,
+      signal,
+    )
   }
 
   stat(path: string | Buffer, follow: boolean, signal?: AbortSignal): Promise<fs.Stats> {
-    return this.run<fs.Stats, fs.Stats>(follow ? 'stat' : 'lstat', (cb) => (follow ? fs.stat : fs.lstat)(path, cb), (s) => s, undefined, signal)
+    return this.run<fs.Stats, fs.Stats>(
+      follow ? 'stat' : 'lstat',
+      (cb) => (follow ? fs.stat : fs.lstat)(path, cb),
+      (s) => s,
+      undefined,
+      signal,
+    )
   }
 
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<fs.Stats> {
-    return this.run<fs.Stats, fs.Stats>('fstat', (cb) => fs.fstat(fd, cb), (s) => s, owner, signal)
+    return this.run<fs.Stats, fs.Stats>(
+      'fstat',
+      (cb) => fs.fstat(fd, cb),
+      (s) => s,
+      owner,
+      signal,
+    )
   }
 
   call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {
-    return this.run<void, void>(row.syscall, (cb) => row.node(a, (e) => cb(e, undefined)), () => undefined, owner, signal)
+    return this.run<void, void>(
+      row.syscall,
+      (cb) => row.node(a, (e) => cb(e, undefined)),
+      () => undefined,
+      owner,
+      signal,
+    )
   }
 
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
-    return this.run<R, R>(syscall, (cb) => {
-      call().then((v) => cb(null, v), (e) => cb(e, undefined as R))
-    }, (v) => v, owner)
+    return this.run<R, R>(
+      syscall,
+      (cb) => {
+        call().then(
+          (v) => cb(null, v),
+          (e) => cb(e, undefined as R),
+        )
+      },
+      (v) => v,
+      owner,
+    )
   }
 
   nop(signal?: AbortSignal): Promise<number> {
-    return this.run<number, number>('nop', (cb) => setImmediate(cb, null, 0), (n) => n, undefined, signal)
+    return this.run<number, number>(
+      'nop',
+      (cb) => setImmediate(cb, null, 0),
+      (n) => n,
+      undefined,
+      signal,
+    )
   }
 
   stats(): RingStats {

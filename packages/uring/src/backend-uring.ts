@@ -41,9 +41,13 @@ export class UringBackend implements Backend, SocketRing {
   private readonly comp = new Int32Array(3 * BATCH)
   private readonly onComplete = (n: number): void => this.s.complete(n)
   /** The JS side of the ops in flight (settle.ts). */
-  private readonly s = new Settler(this.comp, (t) => {
-    if (!this.closed) this.native.cancel(t)
-  }, (fd) => void this.close(fd).catch(() => {}))
+  private readonly s = new Settler(
+    this.comp,
+    (t) => {
+      if (!this.closed) this.native.cancel(t)
+    },
+    (fd) => void this.close(fd).catch(() => {}),
+  )
   /** First-read buffers of chained readFiles, for reuse. */
   private readonly readBuffers: Buffer[] = []
   /** The opcodes the kernel's probe reported (`OP_NAMES` of the ones the engine uses). */
@@ -149,7 +153,18 @@ export class UringBackend implements Backend, SocketRing {
   }
 
   /** Starts a read or write through the ring's bound native function (no closure per op). */
-  private hot(fn: HotFn, fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number, kind: number, owner: Owner | undefined, signal: AbortSignal | undefined, fresh?: boolean): Promise<any> {
+  private hot(
+    fn: HotFn,
+    fd: number,
+    buffer: NodeJS.ArrayBufferView,
+    offset: number,
+    length: number,
+    position: number,
+    kind: number,
+    owner: Owner | undefined,
+    signal: AbortSignal | undefined,
+    fresh?: boolean,
+  ): Promise<any> {
     let t: number
     try {
       t = fn(fd, buffer, offset, length, position, fresh)
@@ -333,7 +348,10 @@ export class UringBackend implements Backend, SocketRing {
   /** A chained readFile's file, left open in `slot` with more to read. */
   private async openedRead(path: string | Buffer, slot: number, bytes: Buffer): Promise<OpenedRead> {
     // The size only lets the reader allocate once: it reads on to the end regardless.
-    const size = await this.stat(path, true).then((st) => (st.isFile() ? st.size : 0), () => 0)
+    const size = await this.stat(path, true).then(
+      (st) => (st.isFile() ? st.size : 0),
+      () => 0,
+    )
     return {
       bytes,
       size,

@@ -235,9 +235,7 @@ function rwv(write: boolean): Def {
         opcode: write ? 'writev' : 'readv',
         want: buffers.reduce((n, b) => n + byteLength(b), 0),
         fd,
-        start: write
-          ? (b, fd, owner, signal) => b.writev(fd, buffers, pos, Shape.Number, owner, signal)
-          : (b, fd, owner, signal) => b.readv(fd, buffers, pos, Shape.Number, owner, signal),
+        start: write ? (b, fd, owner, signal) => b.writev(fd, buffers, pos, Shape.Number, owner, signal) : (b, fd, owner, signal) => b.readv(fd, buffers, pos, Shape.Number, owner, signal),
       }
     },
   }
@@ -336,7 +334,14 @@ const OPS: Record<keyof BatchResultMap, Def> = {
       const p = path(o, 'path', at)
       const flags = stringToFlags(o.flag || 'w', 'w', `${at}.flag`)
       const mode = parseFileMode(o.mode, `${at}.mode`, 0o666)
-      return { syscall: 'open', opcode: undefined, path: p, want: -1, fd: -1, start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)) }
+      return {
+        syscall: 'open',
+        opcode: undefined,
+        path: p,
+        want: -1,
+        fd: -1,
+        start: (b, _fd, _owner, signal, files) => alone(b, () => files!.writePath(b, p, flags, mode, data as string | View, encoding, false, signal)),
+      }
     },
   },
   nop: { fd: false, check: () => ({ syscall: 'nop', opcode: 'nop', want: -1, fd: -1, start: (b, _fd, _owner, signal) => b.nop(signal) }) },

@@ -74,7 +74,7 @@ function addNumericalSeparator(val: string): string {
 /** Node's "Received ..." suffix (lib/internal/errors.js determineSpecificType). */
 function received(value: unknown): string {
   if (value == null) return ` Received ${value}`
-  if (typeof value === 'function') return ` Received function ${(value as Function).name}`
+  if (typeof value === 'function') return ` Received function ${(value as (...a: unknown[]) => unknown).name}`
   if (typeof value === 'object') {
     const name = (value as object).constructor?.name
     if (name) return ` Received an instance of ${name}`

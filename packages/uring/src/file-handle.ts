@@ -2,13 +2,13 @@
 // close() waits for them; one collected while open has its fd closed, as Node does.
 import { EventEmitter } from 'node:events'
 import * as nodeFs from 'node:fs'
-import { type BigIntStats, type Stats } from 'node:fs'
+import type { BigIntStats, Stats } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
 import { unclosed } from './handle-gc'
 import type { ReadableStream } from 'node:stream/web'
 import { webStream } from './web-stream'
 import { ReadStream, type ReadStreamOptions, WriteStream, type WriteStreamOptions } from './fs-streams'
-import { type Backend, type Owner, Shape } from './backend'
+import { type Backend, Shape } from './backend'
 import { byteLength } from './owned'
 import { ROWS } from './ops'
 import { type BatchOptions, type BatchResults, batchSignal, checkOps, type FileBatchOp, runBatch, runLink, type Starter } from './batch'
@@ -30,9 +30,23 @@ import {
   validateOffsetLengthRead,
   validateOffsetLengthWrite,
   validatePosition,
-  validateString,
 } from './validate'
-import type { Encoding, NonSharedBuffer, FileReadOptions, ReadableWebStreamOptions, WebStreamChunk, FileReadResult, FileWriteResult, Mode, ReadFileOptions, ReadVResult, StatOptions, WriteData, WriteFileOptions, WriteVResult } from './fs-types'
+import type {
+  Encoding,
+  NonSharedBuffer,
+  FileReadOptions,
+  ReadableWebStreamOptions,
+  WebStreamChunk,
+  FileReadResult,
+  FileWriteResult,
+  Mode,
+  ReadFileOptions,
+  ReadVResult,
+  StatOptions,
+  WriteData,
+  WriteFileOptions,
+  WriteVResult,
+} from './fs-types'
 import { intoBuffer, isArrayBufferView, isIterable, readAll, refuseEncoding, undecodable, writeAll, writeEncoding } from './whole-file'
 
 /** Most buffers one preadv/pwritev takes (Linux UIO_MAXIOV). */
@@ -122,10 +136,20 @@ export class FileHandle extends EventEmitter {
   read(bufferOrOptions?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<FileReadResult<any>> {
     // Fast path: read(buffer, offset, length, position) with plain integers.
     if (
-      typeof offset === 'number' && typeof length === 'number' && typeof position === 'number' &&
-      isArrayBufferView(bufferOrOptions) && length > 0 && (offset | 0) === offset && (length | 0) === length &&
-      offset >= 0 && offset + length <= byteLength(bufferOrOptions) && Number.isSafeInteger(position) && position >= -1 &&
-      #fd in this && this.#fd !== -1 && this.#closing === undefined
+      typeof offset === 'number' &&
+      typeof length === 'number' &&
+      typeof position === 'number' &&
+      isArrayBufferView(bufferOrOptions) &&
+      length > 0 &&
+      (offset | 0) === offset &&
+      (length | 0) === length &&
+      offset >= 0 &&
+      offset + length <= byteLength(bufferOrOptions) &&
+      Number.isSafeInteger(position) &&
+      position >= -1 &&
+      #fd in this &&
+      this.#fd !== -1 &&
+      this.#closing === undefined
     ) {
       this.#pending++
       return this.#backend.read(this.#fd, bufferOrOptions, offset, length, position, Shape.Read, this)
@@ -535,12 +559,20 @@ export class FileHandle extends EventEmitter {
 // Off the hot path (not read/write), rejections carry the caller's frames, as Node's (withCaller).
 for (const name of ['readv', 'writev', 'stat', 'chmod', 'chown', 'utimes', 'sync', 'datasync', 'truncate', 'readFile', 'writeFile', 'appendFile', 'close'] as const) {
   const f = FileHandle.prototype[name] as (...a: unknown[]) => Promise<unknown>
-  Object.defineProperty(FileHandle.prototype, name, { value: { [name](this: FileHandle, ...a: unknown[]) { return withCaller(f.apply(this, a)) } }[name], writable: true, configurable: true })
+  Object.defineProperty(FileHandle.prototype, name, {
+    value: {
+      [name](this: FileHandle, ...a: unknown[]) {
+        return withCaller(f.apply(this, a))
+      },
+    }[name],
+    writable: true,
+    configurable: true,
+  })
 }
 
 /** Node's internal assertion for a FileHandle method called on another object. */
 function notAHandle(): NodeStyleError {
-  return new NodeStyleError(Error, 'ERR_INTERNAL_ASSERTION', "handle must be an instance of FileHandle\nThis is caused by calling a uring FileHandle method on another object.")
+  return new NodeStyleError(Error, 'ERR_INTERNAL_ASSERTION', 'handle must be an instance of FileHandle\nThis is caused by calling a uring FileHandle method on another object.')
 }
 
 /** A node:fs callback call as a promise (argument errors it throws become rejections). */

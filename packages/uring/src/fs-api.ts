@@ -1,11 +1,7 @@
-// The node:fs/promises-compatible API (FsApi), written once over the Backend interface so that
-// the io_uring and node:fs backends share every argument check, result shape and error; its
-// FileHandle is in file-handle.ts, the whole-file loops in whole-file.ts.
-import * as nodeFs from 'node:fs'
 import { type BigIntStats, constants, type Stats } from 'node:fs'
 import type * as nodeFsPTypes from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { type Backend } from './backend'
+import type { Backend } from './backend'
 import { ROWS } from './ops'
 import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError, withCaller } from './errors'
 import {
@@ -36,10 +32,7 @@ const CREATES = constants.O_CREAT | 0o20000000
  * with node:fs's own argument checks, results and errors, tracked as ops of the ring (a closed
  * ring rejects them; closing the ring waits for them).
  */
-const DELEGATED = [
-  'access', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir',
-  'readdir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable',
-] as const
+const DELEGATED = ['access', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir', 'readdir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable'] as const
 /** Functions that return an async iterator rather than a promise: handed to node:fs as they are. */
 const PASSED_THROUGH = ['watch', 'glob'] as const
 
@@ -329,7 +322,16 @@ export async function readPath(backend: Backend, p: string | Buffer, flags: numb
 }
 
 /** @internal writeFile of a checked path: one linked submission where the ring can, else open → write → close. */
-export async function writePath(backend: Backend, p: string | Buffer, flags: number, mode: number, data: WriteData, encoding: Encoding | undefined, flush: boolean, signal: AbortSignal | undefined): Promise<void> {
+export async function writePath(
+  backend: Backend,
+  p: string | Buffer,
+  flags: number,
+  mode: number,
+  data: WriteData,
+  encoding: Encoding | undefined,
+  flush: boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   // One linked submission where the ring can (open → write → close). Not for no bytes (a write of
   // 0 bytes on an fd not open for writing is EBADF; Node makes none) nor for a view whose buffer
   // was detached, which Node meets only after its open (the file is created or truncated, then

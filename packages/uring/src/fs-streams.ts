@@ -51,7 +51,9 @@ export interface WriteStreamOptions {
 }
 
 /** The options object (a string is the encoding), and the parts both streams hand to node:stream. */
-function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options: unknown): { o: T; autoClose: boolean; signal: AbortSignal | undefined; base: { emitClose: boolean; autoDestroy: boolean } } {
+function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(
+  options: unknown,
+): { o: T; autoClose: boolean; signal: AbortSignal | undefined; base: { emitClose: boolean; autoDestroy: boolean } } {
   let o = {} as T
   if (typeof options === 'string') o = { encoding: options } as T
   else if (options !== undefined && options !== null) {
@@ -70,7 +72,10 @@ function streamOptions<T extends ReadStreamOptions | WriteStreamOptions>(options
 /** A stream's `_destroy`: closes the handle when `autoClose`; the stream's own error wins over close's. */
 function closeIf(autoClose: boolean, fh: StreamHandle, err: Error | null, cb: (error?: Error | null) => void): void {
   if (!autoClose) return cb(err)
-  fh.close().then(() => cb(err), (e) => cb(err ?? e))
+  fh.close().then(
+    () => cb(err),
+    (e) => cb(err ?? e),
+  )
 }
 
 /**
@@ -237,16 +242,13 @@ export class WriteStream extends Writable {
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk)
     const total = buffers.reduce((n, b) => n + b.length, 0)
-    this.#fh.writev(buffers, this.#pos ?? null).then(
-      ({ bytesWritten }) => {
-        this.bytesWritten += bytesWritten
-        if (this.#pos !== undefined) this.#pos += bytesWritten
-        if (bytesWritten === total) return cb()
-        // A short writev: the rest goes out as one buffer.
-        this.#writeAll(Buffer.concat(buffers).subarray(bytesWritten)).then(() => cb(), cb)
-      },
-      cb,
-    )
+    this.#fh.writev(buffers, this.#pos ?? null).then(({ bytesWritten }) => {
+      this.bytesWritten += bytesWritten
+      if (this.#pos !== undefined) this.#pos += bytesWritten
+      if (bytesWritten === total) return cb()
+      // A short writev: the rest goes out as one buffer.
+      this.#writeAll(Buffer.concat(buffers).subarray(bytesWritten)).then(() => cb(), cb)
+    }, cb)
   }
 
   override _final(cb: (error?: Error | null) => void): void {

@@ -1,6 +1,6 @@
 // The public types of the node:fs/promises-shaped API: options, results, the data writeFile takes.
 import type { Stream } from 'node:stream'
-import { type PathLike } from './validate'
+import type { PathLike } from './validate'
 
 export type { PathLike }
 export type OpenMode = string | number

@@ -61,7 +61,7 @@ export function setupFailureReason(e: unknown): string {
   let why: string
   switch (errno) {
     case 1: // EPERM
-      why = 'EPERM: io_uring is forbidden here (sysctl kernel.io_uring_disabled, or a seccomp filter such as Docker\'s default profile)'
+      why = "EPERM: io_uring is forbidden here (sysctl kernel.io_uring_disabled, or a seccomp filter such as Docker's default profile)"
       break
     case 38: // ENOSYS
       why = 'ENOSYS: this kernel has no io_uring'

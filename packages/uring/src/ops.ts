@@ -17,7 +17,33 @@ import { getValidatedPath, parseFileMode, validateFd, validateInteger } from './
  * The syscall an op reports in its errors, by index. An op's `kind` is its shape plus the
  * index of its syscall times 8: one small integer per op instead of two fields.
  */
-export const SYSCALLS = ['read', 'write', 'open', 'close', 'stat', 'lstat', 'fstat', 'fsync', 'fdatasync', 'unlink', 'rmdir', 'mkdir', 'rename', 'nop', 'symlink', 'link', 'ftruncate', 'fallocate', 'fadvise', 'socket', 'bind', 'listen', 'connect', 'accept', 'shutdown'] as const
+export const SYSCALLS = [
+  'read',
+  'write',
+  'open',
+  'close',
+  'stat',
+  'lstat',
+  'fstat',
+  'fsync',
+  'fdatasync',
+  'unlink',
+  'rmdir',
+  'mkdir',
+  'rename',
+  'nop',
+  'symlink',
+  'link',
+  'ftruncate',
+  'fallocate',
+  'fadvise',
+  'socket',
+  'bind',
+  'listen',
+  'connect',
+  'accept',
+  'shutdown',
+] as const
 export const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<Syscall, number>
 
 export type Syscall = (typeof SYSCALLS)[number]
@@ -81,7 +107,13 @@ const advice: Arg = {
   check(v, name) {
     if (typeof v === 'string' && Object.hasOwn(ADVICE, v)) return ADVICE[v as keyof typeof ADVICE]
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 5) return v
-    throw invalidArgValue(name, v, `must be one of ${Object.keys(ADVICE).map((k) => `'${k}'`).join(', ')} or 0..5`)
+    throw invalidArgValue(
+      name,
+      v,
+      `must be one of ${Object.keys(ADVICE)
+        .map((k) => `'${k}'`)
+        .join(', ')} or 0..5`,
+    )
   },
 }
 
@@ -89,15 +121,21 @@ const AT_REMOVEDIR = 0x200
 const S_IFMT = 0o170000
 
 /** No argument: `done` once on the next turn of the loop, as node:fs would call back. */
-const unsupported = (syscall: Syscall) => (_a: readonly unknown[], done: (e: NodeJS.ErrnoException | null) => void) =>
-  setImmediate(done, systemError(UV.EOPNOTSUPP, syscall))
+const unsupported = (syscall: Syscall) => (_a: readonly unknown[], done: (e: NodeJS.ErrnoException | null) => void) => setImmediate(done, systemError(UV.EOPNOTSUPP, syscall))
 
 /** Every op of the table, by the name batch and link give it. */
 export const ROWS = {
   fsync: { syscall: 'fsync', opcode: 'fsync', fd: true, args: [], uring: (n, [fd]) => n.fsync(fd, false), node: ([fd], done) => fs.fsync(fd, done) },
   fdatasync: { syscall: 'fdatasync', opcode: 'fsync', fd: true, args: [], uring: (n, [fd]) => n.fsync(fd, true), node: ([fd], done) => fs.fdatasync(fd, done) },
   /** Truncates (or extends) to `length` bytes, default 0. */
-  ftruncate: { syscall: 'ftruncate', opcode: 'ftruncate', fd: true, args: [int('length', 0, 0)], uring: (n, [fd, len]) => n.ftruncate(fd, len), node: ([fd, len], done) => fs.ftruncate(fd, len, done) },
+  ftruncate: {
+    syscall: 'ftruncate',
+    opcode: 'ftruncate',
+    fd: true,
+    args: [int('length', 0, 0)],
+    uring: (n, [fd, len]) => n.ftruncate(fd, len),
+    node: ([fd, len], done) => fs.ftruncate(fd, len, done),
+  },
   /**
    * `fallocate(fd, mode, offset, length)`: mode 0 allocates the range (the file grows to cover
    * it), `FALLOC_FL_KEEP_SIZE` (1) without changing the size, and the kernel's other modes.
@@ -133,14 +171,37 @@ export const ROWS = {
   unlink: { syscall: 'unlink', opcode: 'unlinkat', fd: false, args: [path('path')], uring: (n, [p]) => n.unlinkat(p, 0), node: ([p], done) => fs.unlink(p, done) },
   rmdir: { syscall: 'rmdir', opcode: 'unlinkat', fd: false, args: [path('path')], uring: (n, [p]) => n.unlinkat(p, AT_REMOVEDIR), node: ([p], done) => fs.rmdir(p, done) },
   /** One directory, `mode` default 0o777. */
-  mkdir: { syscall: 'mkdir', opcode: 'mkdirat', fd: false, args: [path('path'), mode('mode', 0o777)], uring: (n, [p, m]) => n.mkdirat(p, m), node: ([p, m], done) => fs.mkdir(p, { mode: m }, (e) => done(e)) },
+  mkdir: {
+    syscall: 'mkdir',
+    opcode: 'mkdirat',
+    fd: false,
+    args: [path('path'), mode('mode', 0o777)],
+    uring: (n, [p, m]) => n.mkdirat(p, m),
+    node: ([p, m], done) => fs.mkdir(p, { mode: m }, (e) => done(e)),
+  },
   // IORING_OP_RENAMEAT copies both paths in at prep, where renameat2(2) looks the old path's
   // parent up before it sees that the new one is empty or past PATH_MAX (as link below).
-  rename: { syscall: 'rename', opcode: 'renameat', fd: false, args: [path('oldPath'), path('newPath')], uring: (n, [a, b]) => n.renameat(a, b), node: ([a, b], done) => fs.rename(a, b, done), asSyscall: ([, b]) => tooLong(b) || b.length === 0 },
+  rename: {
+    syscall: 'rename',
+    opcode: 'renameat',
+    fd: false,
+    args: [path('oldPath'), path('newPath')],
+    uring: (n, [a, b]) => n.renameat(a, b),
+    node: ([a, b], done) => fs.rename(a, b, done),
+    asSyscall: ([, b]) => tooLong(b) || b.length === 0,
+  },
   symlink: { syscall: 'symlink', opcode: 'symlinkat', fd: false, args: [path('target'), path('path')], uring: (n, [a, b]) => n.symlinkat(a, b), node: ([a, b], done) => fs.symlink(a, b, done) },
   // IORING_OP_LINKAT copies both paths in at prep (ENAMETOOLONG past PATH_MAX, ENOENT for an
   // empty one) where linkat(2) looks the existing path up first (its own error then comes first).
-  link: { syscall: 'link', opcode: 'linkat', fd: false, args: [path('existingPath'), path('newPath')], uring: (n, [a, b]) => n.linkat(a, b), node: ([a, b], done) => fs.link(a, b, done), asSyscall: ([, b]) => tooLong(b) || b.length === 0 },
+  link: {
+    syscall: 'link',
+    opcode: 'linkat',
+    fd: false,
+    args: [path('existingPath'), path('newPath')],
+    uring: (n, [a, b]) => n.linkat(a, b),
+    node: ([a, b], done) => fs.link(a, b, done),
+    asSyscall: ([, b]) => tooLong(b) || b.length === 0,
+  },
 } as const satisfies Record<string, Row>
 
 export type RowName = keyof typeof ROWS
@@ -152,12 +213,25 @@ export type RowName = keyof typeof ROWS
  * an op added in Rust fails that test until TypeScript starts it somewhere.
  */
 export const HAND_OPCODES = {
-  read: 'backend-uring.ts (hot read), batch.ts', write: 'backend-uring.ts (hot write), batch.ts',
-  read_fixed: 'the binding, for reads through registered memory', write_fixed: 'the binding, for writes through registered memory',
-  readv: 'backend-uring.ts', writev: 'backend-uring.ts', openat: 'backend-uring.ts, chains', close: 'backend-uring.ts, chains',
-  statx: 'backend-uring.ts (stat, lstat, fstat)', nop: 'backend-uring.ts',
-  socket: 'net/uring.ts', bind: 'net/uring.ts', listen: 'net/uring.ts', connect: 'net/uring.ts', accept: 'net/uring.ts (multishot)',
-  recv: 'net/uring.ts (multishot, provided buffers)', send: 'net/uring.ts', send_zc: 'net/uring.ts', shutdown: 'net/uring.ts',
+  read: 'backend-uring.ts (hot read), batch.ts',
+  write: 'backend-uring.ts (hot write), batch.ts',
+  read_fixed: 'the binding, for reads through registered memory',
+  write_fixed: 'the binding, for writes through registered memory',
+  readv: 'backend-uring.ts',
+  writev: 'backend-uring.ts',
+  openat: 'backend-uring.ts, chains',
+  close: 'backend-uring.ts, chains',
+  statx: 'backend-uring.ts (stat, lstat, fstat)',
+  nop: 'backend-uring.ts',
+  socket: 'net/uring.ts',
+  bind: 'net/uring.ts',
+  listen: 'net/uring.ts',
+  connect: 'net/uring.ts',
+  accept: 'net/uring.ts (multishot)',
+  recv: 'net/uring.ts (multishot, provided buffers)',
+  send: 'net/uring.ts',
+  send_zc: 'net/uring.ts',
+  shutdown: 'net/uring.ts',
   async_cancel: 'the binding, for cancellation',
 } as const satisfies Partial<Record<OpName, string>>
 

@@ -60,26 +60,47 @@ async function linkFileHandle(): Promise<void> {
   const kTransfer = named(node, 'messaging_transfer_symbol')
   const kTransferList = named(node, 'messaging_transfer_list_symbol')
   const methods: Array<[symbol | undefined, (this: FileHandle) => unknown]> = [
-    [named(node, 'kRef'), function (this: FileHandle) { this._ref() }],
-    [named(node, 'kUnref'), function (this: FileHandle) { this._unref() }],
-    [named(node, 'kCloseSync'), function (this: FileHandle) { this._closeSync() }],
+    [
+      named(node, 'kRef'),
+      function (this: FileHandle) {
+        this._ref()
+      },
+    ],
+    [
+      named(node, 'kUnref'),
+      function (this: FileHandle) {
+        this._unref()
+      },
+    ],
+    [
+      named(node, 'kCloseSync'),
+      function (this: FileHandle) {
+        this._closeSync()
+      },
+    ],
     // A worker transfer, as Node's own: messaging asks for the list of native handles to move
     // (kTransferList), then for the data (kTransfer). The handle moved is a carrier's, a Node
     // FileHandle opened ahead (no synchronous way makes one) whose fd is made a descriptor of
     // uring's file (dup3: same offset and flags); uring's handle is then closed, without a 'close'
     // event, as Node's is. The worker receives a Node FileHandle (its ops run on node:fs there).
-    [kTransferList, function (this: FileHandle) {
-      this._giveAway(true)
-      return [(carrierFor(this) as unknown as Record<symbol, unknown>)[kHandle!]]
-    }],
-    [kTransfer, function (this: FileHandle) {
-      const carrier = carrierFor(this)
-      this._giveAway(false, (fd) => dupOnto!(fd, carrier.fd))
-      picked.delete(this)
-      const next = refill()
-      gate ??= next.then(() => void (gate = undefined))
-      return (carrier as unknown as Record<symbol, () => unknown>)[kTransfer!]()
-    }],
+    [
+      kTransferList,
+      function (this: FileHandle) {
+        this._giveAway(true)
+        return [(carrierFor(this) as unknown as Record<symbol, unknown>)[kHandle!]]
+      },
+    ],
+    [
+      kTransfer,
+      function (this: FileHandle) {
+        const carrier = carrierFor(this)
+        this._giveAway(false, (fd) => dupOnto!(fd, carrier.fd))
+        picked.delete(this)
+        const next = refill()
+        gate ??= next.then(() => void (gate = undefined))
+        return (carrier as unknown as Record<symbol, () => unknown>)[kTransfer!]()
+      },
+    ],
   ]
   if (kHandle === undefined || kTransfer === undefined || kTransferList === undefined || dupOnto === undefined) {
     // Not a Node whose internals are known, or no binding: not transferable, as without register.
@@ -103,7 +124,8 @@ function carrierFor(fh: FileHandle): nodeFsPTypes.FileHandle {
   let carrier = picked.get(fh)
   if (carrier !== undefined) return carrier
   carrier = spare
-  if (carrier === undefined) throw new DOMException('Cannot transfer FileHandle now: uring/register is still opening the Node FileHandle that carries one (one transfer at a time; retry after an await)', 'DataCloneError')
+  if (carrier === undefined)
+    throw new DOMException('Cannot transfer FileHandle now: uring/register is still opening the Node FileHandle that carries one (one transfer at a time; retry after an await)', 'DataCloneError')
   spare = undefined
   picked.set(fh, carrier)
   // The transfer failed after kTransferList (another object of the list, say): the carrier is kept.

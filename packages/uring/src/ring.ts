@@ -441,7 +441,6 @@ export function defaultRing(): Ring {
   return theDefault
 }
 
-
 let theNetDefault: Ring | undefined
 
 /**

@@ -23,8 +23,20 @@ function ms(v: DataView, off: number): number {
 
 /** A `fs.Stats` from the numbers Node itself would report. */
 export function makeStats(
-  dev: number, mode: number, nlink: number, uid: number, gid: number, rdev: number, blksize: number,
-  ino: number, size: number, blocks: number, atimeMs: number, mtimeMs: number, ctimeMs: number, birthtimeMs: number,
+  dev: number,
+  mode: number,
+  nlink: number,
+  uid: number,
+  gid: number,
+  rdev: number,
+  blksize: number,
+  ino: number,
+  size: number,
+  blocks: number,
+  atimeMs: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  birthtimeMs: number,
 ): Stats {
   // Same prototype as Node's own (instanceof fs.Stats, isFile(), ...), without calling the
   // deprecated constructor.
@@ -72,4 +84,3 @@ export function statsFromStatx(buf: Uint8Array): Stats {
     ms(v, 80),
   )
 }
-

@@ -135,7 +135,13 @@ export function fileTooLarge(size: number): NodeStyleError {
  * regular file) into one buffer up to that size, then on in chunks until a read returns 0, in
  * case the file grew.
  */
-export async function readRest(read: (buf: Buffer, offset: number, length: number) => Promise<number>, size: number, chunks: Buffer[], total: number, signal: AbortSignal | undefined): Promise<Buffer> {
+export async function readRest(
+  read: (buf: Buffer, offset: number, length: number) => Promise<number>,
+  size: number,
+  chunks: Buffer[],
+  total: number,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
   if (size > kIoMaxLength) throw fileTooLarge(size)
   let complete = true
   if (size > total) {

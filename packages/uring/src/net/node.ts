@@ -49,11 +49,14 @@ class NodeConn implements Conn {
   close(): Promise<void> {
     // As on io_uring: writes already made go out before the socket closes.
     const drained = this.#pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#idle.push(resolve))
-    this.#closed ??= drained.then(() => new Promise<void>((resolve) => {
-      if (this.#s.destroyed) return resolve()
-      this.#s.once('close', () => resolve())
-      this.#s.destroy()
-    }))
+    this.#closed ??= drained.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (this.#s.destroyed) return resolve()
+          this.#s.once('close', () => resolve())
+          this.#s.destroy()
+        }),
+    )
     return this.#closed
   }
 

@@ -1,6 +1,6 @@
 // Server: a listening socket, written once over a transport's Listener.
 import { RingError } from '../errors'
-import { type AddressInfo, type Listener } from './conn'
+import type { AddressInfo, Listener } from './conn'
 import { Socket } from './socket'
 
 /** Connections a server keeps accepted but not yet taken before it stops accepting. */

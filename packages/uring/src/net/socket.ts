@@ -206,7 +206,10 @@ export class Socket implements AsyncIterable<Buffer> {
         this.end().then(() => cb(), cb)
       },
       destroy: (err, cb) => {
-        this.close().then(() => cb(err), () => cb(err))
+        this.close().then(
+          () => cb(err),
+          () => cb(err),
+        )
       },
     })
   }

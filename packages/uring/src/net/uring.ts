@@ -70,7 +70,10 @@ class UringConn implements Conn {
     if (this.#recv >= 0 || this.#paused || this.#closed || this.#ended) return
     try {
       ensureGroup(this.#b, this.#buffers)
-      this.#recv = this.#b.netStream((n) => n.recvMulti(this.#fd, GROUP), (r, flags) => this.#received(r, flags))
+      this.#recv = this.#b.netStream(
+        (n) => n.recvMulti(this.#fd, GROUP),
+        (r, flags) => this.#received(r, flags),
+      )
     } catch (e) {
       this.#sink?.error(e as Error)
     }
@@ -274,10 +277,12 @@ class UringConn implements Conn {
 
   async shutdown(): Promise<void> {
     await this.#drained()
-    return this.#b.netCall('shutdown', (native) => native.shutdown(this.#fd, SHUT_WR)).then(
-      () => undefined,
-      (e) => Promise.reject(netError(e.errno, 'shutdown')),
-    )
+    return this.#b
+      .netCall('shutdown', (native) => native.shutdown(this.#fd, SHUT_WR))
+      .then(
+        () => undefined,
+        (e) => Promise.reject(netError(e.errno, 'shutdown')),
+      )
   }
 
   async close(): Promise<void> {
@@ -330,16 +335,18 @@ export function name(fd: number, peer: boolean): AddressInfo | string | undefine
  */
 function closeFd(b: SocketRing, fd: number): Promise<void> {
   b.disown(fd)
-  return b.netCall('close', (n) => n.close(fd)).then(
-    () => undefined,
-    (e) => {
-      if ((e as { code?: string }).code === 'ERR_RING_CLOSED') {
-        try {
-          closeSync(fd)
-        } catch {}
-      }
-    },
-  )
+  return b
+    .netCall('close', (n) => n.close(fd))
+    .then(
+      () => undefined,
+      (e) => {
+        if ((e as { code?: string }).code === 'ERR_RING_CLOSED') {
+          try {
+            closeSync(fd)
+          } catch {}
+        }
+      },
+    )
 }
 
 const groups = new WeakSet<SocketRing>()
@@ -379,7 +386,10 @@ class UringListener implements Listener {
   #arm(): void {
     if (this.#accept >= 0 || this.#paused || this.#closed) return
     try {
-      this.#accept = this.#b.netStream((n) => n.accept(this.#fd, true), (r, flags) => this.#accepted(r, flags))
+      this.#accept = this.#b.netStream(
+        (n) => n.accept(this.#fd, true),
+        (r, flags) => this.#accepted(r, flags),
+      )
     } catch (e) {
       this.#onError?.(e as Error)
     }
@@ -478,10 +488,12 @@ export class UringTransport implements Transport {
     const addr = unix ? o.path : o.host
     const port = unix ? 0 : o.port
     try {
-      await this.b.netCall('connect', (n) => n.connect(fd, unix ? 0 : o.family, addr, port), signal).catch((e) => {
-        if (e?.name === 'AbortError') throw e
-        throw netError(e.errno, 'connect', addr, unix ? undefined : port)
-      })
+      await this.b
+        .netCall('connect', (n) => n.connect(fd, unix ? 0 : o.family, addr, port), signal)
+        .catch((e) => {
+          if (e?.name === 'AbortError') throw e
+          throw netError(e.errno, 'connect', addr, unix ? undefined : port)
+        })
     } catch (e) {
       await closeFd(this.b, fd)
       throw e
