@@ -181,10 +181,12 @@ export class FileHandle extends EventEmitter {
     // Node's comparisons first, with its coercions ('777' is out of range, a Symbol throws
     // "Cannot convert a Symbol value to a number"), then the integer check where Node would abort.
     validateOffsetLengthRead(offset as number, length as number, buffer.byteLength)
+    // Node 22 checks the position next, with the length as given (a bigint position converts it:
+    // BigInt({}) is a SyntaxError); Node 20 does not check it at all.
+    const pos = readPosition(position, length as number)
     validateInteger(length, 'length', 0)
     // Past int32 (a buffer over 2 GiB), Node's binding aborts: rejected instead.
     validateNotAborting(length, 'length', 0)
-    const pos = readPosition(position, length)
     const fd = this.#use('read')
     return this.#backend.read(fd, buffer, offset as number, length, pos, Shape.Read, this)
   }
