@@ -5,6 +5,10 @@
 //            then `fh.sync()`; MiB/s over the whole, fsync included
 //   wal      a write-ahead log: 4 KiB records appended, fdatasync after every 16; for uring
 //            also as one `fh.link([16 writes, fdatasync])` per group
+//   walk     readdir(withFileTypes) of each folder of a 100 x 100 tree, 16 folders at a time, and
+//            a stat of each file found; files/s
+//   install  what a package install does: mkdir -p of 500 folders (5 x 100), then writeFile of
+//            10,000 files of 4 KiB into them, 64 at a time; files/s (folders made anew each run)
 // Contenders: uring/fs (default ring), node:fs/promises, and Bun's node:fs/promises when it is
 // in .runtimes/bun (see BUN_HOW in lib.mjs). Median of --repeat runs per cell.
 // Usage: node benchmarks/fsops.mjs [--repeat 3] [--write-mib 1024] [--wal-records 4096] [--no-bun]
@@ -115,6 +119,67 @@ async function walRate(open, file, linked = false) {
   return rate
 }
 
+/** A 100 x 100 tree (folders d0..d99, each with 100 files of 64 bytes), made once. */
+function walkTree() {
+  const top = path.join(root, '.bench-data', 'walk-100x100')
+  if (!fs.existsSync(path.join(top, 'd99', 'f99'))) {
+    for (let d = 0; d < 100; d++) {
+      fs.mkdirSync(path.join(top, `d${d}`), { recursive: true })
+      for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(top, `d${d}`, `f${f}`), Buffer.alloc(64, d))
+    }
+  }
+  return top
+}
+
+/** readdir(withFileTypes) of each folder (16 at a time) and a stat of each file; files/s. */
+async function walkRate(fsx, top) {
+  const dirs = (await fsx.readdir(top)).map((d) => path.join(top, d))
+  let i = 0
+  let files = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (i < dirs.length) {
+        const dir = dirs[i++]
+        const entries = await fsx.readdir(dir, { withFileTypes: true })
+        const stats = await Promise.all(entries.filter((e) => e.isFile()).map((e) => fsx.stat(path.join(dir, e.name))))
+        for (const st of stats) if (st.size !== 64) throw new Error('walk: size')
+        files += stats.length
+      }
+    }),
+  )
+  if (files !== 10000) throw new Error(`walk: ${files} files`)
+  return files / ((performance.now() - t0) / 1000)
+}
+
+/** mkdir -p of 500 folders, then 10,000 writeFile of 4 KiB, 64 at a time; files/s. */
+async function installRate(fsx, top) {
+  fs.rmSync(top, { recursive: true, force: true })
+  const data = Buffer.alloc(4096, 0x61)
+  const t0 = performance.now()
+  const dirs = []
+  for (let a = 0; a < 5; a++) for (let b = 0; b < 100; b++) dirs.push(path.join(top, `p${a}`, `m${b}`))
+  let i = 0
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (i < dirs.length) await fsx.mkdir(dirs[i++], { recursive: true })
+    }),
+  )
+  let n = 0
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (n < 10000) {
+        const k = n++
+        await fsx.writeFile(path.join(dirs[k % 500], `f${k}.js`), data)
+      }
+    }),
+  )
+  const rate = 10000 / ((performance.now() - t0) / 1000)
+  if (fs.readdirSync(dirs[499]).length !== 20) throw new Error('install: files')
+  fs.rmSync(top, { recursive: true, force: true })
+  return rate
+}
+
 function names() {
   if (!fs.existsSync(smallDir)) execFileSync(process.execPath, [path.join(here, 'smallfiles.mjs'), '--files', String(N), '--repeat', '1', '--no-bun'], { stdio: 'ignore' })
   return fs
@@ -131,6 +196,8 @@ async function nodeCells(tag) {
     stat: await repeat(() => statRate(nodeFsP.stat, list)),
     write: await repeat(() => writeRate(nodeFsP.open, path.join(scratch, `big-${tag}`))),
     wal: await repeat(() => walRate(nodeFsP.open, path.join(scratch, `wal-${tag}`))),
+    walk: await repeat(() => walkRate(nodeFsP, walkTree())),
+    install: await repeat(() => installRate(nodeFsP, path.join(scratch, `install-${tag}`))),
   }
 }
 
@@ -150,6 +217,8 @@ results.push({
   stat: await repeat(() => statRate(ufs.stat, list)),
   write: await repeat(() => writeRate(ufs.open, path.join(scratch, 'big-u'))),
   wal: await repeat(() => walRate(ufs.open, path.join(scratch, 'wal-u'))),
+  walk: await repeat(() => walkRate(ufs, walkTree())),
+  install: await repeat(() => installRate(ufs, path.join(scratch, 'install-u'))),
 })
 results.push({
   name: 'uring batch / link (default ring)',
@@ -169,11 +238,13 @@ if (bunBin) {
 }
 
 const fmtK = (n) => (n === undefined ? '-' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${Math.round(n / 1e3)}k`)
-console.log(`stat of ${N} files (conc 64), ${WRITE_MIB} MiB write in 1 MiB chunks + fsync, WAL of ${WAL_RECORDS} 4 KiB appends with fdatasync every 16; median of ${REPEAT}`)
+console.log(
+  `stat of ${N} files (conc 64), ${WRITE_MIB} MiB write in 1 MiB chunks + fsync, WAL of ${WAL_RECORDS} 4 KiB appends with fdatasync every 16, walk of a 100 x 100 tree, install-like (500 mkdir -p, 10,000 writeFile of 4 KiB); median of ${REPEAT}`,
+)
 console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Linux ${os.release()}, Node ${process.version}; default ring: ${ring.backend} (${ring.mode})`)
 console.log('')
-const head = ['contender', 'stat files/s', 'write MiB/s', 'WAL records/s']
-const rows = results.map((r) => [r.name, fmtK(r.stat), r.write === undefined ? '-' : String(Math.round(r.write)), fmtK(r.wal)])
+const head = ['contender', 'stat files/s', 'write MiB/s', 'WAL records/s', 'walk files/s', 'install files/s']
+const rows = results.map((r) => [r.name, fmtK(r.stat), r.write === undefined ? '-' : String(Math.round(r.write)), fmtK(r.wal), fmtK(r.walk), fmtK(r.install)])
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
 const line = (row) => `| ${row.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`
 console.log(line(head))
@@ -196,5 +267,17 @@ emit(
   'records/s',
   'uring/fs (default ring)',
   results.map((r) => ({ contender: r.name, value: r.wal })),
+)
+emit(
+  'walk: readdir(withFileTypes) of a 100 x 100 tree + stat of each file',
+  'files/s',
+  'uring/fs (default ring)',
+  results.filter((r) => r.walk !== undefined).map((r) => ({ contender: r.name, value: r.walk })),
+)
+emit(
+  'install-like: mkdir -p of 500 folders + 10,000 writeFile of 4 KiB',
+  'files/s',
+  'uring/fs (default ring)',
+  results.filter((r) => r.install !== undefined).map((r) => ({ contender: r.name, value: r.install })),
 )
 fs.rmSync(scratch, { recursive: true, force: true })
