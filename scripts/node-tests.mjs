@@ -12,12 +12,12 @@
 //   node scripts/node-tests.mjs [--record] [--only test-fs-promises.js]
 //   node scripts/with-node.mjs 24 scripts/node-tests.mjs
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { changedFiles } from './vendored.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: a } = parseArgs({ options: { record: { type: 'boolean', default: false }, only: { type: 'string' }, jobs: { type: 'string', default: '2' } } })
@@ -30,14 +30,9 @@ const resultsFile = join(root, '__test__', 'node-suite', `results-v${major}.json
 const TIMEOUT_MS = 120_000
 
 // The copies are Node's, unmodified: a changed file would make the comparison meaningless.
-const changed = Object.entries(source.files).filter(
-  ([f, sha]) =>
-    createHash('sha256')
-      .update(readFileSync(join(suite, f)))
-      .digest('hex') !== sha,
-)
+const changed = changedFiles(suite, source.files)
 if (changed.length > 0) {
-  console.error(`node-tests: ${changed.length} vendored file(s) differ from SOURCE.json: ${changed.map(([f]) => f).join(', ')}`)
+  console.error(`node-tests: ${changed.length} vendored file(s) differ from SOURCE.json: ${changed.join(', ')}`)
   process.exit(1)
 }
 

@@ -8,10 +8,10 @@
 // stats at exit). Fails unless all three pass.
 //   node scripts/third-party-tests.mjs
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { changedFiles } from './vendored.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const register = join(root, 'packages', 'uring', 'dist', 'register.js')
@@ -22,14 +22,8 @@ let failed = 0
 for (const name of readdirSync(join(root, '__test__', 'third-party'))) {
   const dir = join(root, '__test__', 'third-party', name)
   const src = JSON.parse(readFileSync(join(dir, 'SOURCE.json'), 'utf8'))
-  for (const [f, sha] of Object.entries(src.files)) {
-    if (
-      createHash('sha256')
-        .update(readFileSync(join(dir, f)))
-        .digest('hex') !== sha
-    )
-      throw new Error(`${name}: ${f} differs from SOURCE.json`)
-  }
+  const changed = changedFiles(dir, src.files)
+  if (changed.length > 0) throw new Error(`${name}: ${changed.join(', ')} differ(s) from SOURCE.json`)
   const prefix = join(root, '.runtimes', 'third-party', name)
   const marker = join(prefix, 'installed.json')
   if (!existsSync(marker) || readFileSync(marker, 'utf8') !== JSON.stringify(src.install)) {

@@ -7,11 +7,11 @@
 // to another Node release:
 //   node scripts/vendor-node-tests.mjs --line 20 --tag v20.19.2 --from /tmp/node-v20.19.2 --origin '...'
 // where --from is a directory holding Node's test/ of that tag.
-import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { sha256 } from './vendored.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: a } = parseArgs({ options: { line: { type: 'string' }, tag: { type: 'string' }, from: { type: 'string' }, origin: { type: 'string' } } })
@@ -58,7 +58,7 @@ const walk = (dir) => {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name)
     if (e.isDirectory()) walk(p)
-    else if (e.isFile()) files[relative(out, p)] = createHash('sha256').update(readFileSync(p)).digest('hex')
+    else if (e.isFile()) files[relative(out, p)] = sha256(p)
   }
 }
 walk(join(out, 'test'))
