@@ -20,7 +20,6 @@ import {
   lenientPosition,
   NODE_MAJOR,
   parseFileMode,
-  validateAbortSignal,
   validateBoolean,
   validateBuffer,
   validateBufferArray,
@@ -426,8 +425,7 @@ export class FileHandle extends EventEmitter {
     // As Node's fsCall: a closed handle first, then the options.
     this.#checkOpen('readFile')
     const o = getOptions(options, { encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
-    const into = intoBuffer(typeof options === 'object' && options !== null ? options : o) // Node's getOptions gives an object itself
-    validateAbortSignal(o.signal, 'options.signal')
+    const into = intoBuffer(options)
     if (undecodable(o.encoding)) refuseEncoding(o.encoding) // before the signal, as Node
     checkAborted(o.signal)
     return readAll(this, this.#backend, o.encoding ?? null, o.signal, into)

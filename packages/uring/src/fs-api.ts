@@ -4,20 +4,7 @@ import { dirname } from 'node:path'
 import type { Backend } from './backend'
 import { ROWS } from './ops'
 import { invalidArgType, invalidArgValue, NodeStyleError, type SystemError, UV, systemError, withCaller } from './errors'
-import {
-  checkAborted,
-  getOptions,
-  getValidatedPath,
-  NODE_MAJOR,
-  parseFileMode,
-  type PathLike,
-  stringToFlags,
-  validateAbortSignal,
-  validateBoolean,
-  validateObject,
-  validateInt32,
-  validateUint32,
-} from './validate'
+import { checkAborted, getOptions, getValidatedPath, NODE_MAJOR, parseFileMode, type PathLike, stringToFlags, validateBoolean, validateObject, validateInt32, validateUint32 } from './validate'
 import { FileHandle, statBigint } from './file-handle'
 import type { Encoding, NonSharedBuffer, MakeDirectoryOptions, Mode, OpenMode, ReadFileOptions, RmDirOptions, StatOptions, WriteData, WriteFileOptions } from './fs-types'
 import { decoded, intoBuffer, isArrayBufferView, isIterable, readOpened, refuseEncoding, toBytes, undecodable, writeEncoding } from './whole-file'
@@ -148,8 +135,7 @@ export class FsApi {
   readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer>
   async readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
     const o = getOptions(options, { flag: 'r' as OpenMode, encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
-    const into = intoBuffer(typeof options === 'object' && options !== null ? options : o) // Node's getOptions gives an object itself
-    validateAbortSignal(o.signal, 'options.signal')
+    const into = intoBuffer(options)
     if (isFileHandle(path)) return path.readFile(o) as Promise<string | NonSharedBuffer>
     // Node's order: an aborted signal before the path (which its open checks).
     checkAborted(o.signal)
@@ -183,7 +169,6 @@ export class FsApi {
   async #writeFile(path: PathLike | AnyFileHandle, data: WriteData, o: WriteFileOptions & { encoding?: Encoding }): Promise<void> {
     const flush = o.flush ?? false
     validateBoolean(flush, 'options.flush')
-    validateAbortSignal(o.signal, 'options.signal')
     if (!isArrayBufferView(data) && typeof data !== 'string' && !isIterable(data)) {
       throw invalidArgType('data', ['string', 'Buffer', 'TypedArray', 'DataView'], data)
     }

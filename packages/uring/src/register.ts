@@ -59,6 +59,8 @@ async function linkFileHandle(): Promise<void> {
   const kHandle = named(probe, 'kHandle')
   const kTransfer = named(node, 'messaging_transfer_symbol')
   const kTransferList = named(node, 'messaging_transfer_list_symbol')
+  // Transferable only where Node's internals are the known ones and the binding gives dup3.
+  const transferable = kHandle !== undefined && kTransfer !== undefined && kTransferList !== undefined && dupOnto !== undefined
   const methods: Array<[symbol | undefined, (this: FileHandle) => unknown]> = [
     [
       named(node, 'kRef'),
@@ -78,40 +80,40 @@ async function linkFileHandle(): Promise<void> {
         this._closeSync()
       },
     ],
+  ]
+  if (transferable) {
     // A worker transfer, as Node's own: messaging asks for the list of native handles to move
     // (kTransferList), then for the data (kTransfer). The handle moved is a carrier's, a Node
     // FileHandle opened ahead (no synchronous way makes one) whose fd is made a descriptor of
     // uring's file (dup3: same offset and flags); uring's handle is then closed, without a 'close'
     // event, as Node's is. The worker receives a Node FileHandle (its ops run on node:fs there).
-    [
-      kTransferList,
-      function (this: FileHandle) {
-        this._giveAway(true)
-        return [(carrierFor(this) as unknown as Record<symbol, unknown>)[kHandle!]]
-      },
-    ],
-    [
-      kTransfer,
-      function (this: FileHandle) {
-        const carrier = carrierFor(this)
-        this._giveAway(false, (fd) => dupOnto!(fd, carrier.fd))
-        picked.delete(this)
-        const next = refill()
-        gate ??= next.then(() => void (gate = undefined))
-        return (carrier as unknown as Record<symbol, () => unknown>)[kTransfer!]()
-      },
-    ],
-  ]
-  if (kHandle === undefined || kTransfer === undefined || kTransferList === undefined || dupOnto === undefined) {
-    // Not a Node whose internals are known, or no binding: not transferable, as without register.
-    methods.splice(3)
-    void probe.close()
-  } else spare = probe
+    methods.push(
+      [
+        kTransferList,
+        function (this: FileHandle) {
+          this._giveAway(true)
+          return [(carrierFor(this) as unknown as Record<symbol, unknown>)[kHandle]]
+        },
+      ],
+      [
+        kTransfer,
+        function (this: FileHandle) {
+          const carrier = carrierFor(this)
+          this._giveAway(false, (fd) => dupOnto(fd, carrier.fd))
+          picked.delete(this)
+          const next = refill()
+          gate ??= next.then(() => void (gate = undefined))
+          return (carrier as unknown as Record<symbol, () => unknown>)[kTransfer]()
+        },
+      ],
+    )
+    spare = probe
+  } else void probe.close()
   for (const [sym, f] of methods) {
     if (sym !== undefined) Object.defineProperty(FileHandle.prototype, sym, { value: f, writable: true, configurable: true })
   }
   Object.setPrototypeOf(FileHandle.prototype, node)
-  if (methods.length > 3) Object.setPrototypeOf(FileHandle, node.constructor)
+  if (transferable) Object.setPrototypeOf(FileHandle, node.constructor)
 }
 
 const dupOnto = loadNative().binding?.dupOnto

@@ -48,9 +48,13 @@ export type IntoBuffer = NodeJS.ArrayBufferView | ((size: number) => NodeJS.Arra
  */
 export const READ_INTO = /validateReadFileBufferOptions/.test(Function.prototype.toString.call(nodeFsP.readFile))
 
-/** The `buffer` option where the running Node takes one (else undefined, as Node ignores it); Node's check of it. */
-export function intoBuffer(options: object): IntoBuffer | undefined {
-  if (!READ_INTO) return undefined
+/**
+ * The `buffer` option of readFile's `options` (as given, after getOptions checked them: Node reads
+ * it off the object itself, whose prototype may hold it) where the running Node takes one, else
+ * undefined, as Node ignores it; Node's check of it. A string, null or no options have none.
+ */
+export function intoBuffer(options: unknown): IntoBuffer | undefined {
+  if (!READ_INTO || typeof options !== 'object' || options === null) return undefined
   const { buffer } = options as { buffer?: unknown }
   if (buffer !== undefined && typeof buffer !== 'function' && !isArrayBufferView(buffer)) {
     throw invalidArgType('options.buffer', ['Buffer', 'TypedArray', 'DataView', 'Function'], buffer)
