@@ -103,9 +103,10 @@ for (const backend of BACKENDS) {
           }
           if (target !== file || Date.now() > deadline) break
         }
-        // (The worker's `spare` handle may be collected before the end: its finalizer disowns and
-        // closes the fd. That close was asynchronous and could be lost with the thread: a leak seen
-        // on Node 24 in 1 run of 4, now closed at once.)
+        // (The worker's `spare` handle may be collected before the end: its finalizer closes the
+        // fd. That close was asynchronous and could be lost with the thread; later the finalizer's
+        // disown and close were two steps the termination could fall between: both leaks seen on
+        // Node 24, about 1 run in 4; the ring now forgets and closes in one native call.)
         t.not(target, file, `fd ${fd} of a FileHandle left open in the worker`)
       }
       // Node closes fds its fs opened in a terminated worker; the rest (the node backend's

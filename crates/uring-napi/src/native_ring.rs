@@ -270,9 +270,31 @@ impl NativeRing {
     })
   }
 
+  /// Closes `fd` (IORING_OP_CLOSE), forgetting it as owned in the same call: a thread ended
+  /// between the two could neither leak the fd nor close its number again once reused.
   #[napi]
   pub fn close(&self, fd: i32) -> Result<u32> {
-    self.push(Op::Close { fd: File::Fd(fd) })
+    self.with(|st| {
+      st.owned_fds.remove(&fd);
+      Ok(st.push(Op::Close { fd: File::Fd(fd) }, Keep::None))
+    })
+  }
+
+  /// Forgets `fd` as owned and closes it now (close(2) on the JS thread), in one call: what a
+  /// FileHandle collected, closed synchronously or given away does. Also on a destroyed ring,
+  /// which owns nothing. Returns 0 or a negative errno.
+  #[napi]
+  pub fn close_owned_sync(&self, fd: i32) -> i32 {
+    if let Some(st) = self.cell.borrow_mut().as_mut() {
+      st.owned_fds.remove(&fd);
+    }
+    // SAFETY: close(2) touches no memory; the fd is the caller's (its handle's), now forgotten
+    // by the ring, so the thread's end will not close its number again.
+    if unsafe { libc::close(fd) } == 0 {
+      0
+    } else {
+      -std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    }
   }
 
   /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats

@@ -130,6 +130,10 @@ export class NodeBackend implements Backend {
     )
   }
 
+  closeSync(fd: number): void {
+    fs.closeSync(fd)
+  }
+
   close(fd: number, signal?: AbortSignal): Promise<void> {
     return this.run<void, void>(
       'close',

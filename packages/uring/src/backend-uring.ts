@@ -225,7 +225,12 @@ export class UringBackend implements Backend, SocketRing {
 
   close(fd: number, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone('close')
-    if (!this.supported.has('close')) return this.node().close(fd, signal)
+    if (!this.supported.has('close')) {
+      // Forgotten before the close is issued: once closed, the number can be reused at once.
+      this.disown(fd)
+      return this.node().close(fd, signal)
+    }
+    // The native close forgets the fd as it issues the close.
     return this.op(VOID | K.close, undefined, undefined, undefined, undefined, () => this.native.close(fd), signal)
   }
 
@@ -526,12 +531,17 @@ export class UringBackend implements Backend, SocketRing {
     }
   }
 
-  disown(fd: number): void {
+  private disown(fd: number): void {
     try {
       this.native.disownFd(fd)
     } catch {
       // Destroyed ring: it owns nothing any more.
     }
+  }
+
+  closeSync(fd: number): void {
+    const r = this.native.closeOwnedSync(fd)
+    if (r < 0) throw systemError(r, 'close')
   }
 
   close_(): Promise<void> {

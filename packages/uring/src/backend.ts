@@ -129,15 +129,19 @@ export interface Backend {
    * slot in use): the caller takes the step-by-step path. Rejects with open's or read's error.
    */
   readFile?(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined
-  /**
-   * Records the fd of an open FileHandle or socket: if the thread ends (a worker terminated)
-   * before it is closed, the ring closes it, as Node closes its own FileHandles. io_uring only.
-   */
   /** The ring's socket ops, where the backend runs them itself (io_uring); see `SocketRing`. */
   sockets?(): SocketRing
+  /**
+   * Records the fd of an open FileHandle or socket: if the thread ends (a worker terminated)
+   * before it is closed, the ring closes it, as Node closes its own FileHandles. io_uring only;
+   * `close` and `closeSync` forget it as they close it, in one native call.
+   */
   own?(fd: number): void
-  /** Forgets `fd`, just before its handle closes it. */
-  disown?(fd: number): void
+  /**
+   * Closes `fd` now (close(2) on this thread), forgetting it as owned in the same call: a
+   * FileHandle collected while open, closed synchronously (Node's kCloseSync) or given away.
+   */
+  closeSync(fd: number): void
   /**
    * `writeFile` of bytes as one linked submission: open into a slot → write → close. Undefined
    * where the backend cannot (as readFile).
@@ -199,5 +203,4 @@ export interface SocketRing {
   readonly netHot: ReturnType<NativeRing['netHot']>
   readonly nativeRing: NativeRing
   own(fd: number): void
-  disown(fd: number): void
 }

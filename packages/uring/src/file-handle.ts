@@ -466,8 +466,7 @@ export class FileHandle extends EventEmitter {
       try {
         if (this.#pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
         this.#drained = undefined
-        // Forgotten before the close is issued: once closed, the number can be reused at once.
-        this.#backend.disown?.(fd)
+        // (The backend forgets the fd as owned as it issues the close.)
         try {
           await this.#backend.close(fd)
         } catch (e) {
@@ -513,10 +512,9 @@ export class FileHandle extends EventEmitter {
     if (this.#fd === -1) return
     if (this.#closing !== undefined) throw invalidState('The FileHandle is closing')
     const fd = this.#fd
-    this.#backend.disown?.(fd)
     this.#fd = -1
     unclosed.unregister(this)
-    nodeFs.closeSync(fd)
+    this.#backend.closeSync(fd)
     this.emit('close')
   }
 
@@ -531,10 +529,9 @@ export class FileHandle extends EventEmitter {
     if (check) return
     const fd = this.#fd
     onto!(fd)
-    this.#backend.disown?.(fd)
     this.#fd = -1
     unclosed.unregister(this)
-    nodeFs.closeSync(fd)
+    this.#backend.closeSync(fd)
   }
 
   /** `await using fh = await open(...)` closes the handle. */

@@ -1,6 +1,5 @@
 // What becomes of a FileHandle collected while still open: as Node's, its fd is closed at once,
 // with Node's two warnings.
-import * as nodeFs from 'node:fs'
 import type { Backend } from './backend'
 
 /**
@@ -9,11 +8,12 @@ import type { Backend } from './backend'
  * collected (each op holds it until it completes).
  */
 export const unclosed = new FinalizationRegistry<{ fd: number; backend: Backend }>(({ fd, backend }) => {
-  backend.disown?.(fd)
-  // At once, as Node's FileHandle does in its destructor: an asynchronous close could still be
-  // waiting on the thread pool when a worker ends, and the disowned fd would leak (seen on Node 24).
+  // At once, as Node's FileHandle does in its destructor (an asynchronous close could still be
+  // waiting when a worker ends), and forgotten by the ring in the same native call: a worker's
+  // termination can cut this callback short between two JavaScript steps, and a disown followed
+  // by a close leaked the fd there (Node 24, about 1 run in 4 of the worker-termination test).
   try {
-    nodeFs.closeSync(fd)
+    backend.closeSync(fd)
   } catch {
     // closed behind the handle's back
   }

@@ -334,7 +334,7 @@ export function name(fd: number, peer: boolean): AddressInfo | string | undefine
  * ours to close). Errors are ignored, as node:net ignores them on destroy.
  */
 function closeFd(b: SocketRing, fd: number): Promise<void> {
-  b.disown(fd)
+  // (The native close forgets the fd as owned as it issues the close.)
   return b
     .netCall('close', (n) => n.close(fd))
     .then(
