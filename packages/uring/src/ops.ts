@@ -77,7 +77,12 @@ export interface Row {
 
 /** Linux's PATH_MAX, with the terminating NUL: a longer path is ENAMETOOLONG. */
 const PATH_MAX = 4096
-const tooLong = (p: string | Buffer): boolean => (typeof p === 'string' ? Buffer.byteLength(p) : p.length) >= PATH_MAX
+/**
+ * `asSyscall` of the two-path rows (rename, link): their opcodes copy both paths in at prep, where
+ * the new path fails when empty (ENOENT) or past PATH_MAX (ENAMETOOLONG); the syscalls look the
+ * first path up before that, so their own error comes first.
+ */
+const secondPathFailsAtPrep = ([, p]: readonly any[]): boolean => p.length === 0 || (typeof p === 'string' ? Buffer.byteLength(p) : p.length) >= PATH_MAX
 
 function int(key: string, min: number, def?: number): Arg {
   return {
@@ -179,8 +184,6 @@ export const ROWS = {
     uring: (n, [p, m]) => n.mkdirat(p, m),
     node: ([p, m], done) => fs.mkdir(p, { mode: m }, (e) => done(e)),
   },
-  // IORING_OP_RENAMEAT copies both paths in at prep, where renameat2(2) looks the old path's
-  // parent up before it sees that the new one is empty or past PATH_MAX (as link below).
   rename: {
     syscall: 'rename',
     opcode: 'renameat',
@@ -188,11 +191,9 @@ export const ROWS = {
     args: [path('oldPath'), path('newPath')],
     uring: (n, [a, b]) => n.renameat(a, b),
     node: ([a, b], done) => fs.rename(a, b, done),
-    asSyscall: ([, b]) => tooLong(b) || b.length === 0,
+    asSyscall: secondPathFailsAtPrep,
   },
   symlink: { syscall: 'symlink', opcode: 'symlinkat', fd: false, args: [path('target'), path('path')], uring: (n, [a, b]) => n.symlinkat(a, b), node: ([a, b], done) => fs.symlink(a, b, done) },
-  // IORING_OP_LINKAT copies both paths in at prep (ENAMETOOLONG past PATH_MAX, ENOENT for an
-  // empty one) where linkat(2) looks the existing path up first (its own error then comes first).
   link: {
     syscall: 'link',
     opcode: 'linkat',
@@ -200,7 +201,7 @@ export const ROWS = {
     args: [path('existingPath'), path('newPath')],
     uring: (n, [a, b]) => n.linkat(a, b),
     node: ([a, b], done) => fs.link(a, b, done),
-    asSyscall: ([, b]) => tooLong(b) || b.length === 0,
+    asSyscall: secondPathFailsAtPrep,
   },
 } as const satisfies Record<string, Row>
 
