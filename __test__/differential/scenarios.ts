@@ -119,6 +119,20 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
       ),
     )
     await step('readv bad buffers', () => fh.readv(['x'] as any))
+    await step('readv of views of no bytes', () => fh.readv([Buffer.alloc(0), new Uint8Array(0)], 0))
+    await step('readv with a detached DataView', () => {
+      const gone = new ArrayBuffer(8)
+      structuredClone(gone, { transfer: [gone] })
+      return fh.readv([new DataView(gone), Buffer.alloc(2)], 0)
+    })
+    await step('readv of views of no bytes on a directory', async () => {
+      const dh = await fs.open(dir, 'r')
+      try {
+        return await dh.readv([Buffer.alloc(0)])
+      } finally {
+        await dh.close()
+      }
+    })
     // Concurrent positioned writes land where they were aimed, whatever order they complete in.
     await step('64 concurrent positioned writes', () => Promise.all(Array.from({ length: 64 }, (_, i) => fh.write(pattern(i * 1000, 1000), 0, 1000, 10000 + i * 1000).then((r) => r.bytesWritten))))
     await step('stat', () => fh.stat())
@@ -148,6 +162,7 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('read after close', () => fh.read(Buffer.alloc(1), 0, 1, 0))
     await step('write after close', () => fh.write(Buffer.alloc(1)))
     await step('stat after close', () => fh.stat())
+    await step('stat(null) after close', () => fh.stat(null as any))
     await step('readFile after close', () => fh.readFile())
     await step('truncate after close', () => fh.truncate(0))
     await step('chmod after close', () => fh.chmod(0o600))
@@ -223,6 +238,11 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('mkdir through a file', () => fs.mkdir(d('a', 'file', 'z')))
     await step('mkdir recursive through a file', () => fs.mkdir(d('a', 'file', 'z', 'w'), { recursive: true }))
     await step('mkdir bad options', () => fs.mkdir(d('q'), { recursive: 'yes' as any }))
+    // A dangling symlink as the path and as a parent: Node's mkdirp answers by what stat finds.
+    await fs.symlink('nothing', d('dangling'))
+    await step('mkdir recursive of a dangling symlink', () => fs.mkdir(d('dangling'), { recursive: true }))
+    await step('mkdir recursive through a dangling symlink', () => fs.mkdir(d('dangling', 'p', 'q'), { recursive: true }))
+    await step('mkdir recursive of a file', () => fs.mkdir(d('a', 'file'), { recursive: true }))
     await fs.writeFile(d('a', 'b', 'f1'), '1')
     await fs.symlink('../file', d('a', 'b', 'ln'))
     await step('readdir', async () => (await fs.readdir(d('a'))).sort())

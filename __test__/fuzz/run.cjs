@@ -314,18 +314,6 @@ const ALLOWED = [
   // else still fails. Remove an entry when its difference is gone.
   {
     outcomeOnly: true,
-    id: 'known: readv of no bytes',
-    why: 'a readv whose views hold no bytes: io_uring completes it with 0 without asking the file (a directory: no EISDIR), where libuv calls preadv',
-    match: (c, n, u) => c.fn === 'readv' && n.r === 'rejected' && u.r === 'resolved' && JSON.stringify(u.v).includes('"bytesRead":0'),
-  },
-  {
-    outcomeOnly: true,
-    id: 'known: mkdir -p of a dangling symlink',
-    why: "mkdir(p, { recursive: true }) where p is a symlink to nothing: EEXIST here, ENOENT from Node's mkdirp",
-    match: (c, n, u) => c.fn === 'mkdir' && n.r === 'rejected' && n.e.code === 'ENOENT' && u.r === 'rejected' && u.e.code === 'EEXIST',
-  },
-  {
-    outcomeOnly: true,
     id: 'known: detached views as data or paths',
     why: 'a detached view given as the data to write or as a path: both throw a TypeError, but at a different step (Node opens the file first; a detached path view fails its own check here)',
     match: (c, n, u) => u.r === 'rejected' && u.e.name === 'TypeError' && /detached ArrayBuffer/.test(u.e.message ?? '') && (n.r === 'rejected' || n.r === 'resolved'),

@@ -10,6 +10,7 @@ import { K, pathsOf, type Row } from './ops'
 import { ringClosed, systemError, UV } from './errors'
 import { Settler, SLOT_CLOSED, STAT, VOID } from './settle'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
+import { byteLength } from './owned'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
 const BATCH = 1024
@@ -179,6 +180,9 @@ export class UringBackend implements Backend, SocketRing {
     if (!this.supported.has('readv')) return this.node().readv(fd, buffers, position, shape, owner, signal)
     // libuv refuses a read of no buffers (UV_EINVAL) before any syscall; io_uring would complete it with 0.
     if (buffers.length === 0) return this.refused(systemError(UV.EINVAL, 'read'), owner)
+    // Views of no bytes: io_uring completes the read with 0 without asking the file, where preadv
+    // does (a directory: EISDIR). Rare, so the syscall's answer is node:fs's.
+    if (buffers.every((b) => byteLength(b) === 0)) return this.node().readv(fd, buffers, position, shape, owner, signal)
     // As libuv: one preadv of the first IOV_MAX buffers, a short read (the io_uring op reads into
     // one span of its own, so it would take them all; the node backend would not).
     const iov = buffers.length > IOV_MAX ? buffers.slice(0, IOV_MAX) : buffers

@@ -356,28 +356,30 @@ async function closeAfter<R>(fh: FileHandle, f: () => Promise<R>): Promise<R> {
 }
 
 /** Node's MKDirpAsync: returns the first directory created, or undefined. */
-async function mkdirp(backend: Backend, path: string, mode: number, k: (p: string) => string | Buffer): Promise<string | undefined> {
+async function mkdirp(backend: Backend, path: string, mode: number, k: (p: string) => string | Buffer, top = true): Promise<string | undefined> {
   try {
     await backend.call(ROWS.mkdir, [k(path), mode])
     return path
   } catch (e) {
     const err = e as SystemError
     if (err.errno === UV.EEXIST) {
-      const st = await backend.stat(k(path), true).catch(() => undefined)
-      if (st?.isDirectory()) return undefined
-      throw err
+      // What is there decides, as in Node's mkdirp: a directory is fine. Anything else is EEXIST for
+      // the path asked for, and ENOTDIR (naming this parent) for a parent; a name that stat cannot
+      // follow (a dangling symlink) is stat's error for the path asked for.
+      let st: Stats | undefined
+      try {
+        st = await backend.stat(k(path), true)
+      } catch (se) {
+        if (!top) throw systemError(UV.ENOTDIR, 'mkdir', k(path))
+        throw systemError((se as SystemError).errno, 'mkdir', k(path))
+      }
+      if (st.isDirectory()) return undefined
+      throw top ? err : systemError(UV.ENOTDIR, 'mkdir', k(path))
     }
     if (err.errno !== UV.ENOENT) throw err
     const parent = dirname(path)
     if (parent === path) throw err
-    let first: string | undefined
-    try {
-      first = await mkdirp(backend, parent, mode, k)
-    } catch (pe) {
-      // A parent that exists but is not a directory: ENOTDIR for the path asked for, as Node.
-      if ((pe as SystemError).errno === UV.EEXIST) throw systemError(UV.ENOTDIR, 'mkdir', k(path))
-      throw pe
-    }
+    const first = await mkdirp(backend, parent, mode, k, false)
     try {
       await backend.call(ROWS.mkdir, [k(path), mode])
     } catch (e2) {
