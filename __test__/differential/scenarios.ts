@@ -119,6 +119,7 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
       ),
     )
     await step('readv bad buffers', () => fh.readv(['x'] as any))
+    await step('stat(null)', () => fh.stat(null as any))
     await step('readv of views of no bytes', () => fh.readv([Buffer.alloc(0), new Uint8Array(0)], 0))
     await step('readv with a detached DataView', () => {
       const gone = new ArrayBuffer(8)

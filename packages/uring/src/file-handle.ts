@@ -292,8 +292,9 @@ export class FileHandle extends EventEmitter {
   stat(options?: StatOptions): Promise<Stats | BigIntStats>
   async stat(options?: StatOptions): Promise<Stats | BigIntStats> {
     FileHandle.#brand(this)
-    const fd = this.#use('fstat') // a closed handle's EBADF comes before reading options, as in Node's fsCall
+    this.#checkOpen('fstat') // a closed handle's EBADF comes before reading options, as in Node's fsCall
     const bigint = statBigint(options)
+    const fd = this.#use('fstat')
     if (bigint) return this.#backend.delegate('fstat', () => callback<BigIntStats>((cb) => nodeFs.fstat(fd, { bigint: true }, cb)), this)
     return this.#backend.fstat(fd, this)
   }
