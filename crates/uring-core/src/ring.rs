@@ -9,6 +9,7 @@ use io_uring::{opcode, IoUring, Probe};
 
 pub use crate::bufring::buffer_id;
 use crate::bufring::BufferGroup;
+use crate::executor::Executor;
 use crate::op::{Op, OP_NAMES};
 use crate::submitter::Submitter;
 use crate::sys::eventfd;
@@ -81,6 +82,11 @@ pub struct Options {
   /// of fds ([`File::Fixed`](crate::op::File::Fixed)). 0: none. A kernel that refuses the table
   /// leaves the ring without one ([`Ring::files`] is 0) rather than failing.
   pub files: u32,
+  /// Threads of the ring's own that run the ops io_uring would hand to an io-wq worker (STATX),
+  /// with plain syscalls, posting their results into the CQ (`IORING_OP_MSG_RING`, 5.18+); 0:
+  /// none, every op goes to the kernel. Started on first use; a kernel without MSG_RING, or a
+  /// thread that cannot be started, leaves those ops to the kernel.
+  pub executor: u32,
 }
 
 impl Default for Options {
@@ -90,6 +96,7 @@ impl Default for Options {
       sqpoll: None,
       submitter: false,
       files: 0,
+      executor: 0,
     }
   }
 }
@@ -112,6 +119,8 @@ pub struct Stats {
   /// Wake-ups of the submitting thread the engine had to request: the SQPOLL kernel thread's, or
   /// the submitter thread's.
   pub sq_wakeups: u64,
+  /// Ops the executor ran (see [`Options::executor`]) instead of the kernel.
+  pub executed: u64,
 }
 
 /// One reaped completion. `keep` and `op` are handed back only with the final CQE of an op:
@@ -149,6 +158,7 @@ pub struct Ring<T> {
   pub(crate) mode: Mode,
   pub(crate) eventfd: Option<OwnedFd>,
   pub(crate) sq_thread: Option<Submitter>,
+  pub(crate) executor: Option<Executor>,
   pub(crate) probe: Option<Probe>,
   pub(crate) slots: Vec<Option<Slot<T>>>,
   pub(crate) free: Vec<u32>,
@@ -206,7 +216,7 @@ impl<T> Ring<T> {
         let ring = IoUring::builder().setup_cqsize(cq).build(entries)?;
         // SAFETY: the ring's fd stays open for this call (`ring` is alive); the thread dups it.
         match Submitter::start(unsafe { BorrowedFd::borrow_raw(ring.as_raw_fd()) }) {
-          Ok(s) => return Ok(Self::made(ring, Mode::Submitter, None, Some(s), options.files)),
+          Ok(s) => return Ok(Self::made(ring, Mode::Submitter, None, Some(s), options)),
           // No thread (resource limits): submit from the owner's thread instead.
           Err(_) => {
             return Self::new(Options {
@@ -252,7 +262,7 @@ impl<T> Ring<T> {
     } else {
       None
     };
-    Ok(Self::made(ring, mode, eventfd, None, options.files))
+    Ok(Self::made(ring, mode, eventfd, None, options))
   }
 
   fn made(
@@ -260,9 +270,10 @@ impl<T> Ring<T> {
     mode: Mode,
     eventfd: Option<OwnedFd>,
     submitter: Option<Submitter>,
-    files: u32,
+    options: Options,
   ) -> Ring<T> {
     // A sparse table (5.19+): every slot empty until an op opens into it.
+    let files = options.files;
     let files = if files > 0 && ring.submitter().register_files_sparse(files).is_ok() {
       files
     } else {
@@ -270,12 +281,26 @@ impl<T> Ring<T> {
     };
     let mut probe = Probe::new();
     let probe = ring.submitter().register_probe(&mut probe).ok().map(|_| probe);
+    let msg_ring = probe
+      .as_ref()
+      .is_some_and(|p| p.is_supported(opcode::MsgRingData::CODE));
+    let executor = if options.executor > 0 && msg_ring {
+      // SAFETY: the ring's fd is open for this call (`ring` is alive); the executor dups it.
+      Executor::new(
+        unsafe { BorrowedFd::borrow_raw(ring.as_raw_fd()) },
+        options.executor as usize,
+      )
+      .ok()
+    } else {
+      None
+    };
     let cap = ring.params().sq_entries().min(ring.params().cq_entries() / 2);
     Ring {
       ring,
       mode,
       eventfd,
       sq_thread: submitter,
+      executor,
       probe,
       slots: Vec::new(),
       free: Vec::new(),
@@ -437,6 +462,9 @@ impl<T> Drop for Ring<T> {
   fn drop(&mut self) {
     if let Some(t) = self.sq_thread.take() {
       t.stop(self.in_kernel == 0);
+    }
+    if let Some(e) = self.executor.take() {
+      e.stop(self.in_kernel == 0);
     }
     for slot in self.slots.drain(..).flatten() {
       if slot.in_kernel {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use io_uring::squeue;
 
+use crate::executor::{Job, Work};
 use crate::op::Op;
 use crate::ring::{
   Mode, Ring, Slot, IORING_ENTER_GETEVENTS, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP, WAKE_AT,
@@ -228,6 +229,7 @@ impl<T> Ring<T> {
   /// Writes queued ops into the SQ while it has room and the cap allows; returns how many.
   pub(crate) fn fill_sq(&mut self) -> u32 {
     let mut n = 0;
+    let mut jobs = Vec::new();
     while let Some(len) = self.head_chain_len() {
       let capped = self.capped();
       let mut sq = self.ring.submission();
@@ -235,6 +237,22 @@ impl<T> Ring<T> {
       // than the cap still runs (end_chain keeps chains within the SQ's size).
       if sq.capacity() - sq.len() < len || (capped > 0 && capped as usize + len > self.cap as usize) {
         break;
+      }
+      // An op on its own that the executor runs (the kernel would only punt it to io-wq): a job,
+      // counted in the kernel like an SQE (its slot is kept until the CQE the executor posts).
+      if len == 1 && self.executor.is_some() {
+        let token = *self.backlog.front().expect("chain counted in the backlog");
+        let slot = self.slots[token as usize]
+          .as_mut()
+          .expect("queued token has a slot");
+        if let Some(work) = Work::of(&slot.op) {
+          drop(sq);
+          self.backlog.pop_front();
+          slot.in_kernel = true;
+          self.in_kernel += 1;
+          jobs.push(Job { token, work });
+          continue;
+        }
       }
       for _ in 0..len {
         let token = self.backlog.pop_front().expect("chain counted in the backlog");
@@ -262,6 +280,22 @@ impl<T> Ring<T> {
           self.standing += 1;
         }
         n += 1;
+      }
+    }
+    if !jobs.is_empty() {
+      self.stats.executed += jobs.len() as u64;
+      let ex = self.executor.as_mut().expect("jobs only with an executor");
+      if let Err(jobs) = ex.run(jobs) {
+        // No thread could be started: these ops go to the kernel after all, as SQEs.
+        self.executor = None;
+        self.stats.executed -= jobs.len() as u64;
+        for job in jobs.into_iter().rev() {
+          let slot = self.slots[job.token as usize].as_mut().expect("job has a slot");
+          slot.in_kernel = false;
+          self.in_kernel -= 1;
+          self.backlog.push_front(job.token);
+        }
+        return n + self.fill_sq();
       }
     }
     let mut sq = self.ring.submission();

@@ -89,6 +89,7 @@ fn rejects_bad_options() {
     }),
     submitter: false,
     files: 0,
+    executor: 0,
   };
   assert!(Ring::<()>::new(zero_idle).is_err());
 }
@@ -115,6 +116,7 @@ fn opts(entries: u32, submitter: bool) -> Options {
     sqpoll: None,
     submitter,
     files: 0,
+    executor: 0,
   }
 }
 

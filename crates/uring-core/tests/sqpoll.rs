@@ -20,6 +20,7 @@ fn sqpoll_ring_submits_without_syscalls() {
     }),
     submitter: false,
     files: 0,
+    executor: 0,
   };
   let mut ring: Ring<Vec<u8>> = Ring::new(opts).unwrap();
   assert_eq!(ring.mode(), Mode::SqPoll);

@@ -34,6 +34,7 @@ fn the_thread_submits_published_ops_and_is_joined_on_drop() {
     sqpoll: None,
     submitter: true,
     files: 0,
+    executor: 0,
   })
   .unwrap();
   assert_eq!(ring.mode(), Mode::Submitter);

@@ -33,6 +33,21 @@ pub struct NativeRingOptions {
   pub submitter: Option<bool>,
   /// Slots of the registered file table (0 or none: no table).
   pub files: Option<u32>,
+  /// Threads that run STATX with plain syscalls instead of io-wq (0: none; default: see
+  /// `executor_threads`).
+  pub executor: Option<u32>,
+}
+
+/// The default number of executor threads (uring-core's `Options::executor`): one. Measured on 2
+/// CPUs (benchmarks/RESULTS.md, 2026-12-02): stat of 10,000 files at 64 in flight ran 1.5-2x
+/// faster with one thread than through io-wq, and two threads were slower than one (they and
+/// the JS thread contend for two cores). Not measured on more CPUs, so not more there either.
+/// `URING_EXECUTOR=<n>` sets it (0: none), for measuring.
+fn executor_threads() -> u32 {
+  std::env::var("URING_EXECUTOR")
+    .ok()
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(1)
 }
 
 /// Counters of one ring (see `Ring.stats()` in the TypeScript API).
@@ -50,6 +65,8 @@ pub struct NativeStats {
   /// Reads the JS thread did itself (from the page cache, `RWF_NOWAIT`) while the ring's
   /// submitter thread was busy.
   pub own_reads: f64,
+  /// Ops the ring's executor threads ran with plain syscalls instead of the kernel's io-wq.
+  pub executed: f64,
 }
 
 /// One io_uring instance bound to the calling thread's event loop. Internal: used by the
@@ -83,6 +100,7 @@ impl NativeRing {
       sqpoll_cpu,
       submitter,
       files,
+      executor,
     } = options;
     let env = env.raw();
     let sqpoll = sqpoll_idle_ms.map(|idle_ms| SqPoll {
@@ -97,6 +115,7 @@ impl NativeRing {
       sqpoll,
       submitter,
       files: files.unwrap_or(0),
+      executor: executor.unwrap_or_else(executor_threads),
     })
     .map_err(|e| js::os_error(env, "io_uring_setup", &e))?;
     let view = js::view(env, completions.raw())?;
@@ -293,7 +312,9 @@ impl NativeRing {
     if unsafe { libc::close(fd) } == 0 {
       0
     } else {
-      -std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+      -std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
     }
   }
 
@@ -480,6 +501,7 @@ impl NativeRing {
       queued: s.queued,
       cq_overflows: s.cq_overflows as f64,
       sq_wakeups: s.sq_wakeups as f64,
+      executed: s.executed as f64,
     })
   }
 

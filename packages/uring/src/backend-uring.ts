@@ -522,10 +522,11 @@ export class UringBackend implements Backend, SocketRing {
       registeredBytes: n.registeredBytes,
       fixedOps: n.fixedOps,
       ownReads: n.ownReads,
+      executedOps: n.executed,
     }
   }
 
-  private final: Omit<RingStats, 'fallbackOps'> | undefined
+  private final: ReturnType<NativeRingT['stats']> | undefined
 
   own(fd: number): void {
     try {

@@ -58,6 +58,15 @@ export interface RingStats {
    * `submitted`. 0 on rings without a submit thread and on the node backend.
    */
   ownReads: number
+  /**
+   * Ops the ring's executor thread ran with plain syscalls instead of the kernel (a `stat`,
+   * `lstat` or `fh.stat()` on its own, not in a chain: io_uring would hand STATX to an io-wq
+   * worker, which costs more than the syscall), their results posted into the ring's completion
+   * queue (IORING_OP_MSG_RING) and delivered like any completion. Counted in `completed`, not in
+   * `submitted`. 0 on the node backend, on kernels without MSG_RING (before 5.18) and with
+   * `URING_EXECUTOR=0`.
+   */
+  executedOps: number
 }
 
 export type BackendKind = 'io_uring' | 'node'
