@@ -136,3 +136,38 @@ export function bunBinary(root) {
   bunBinary.said = true
   return undefined
 }
+
+/**
+ * Runs every cell of a benchmark as a fresh process, `rounds` times, rounds interleaved (the
+ * order of contenders rotates from one round to the next, so none always runs first or right
+ * after a heavy one): cells are `{ scenario, contender, cmd, args, env }`, each process prints
+ * one line `RESULT <number>` last. Returns, per scenario in order, `{ scenario, entries:
+ * [{ contender, value (median), min, max, runs }] }`. `say(line)` reports each run as it ends.
+ */
+export async function interleaved(cells, rounds, say = () => {}) {
+  const { spawnSync } = await import('node:child_process')
+  const scenarios = [...new Set(cells.map((c) => c.scenario))]
+  const runs = new Map(cells.map((c) => [c, []]))
+  for (let r = 0; r < rounds; r++) {
+    for (const s of scenarios) {
+      const row = cells.filter((c) => c.scenario === s)
+      for (let k = 0; k < row.length; k++) {
+        const c = row[(k + r) % row.length]
+        const p = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: { ...process.env, ...c.env }, maxBuffer: 1 << 24 })
+        const m = /RESULT (\S+)\s*$/.exec(p.stdout ?? '')
+        if (p.status !== 0 || !m) throw new Error(`${c.contender} / ${s}: exit ${p.status ?? p.signal}\n${p.stdout}\n${p.stderr}`)
+        runs.get(c).push(Number(m[1]))
+        say(`round ${r + 1}/${rounds}  ${s}  ${c.contender}: ${Number(m[1]).toFixed(0)}`)
+      }
+    }
+  }
+  return scenarios.map((s) => ({
+    scenario: s,
+    entries: cells
+      .filter((c) => c.scenario === s)
+      .map((c) => {
+        const xs = [...runs.get(c)].sort((a, b) => a - b)
+        return { contender: c.contender, value: xs[Math.floor(xs.length / 2)], min: xs[0], max: xs[xs.length - 1], runs: xs.length }
+      }),
+  }))
+}

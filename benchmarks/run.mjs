@@ -1,8 +1,9 @@
 // `npm run bench`: runs every benchmark script (each with its peers in the same run), shows their
-// output as it goes, then prints a summary table and writes benchmarks/results/latest.json and
-// benchmarks/results/latest.svg (ops/s per scenario, uring against each peer, ratios labelled).
-// `npm run bench -- --quick`: shorter runs on smaller data, under a minute — for a look, not for
-// figures to record; it writes benchmarks/results/quick/ (ignored), never the committed files.
+// output as it goes, then prints a summary table and writes latest.json and latest.svg (per
+// scenario: each contender's median and min-max, the best uring variant against the best peer,
+// losses marked apart from wins) into benchmarks/results/last/ (ignored by git).
+// `--record` writes them into benchmarks/results/ instead, the committed figures (a full run only).
+// `--quick`: shorter runs on smaller data, for a look, never for the record.
 // Options for the CI matrix (bench.yml): `--only randread,http` runs only those scripts; `--out DIR`
 // writes latest.json and latest.svg there instead; `--summary FILE` appends the table (Markdown)
 // to FILE, e.g. $GITHUB_STEP_SUMMARY.
@@ -21,8 +22,7 @@ const option = (name) => {
 const allSteps = [
   ['randread', quick ? ['--qd', '32', '--ms', '300', '--mib', '256'] : []],
   ['batchread', quick ? ['--ms', '1000', '--repeat', '1', '--mib', '256'] : []],
-  ['smallfiles', quick ? ['--files', '2000', '--repeat', '1'] : []],
-  ['fsops', quick ? ['--repeat', '1', '--write-mib', '64', '--wal-records', '256', '--files', '2000'] : []],
+  ['files', quick ? ['--rounds', '3', '--files', '2000', '--write-mib', '32', '--wal-records', '256'] : []],
   ['http', quick ? ['--seconds', '1', '--repeat', '1', '--no-echo'] : []],
 ]
 const only = option('--only')?.split(',')
@@ -58,26 +58,37 @@ for (const [i, [name, args]] of steps.entries()) {
 }
 
 const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(n < 10 ? 2 : 0))
+const spread = (e) => (e.min !== undefined && e.runs > 1 ? ` [${fmt(e.min)}-${fmt(e.max)}]` : '')
+/** The best uring variant and the best peer of a scenario (by median), and best uring ÷ best peer. */
+function verdict(s) {
+  const best = (xs) => xs.reduce((a, b) => (b.value > a.value ? b : a), xs[0])
+  const u = best(s.entries.filter((e) => e.contender.startsWith('uring')))
+  const p = best(s.entries.filter((e) => !e.contender.startsWith('uring')))
+  return { u, p, ratio: u && p ? u.value / p.value : undefined }
+}
 const table = [
-  `Summary (${quick ? 'quick run: not for the record' : 'full run'}, ${Math.round((Date.now() - t0) / 1000)} s, Node ${process.version}, backend ${process.env.URING_BACKEND ?? 'auto'})`,
+  `Summary (${quick ? 'quick run: not for the record' : 'full run'}, ${Math.round((Date.now() - t0) / 1000)} s, Node ${process.version}, backend ${process.env.URING_BACKEND ?? 'auto'}); median [min-max] of the runs`,
   '',
-  '| scenario | uring | each peer (uring ÷ peer) |',
-  '|---|---|---|',
+  '| scenario | best uring | best peer | uring ÷ peer | all contenders |',
+  '|---|---|---|---|---|',
 ]
 for (const s of scenarios) {
-  const u = s.entries.find((e) => e.contender === s.uring)
-  if (!u) continue
-  const peers = s.entries.filter((e) => !e.contender.startsWith('uring'))
-  table.push(`| ${s.scenario} | ${fmt(u.value)} ${s.unit} | ${peers.map((p) => `${p.contender} ${fmt(p.value)} (${(u.value / p.value).toFixed(2)}x)`).join('; ')} |`)
+  const { u, p, ratio } = verdict(s)
+  if (!u || !p) continue
+  const mark = ratio >= 1 ? 'win' : 'LOSS'
+  const all = s.entries.map((e) => `${e.contender} ${fmt(e.value)}${spread(e)}`).join('; ')
+  table.push(`| ${s.scenario} (${s.unit}) | ${u.contender} ${fmt(u.value)}${spread(u)} | ${p.contender} ${fmt(p.value)}${spread(p)} | ${ratio.toFixed(2)}x ${mark} | ${all} |`)
 }
 console.log('')
 console.log(table.join('\n'))
 if (option('--summary')) appendFileSync(option('--summary'), `${table.join('\n')}\n\n`)
 
 const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`
-// A quick run is not for the record: unless told where, it writes beside the committed results,
-// into results/quick/ (ignored by git), so the tree stays clean.
-const results = option('--out') ? path.resolve(option('--out')) : path.join(here, 'results', quick ? 'quick' : '')
+// Only `--record` (a full run) writes the committed figures; any other run writes beside them,
+// into results/last/ or results/quick/ (ignored by git), so the tree stays clean.
+const record = process.argv.includes('--record')
+if (record && quick) throw new Error('--record takes a full run, not --quick')
+const results = option('--out') ? path.resolve(option('--out')) : path.join(here, 'results', record ? '' : quick ? 'quick' : 'last')
 mkdirSync(results, { recursive: true })
 let commit
 try {

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::ffi::c_char;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -32,7 +32,7 @@ use io_uring::{opcode, squeue, types, IoUring};
 use crate::op::Op;
 
 /// Jobs one thread takes at a time (and posts in one `io_uring_enter`).
-const BATCH: usize = 32;
+pub(crate) const BATCH: usize = 32;
 
 /// What a job does: the syscall and its arguments, copied from the op.
 #[derive(Clone, Copy)]
@@ -108,6 +108,8 @@ struct Shared {
   queue: Mutex<Queue>,
   wake: Condvar,
   stop: AtomicBool,
+  /// Jobs handed over whose results are not posted yet.
+  outstanding: AtomicUsize,
   /// The target ring's fd (a duplicate: the file stays open for the threads).
   ring: OwnedFd,
 }
@@ -137,6 +139,7 @@ impl Executor {
         }),
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
+        outstanding: AtomicUsize::new(0),
         ring: ring.try_clone_to_owned()?,
       }),
       threads: Vec::new(),
@@ -154,6 +157,7 @@ impl Executor {
       }
     }
     let n = jobs.len();
+    self.shared.outstanding.fetch_add(n, Ordering::Relaxed);
     let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
     q.jobs.extend(jobs);
     let sleeping = q.sleeping;
@@ -163,6 +167,11 @@ impl Executor {
       self.shared.wake.notify_one();
     }
     Ok(())
+  }
+
+  /// Whether some job's result is still to be posted (so its CQE is coming soon).
+  pub(crate) fn busy(&self) -> bool {
+    self.shared.outstanding.load(Ordering::Relaxed) > 0
   }
 
   fn spawn(&mut self) {
@@ -225,9 +234,11 @@ fn work(mut own: IoUring, shared: &Shared) {
       // SAFETY: the job's memory is kept by its slot until the CQE posted below is reaped.
       results.push((job.token, unsafe { job.work.run() }));
     }
+    let n = results.len();
     if !post(&mut own, target, &mut results, &shared.stop) {
       return;
     }
+    shared.outstanding.fetch_sub(n, Ordering::Relaxed);
   }
 }
 

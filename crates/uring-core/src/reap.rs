@@ -10,7 +10,8 @@ use crate::op::Op;
 
 /// At most this much of the owner's waiting is saved up for reads it does itself.
 const SLACK_MAX: Duration = Duration::from_micros(100);
-use crate::ring::{Completion, Ring, INTERNAL, IORING_ENTER_GETEVENTS};
+use crate::executor::Executor;
+use crate::ring::{Completion, Mode, Ring, INTERNAL, IORING_ENTER_GETEVENTS};
 
 impl<T> Ring<T> {
   /// Runs deferred completion work if the kernel says some is pending (DEFER_TASKRUN,
@@ -51,11 +52,15 @@ impl<T> Ring<T> {
   /// 2026-12-02: 4 KiB reads +17-25% with a 20 us bound). Ops that wait in the kernel (sockets,
   /// disk) keep no `io_uring_enter` busy, so they never make the owner spin.
   pub fn wait_imminent(&mut self, max: Duration) -> bool {
-    let Some(thread) = &self.sq_thread else {
-      return self.ready();
-    };
     if !self.local.is_empty() {
       return true;
+    }
+    // The executor's results, too, are posted into the CQ from another thread within
+    // microseconds (a statx each), except on a DEFER_TASKRUN ring, where the owner's own
+    // GETEVENTS posts them.
+    let executor = self.mode != Mode::DeferTaskrun && self.executor.as_ref().is_some_and(Executor::busy);
+    if self.sq_thread.is_none() && !executor {
+      return self.ready();
     }
     let t0 = Instant::now();
     let mut i = 0u32;
@@ -63,7 +68,12 @@ impl<T> Ring<T> {
       if !self.ring.completion().is_empty() {
         break true;
       }
-      if !thread.working(self.ring.submission().is_empty()) {
+      let thread = self
+        .sq_thread
+        .as_ref()
+        .is_some_and(|t| t.working(self.ring.submission().is_empty()));
+      let executor = self.mode != Mode::DeferTaskrun && self.executor.as_ref().is_some_and(Executor::busy);
+      if !thread && !executor {
         break false;
       }
       std::hint::spin_loop();

@@ -9,7 +9,7 @@ use io_uring::{opcode, IoUring, Probe};
 
 pub use crate::bufring::buffer_id;
 use crate::bufring::BufferGroup;
-use crate::executor::Executor;
+use crate::executor::{Executor, Job};
 use crate::op::{Op, OP_NAMES};
 use crate::submitter::Submitter;
 use crate::sys::eventfd;
@@ -159,6 +159,8 @@ pub struct Ring<T> {
   pub(crate) eventfd: Option<OwnedFd>,
   pub(crate) sq_thread: Option<Submitter>,
   pub(crate) executor: Option<Executor>,
+  /// Jobs for the executor not handed to it yet (their slots count as in the kernel).
+  pub(crate) jobs: Vec<Job>,
   pub(crate) probe: Option<Probe>,
   pub(crate) slots: Vec<Option<Slot<T>>>,
   pub(crate) free: Vec<u32>,
@@ -301,6 +303,7 @@ impl<T> Ring<T> {
       eventfd,
       sq_thread: submitter,
       executor,
+      jobs: Vec::new(),
       probe,
       slots: Vec::new(),
       free: Vec::new(),
@@ -462,6 +465,13 @@ impl<T> Drop for Ring<T> {
   fn drop(&mut self) {
     if let Some(t) = self.sq_thread.take() {
       t.stop(self.in_kernel == 0);
+    }
+    // Jobs never handed over are with nobody: their ops are released like queued ones.
+    for job in self.jobs.drain(..) {
+      if let Some(slot) = self.slots[job.token as usize].as_mut() {
+        slot.in_kernel = false;
+        self.in_kernel -= 1;
+      }
     }
     if let Some(e) = self.executor.take() {
       e.stop(self.in_kernel == 0);

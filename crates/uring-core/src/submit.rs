@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use io_uring::squeue;
 
-use crate::executor::{Job, Work};
+use crate::executor::{Job, Work, BATCH};
 use crate::op::Op;
 use crate::ring::{
   Mode, Ring, Slot, IORING_ENTER_GETEVENTS, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP, WAKE_AT,
@@ -25,6 +25,7 @@ impl<T> Ring<T> {
   /// Whether [`flush`](Ring::flush) has work: ops queued or SQEs not yet submitted.
   pub fn needs_flush(&mut self) -> bool {
     self.unsubmitted > 0
+      || !self.jobs.is_empty()
       || (!self.backlog.is_empty() && self.capped() < self.cap)
       || (self.sq_thread.is_some() && !self.ring.submission().is_empty())
   }
@@ -226,10 +227,36 @@ impl<T> Ring<T> {
     }
   }
 
+  /// Hands the waiting jobs to the executor. True if it could start no thread: the jobs went back
+  /// to the head of the backlog (the executor is gone), for the next fill to make SQEs of them.
+  pub(crate) fn hand_jobs(&mut self) -> bool {
+    if self.jobs.is_empty() {
+      return false;
+    }
+    let jobs = std::mem::take(&mut self.jobs);
+    let n = jobs.len() as u64;
+    let ex = self.executor.as_mut().expect("jobs only with an executor");
+    match ex.run(jobs) {
+      Ok(()) => {
+        self.stats.executed += n;
+        false
+      }
+      Err(jobs) => {
+        self.executor = None;
+        for job in jobs.into_iter().rev() {
+          let slot = self.slots[job.token as usize].as_mut().expect("job has a slot");
+          slot.in_kernel = false;
+          self.in_kernel -= 1;
+          self.backlog.push_front(job.token);
+        }
+        true
+      }
+    }
+  }
+
   /// Writes queued ops into the SQ while it has room and the cap allows; returns how many.
   pub(crate) fn fill_sq(&mut self) -> u32 {
     let mut n = 0;
-    let mut jobs = Vec::new();
     while let Some(len) = self.head_chain_len() {
       let capped = self.capped();
       let mut sq = self.ring.submission();
@@ -240,6 +267,8 @@ impl<T> Ring<T> {
       }
       // An op on its own that the executor runs (the kernel would only punt it to io-wq): a job,
       // counted in the kernel like an SQE (its slot is kept until the CQE the executor posts).
+      // Jobs wait in `jobs` until the flush (or a batch's worth): one wake-up of the executor
+      // for what a loop turn's reactions asked, not one per op.
       if len == 1 && self.executor.is_some() {
         let token = *self.backlog.front().expect("chain counted in the backlog");
         let slot = self.slots[token as usize]
@@ -250,7 +279,7 @@ impl<T> Ring<T> {
           self.backlog.pop_front();
           slot.in_kernel = true;
           self.in_kernel += 1;
-          jobs.push(Job { token, work });
+          self.jobs.push(Job { token, work });
           continue;
         }
       }
@@ -282,21 +311,8 @@ impl<T> Ring<T> {
         n += 1;
       }
     }
-    if !jobs.is_empty() {
-      self.stats.executed += jobs.len() as u64;
-      let ex = self.executor.as_mut().expect("jobs only with an executor");
-      if let Err(jobs) = ex.run(jobs) {
-        // No thread could be started: these ops go to the kernel after all, as SQEs.
-        self.executor = None;
-        self.stats.executed -= jobs.len() as u64;
-        for job in jobs.into_iter().rev() {
-          let slot = self.slots[job.token as usize].as_mut().expect("job has a slot");
-          slot.in_kernel = false;
-          self.in_kernel -= 1;
-          self.backlog.push_front(job.token);
-        }
-        return n + self.fill_sq();
-      }
+    if self.jobs.len() >= BATCH && self.hand_jobs() {
+      return n + self.fill_sq();
     }
     let mut sq = self.ring.submission();
     sq.sync();
@@ -327,6 +343,9 @@ impl<T> Ring<T> {
   pub fn flush(&mut self) -> io::Result<()> {
     loop {
       self.unsubmitted += self.fill_sq();
+      if self.hand_jobs() {
+        continue;
+      }
       if let Some(t) = &self.sq_thread {
         // What the submitter thread has not consumed yet. If it is awake it will; if it is idle,
         // submit here (inline, as on a plain ring) rather than wake it for what may be one op.

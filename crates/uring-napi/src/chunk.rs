@@ -175,6 +175,17 @@ impl Chunks {
     }
   }
 
+  /// A chunk of at least `len` bytes that is never an arena block (for memory no fixed opcode
+  /// uses, such as a statx buffer, so it does not take a 4 KiB block away from reads).
+  pub fn get_plain(&mut self, len: usize) -> Chunk {
+    match class_of(len) {
+      Some(c) => self.pool[c]
+        .pop()
+        .unwrap_or_else(|| Chunk::heap(1 << (c as u32 + MIN_CLASS))),
+      None => Chunk::heap(len),
+    }
+  }
+
   /// Takes back a chunk no op uses any more.
   pub fn put(&mut self, mem: Chunk) {
     if let Some(b) = mem.block {

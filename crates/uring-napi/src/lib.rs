@@ -18,7 +18,8 @@
 //!
 //! One job per file:
 //! - `native_ring.rs`: the `NativeRing` class — construction, file ops, cancel, fd ownership, stats;
-//!   `chains.rs` its chains and file-table slots, `net.rs` its socket ops (and socket syscalls);
+//!   `chains.rs` its chains and file-table slots, `net.rs` its socket ops (and socket syscalls),
+//!   `stat.rs` its statx (results copied into the ring's stat area);
 //! - `hot.rs`: read/write/send/take as raw Node-API functions bound to one ring;
 //! - `state.rs`: one ring's state on its thread: push, reap into the JS slots, credentials, arena;
 //! - `turn.rs`: the loop turn run by the uv handles; `teardown.rs`: ending a ring;
@@ -34,6 +35,7 @@ mod js;
 mod keep;
 mod native_ring;
 mod net;
+mod stat;
 mod state;
 mod teardown;
 mod turn;

@@ -139,6 +139,7 @@ impl NativeRing {
       completions: js::strong(env, completions.raw())?,
       slots: slots.cast(),
       slot_count,
+      stat_area: None,
       async_ctx: js::async_context(env)?,
       cleanup: ptr::null_mut(),
       hook_arg: ptr::null(),
@@ -316,29 +317,6 @@ impl NativeRing {
         .raw_os_error()
         .unwrap_or(libc::EIO)
     }
-  }
-
-  /// `statx` into `out` (at least 256 bytes, JS-allocated). `fd >= 0` with an empty path stats
-  /// the fd (`AT_EMPTY_PATH`).
-  #[napi(ts_args_type = "fd: number, path: string | Buffer, flags: number, mask: number, out: Uint8Array")]
-  pub fn statx(&self, fd: i32, path: Unknown, flags: i32, mask: u32, out: Unknown) -> Result<u32> {
-    let path = js::path(self.env, path.raw())?;
-    self.with(|st| {
-      // `out` is allocated by the library for this op and read only after it completed.
-      let size = std::mem::size_of::<libc::statx>() as u32;
-      let (buf, keep) = st.pins.dest(st.env, out.raw(), 0, size, true)?;
-      let dirfd = if fd >= 0 { fd } else { AT_FDCWD };
-      Ok(st.push(
-        Op::Statx {
-          dirfd,
-          path,
-          flags,
-          mask,
-          buf,
-        },
-        keep,
-      ))
-    })
   }
 
   #[napi]

@@ -29,6 +29,8 @@ pub(crate) struct State {
   pub(crate) completions: sys::napi_ref,
   pub(crate) slots: *mut i32,
   pub(crate) slot_count: usize,
+  /// The stat area (`stat.rs`): its reference and where its bytes are, once JS has set it.
+  pub(crate) stat_area: Option<(sys::napi_ref, *mut u8)>,
   pub(crate) async_ctx: sys::napi_async_context,
   pub(crate) cleanup: sys::napi_async_cleanup_hook_handle,
   /// The `Rc` handed to the cleanup hook, reclaimed here if the ring is destroyed first.
@@ -65,6 +67,9 @@ pub fn credentials_changed() {
 }
 
 pub(crate) type Cell = RefCell<Option<State>>;
+
+/// Bytes of one `struct statx`, and of each completion slot's place in the stat area (`stat.rs`).
+pub(crate) const STATX_SIZE: usize = std::mem::size_of::<libc::statx>();
 
 impl State {
   /// Before a new op: an SQPOLL ring whose process changed credentials since its last op takes
@@ -131,6 +136,7 @@ impl State {
   /// bytes are copied out into its JS buffer first, when it went through memory of its own).
   pub(crate) fn reap_into_slots(&mut self) -> usize {
     let (env, slots, max) = (self.env, self.slots, self.slot_count);
+    let area = self.stat_area.map(|(_, at)| at);
     let pins = &mut self.pins;
     let ring = &mut self.ring;
     let mut i = 0;
@@ -143,6 +149,12 @@ impl State {
           *slots.add(3 * i) = c.token as i32;
           *slots.add(3 * i + 1) = c.result;
           *slots.add(3 * i + 2) = c.flags as i32;
+        }
+        if let (Some(area), Some((Op::Statx { buf, .. }, _)), 0) = (area, &c.done, c.result) {
+          // SAFETY: `buf` is the op's own statx buffer (`stat.rs`), written by the kernel or the
+          // executor, which are done with it (this is its final CQE); `area` has room for
+          // `max` structs (checked by `statArea`) and is kept alive by its reference.
+          unsafe { std::ptr::copy_nonoverlapping(*buf, area.add(i * STATX_SIZE), STATX_SIZE) };
         }
         i += 1;
         if let Some((op, keep)) = c.done {

@@ -76,6 +76,9 @@ pub(crate) fn destroy_ending(cell: &Cell, hook: Option<sys::napi_async_cleanup_h
     js::unref(env, st.on_complete);
   }
   js::unref(env, st.completions);
+  if let Some((area, _)) = st.stat_area.take() {
+    js::unref(env, area);
+  }
   js::async_destroy(env, st.async_ctx);
   if hook.is_none() && !st.cleanup.is_null() {
     // SAFETY: the hook was registered in `new` and has not run (it would have taken the state);

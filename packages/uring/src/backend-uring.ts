@@ -48,6 +48,7 @@ export class UringBackend implements Backend, SocketRing {
       if (!this.closed) this.native.cancel(t)
     },
     (fd) => void this.close(fd).catch(() => {}),
+    new Uint8Array(STATX_SIZE * BATCH),
   )
   /** First-read buffers of chained readFiles, for reuse. */
   private readonly readBuffers: Buffer[] = []
@@ -61,6 +62,8 @@ export class UringBackend implements Backend, SocketRing {
   /** `(fd, buffer, offset, length, position) => token`, bound to this ring. */
   private readonly ringRead: HotFn
   private readonly ringWrite: HotFn
+  /** `(fd, path, flags, mask) => token`: statx, its result in the stat area (settle.ts). */
+  private readonly ringStat: ReturnType<NativeRingT['statHot']>
   /** read/write are supported (checked per op, so kept out of the Set). */
   private readonly rw: boolean
   /** SQ size asked for: the longest chain that can enter the SQ whole. */
@@ -71,6 +74,8 @@ export class UringBackend implements Backend, SocketRing {
     // The binding holds `onComplete` weakly while the ring is idle (so an unused ring can be
     // collected); this field is what keeps it alive as long as the backend is.
     this.native = new NativeRing({ entries: opts.entries, sqpollIdleMs: opts.sqpollIdleMs, sqpollCpu: opts.sqpollCpu, submitter: opts.submitThread, files: opts.files }, this.onComplete, this.comp)
+    this.native.statArea(this.s.statArea)
+    this.ringStat = this.native.statHot()
     this.mode = this.native.mode as RingMode
     this.entries = opts.entries
     this.supported = new Set(this.native.supportedOps as OpName[])
@@ -242,16 +247,14 @@ export class UringBackend implements Backend, SocketRing {
     const syscall = follow ? 'stat' : 'lstat'
     if (this.closed) return this.gone(syscall)
     if (!this.supported.has('statx')) return this.node().stat(path, follow, signal)
-    const out = new Uint8Array(STATX_SIZE)
     const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW
-    return this.op(STAT | K[syscall], out, undefined, path, undefined, () => this.native.statx(-1, path, flags, STATX_MASK, out), signal)
+    return this.op(STAT | K[syscall], undefined, undefined, path, undefined, () => this.ringStat(-1, path, flags, STATX_MASK), signal)
   }
 
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats> {
     if (this.closed) return this.gone('fstat', owner)
     if (!this.supported.has('statx')) return this.node().fstat(fd, owner, signal)
-    const out = new Uint8Array(STATX_SIZE)
-    return this.op(STAT | K.fstat, out, owner, undefined, undefined, () => this.native.statx(fd, '', AT_EMPTY_PATH, STATX_MASK, out), signal)
+    return this.op(STAT | K.fstat, undefined, owner, undefined, undefined, () => this.ringStat(fd, '', AT_EMPTY_PATH, STATX_MASK), signal)
   }
 
   call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {

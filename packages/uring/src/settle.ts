@@ -6,7 +6,7 @@ import { types } from 'node:util'
 import { AbortError, systemError } from './errors'
 import { type Owner, shaped } from './backend'
 import { K, SYSCALLS } from './ops'
-import { statsFromStatx } from './stats'
+import { STATX_SIZE, statsFromStatx } from './stats'
 
 const isProxy = types.isProxy
 
@@ -72,13 +72,20 @@ export class Settler {
 
   /**
    * `comp`: the completion triples the native ring writes; `cancel(t)` asks the ring to end op
-   * `t` early (an aborted signal); `closeFd(fd)` closes an fd that an aborted open returned.
+   * `t` early (an aborted signal); `closeFd(fd)` closes an fd that an aborted open returned;
+   * `statArea` receives the statx results (see there).
    */
   constructor(
     private readonly comp: Int32Array,
     private readonly cancel: (t: number) => void,
     private readonly closeFd: (fd: number) => void,
-  ) {}
+    /** The stat area: a statx completion's `struct statx` at `STATX_SIZE *` its index in `comp`. */
+    readonly statArea: Uint8Array = new Uint8Array(0),
+  ) {
+    this.statView = new DataView(statArea.buffer, statArea.byteOffset, statArea.byteLength)
+  }
+
+  private readonly statView: DataView
 
   // Per-op state, in parallel arrays indexed by the native token (slot index).
   readonly resolves: Array<Resolve | undefined> = []
@@ -168,7 +175,7 @@ export class Settler {
       if (this.signals[t] !== undefined && this.unwatch(t, r, kind, reject)) continue
       if (r < 0) reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
       else if (shape === VOID) resolve(undefined)
-      else if (shape === STAT) resolve(statsFromStatx(arg as Uint8Array))
+      else if (shape === STAT) resolve(statsFromStatx(this.statView, STATX_SIZE * i))
       else resolve(shaped(shape, r, arg))
     }
     // Work that may push ops runs only now: a token of this batch can be reused by a new op.

@@ -17,8 +17,14 @@ function makedev(major: number, minor: number): number {
   return (major & 0xfff) * 256 + (minor & 0xff) + (minor & 0xffffff00) * 4096 + (major & 0xfffff000) * 2 ** 32
 }
 
+/** The 64-bit unsigned field at `off` as a double (rounded once, as `Number(bigint)`): no BigInt. */
+function u64(v: DataView, off: number): number {
+  return v.getUint32(off, true) + v.getUint32(off + 4, true) * 4294967296
+}
+
+/** A `statx_timestamp` at `off` in milliseconds (its seconds are signed). */
 function ms(v: DataView, off: number): number {
-  return Number(v.getBigInt64(off, true)) * 1e3 + v.getUint32(off + 8, true) / 1e6
+  return (v.getUint32(off, true) + v.getInt32(off + 4, true) * 4294967296) * 1e3 + v.getUint32(off + 8, true) / 1e6
 }
 
 /** A `fs.Stats` from the numbers Node itself would report. */
@@ -64,23 +70,22 @@ export function makeStats(
   return s
 }
 
-/** Decodes a `struct statx` written by the kernel. */
-export function statsFromStatx(buf: Uint8Array): Stats {
-  const v = new DataView(buf.buffer, buf.byteOffset, STATX_SIZE)
+/** Decodes the `struct statx` at byte `o` of `v` (the ring's stat area: settle.ts). */
+export function statsFromStatx(v: DataView, o: number): Stats {
   return makeStats(
-    makedev(v.getUint32(136, true), v.getUint32(140, true)),
-    v.getUint16(28, true),
-    v.getUint32(16, true),
-    v.getUint32(20, true),
-    v.getUint32(24, true),
-    makedev(v.getUint32(128, true), v.getUint32(132, true)),
-    v.getUint32(4, true),
-    Number(v.getBigUint64(32, true)),
-    Number(v.getBigUint64(40, true)),
-    Number(v.getBigUint64(48, true)),
-    ms(v, 64),
-    ms(v, 112),
-    ms(v, 96),
-    ms(v, 80),
+    makedev(v.getUint32(o + 136, true), v.getUint32(o + 140, true)),
+    v.getUint16(o + 28, true),
+    v.getUint32(o + 16, true),
+    v.getUint32(o + 20, true),
+    v.getUint32(o + 24, true),
+    makedev(v.getUint32(o + 128, true), v.getUint32(o + 132, true)),
+    v.getUint32(o + 4, true),
+    u64(v, o + 32),
+    u64(v, o + 40),
+    u64(v, o + 48),
+    ms(v, o + 64),
+    ms(v, o + 112),
+    ms(v, o + 96),
+    ms(v, o + 80),
   )
 }
