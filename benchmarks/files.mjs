@@ -10,8 +10,9 @@
 //   write      256 MiB written in 1 MiB chunks through a FileHandle (sequential `await fh.write`),
 //              then `fh.sync()`; MiB/s, fsync included
 //   wal        a write-ahead log: 4 KiB records appended, fdatasync after every 16; records/s
-// Contenders: uring/fs (default ring); uring's batch API where it fits (stat and readFile as
-// ring.batch of 64, the WAL as one fh.link per group); uring with URING_EXECUTOR=0 for stat and
+// Contenders: uring/fs (default ring); uring's batch API where it fits (stat as ring.batch of
+// 64, readFile of 32, two in flight; the WAL as one fh.link per group); a Ring({ submitThread:
+// false }) for readFile (DEFER_TASKRUN: all kernel work inline); uring with URING_EXECUTOR=0 for stat and
 // walk (STATX through io-wq, for comparison); node:fs/promises; Bun's node:fs/promises when it
 // is in .runtimes/bun (see BUN_HOW in lib.mjs). Each run (a fresh process) repeats the work for
 // 0.5 s to warm up, then for 1 s measured, and gives the median of those passes. Data is
@@ -213,8 +214,8 @@ if (args.cell) {
     const x = await import('node:fs/promises')
     once = (tag) => s.run(x, names, tag)
   } else {
-    const { defaultRing } = await import('uring')
-    const x = await import('uring/fs')
+    const { Ring, defaultRing } = await import('uring')
+    const x = contender === 'inline' ? new Ring({ submitThread: false }).fs : await import('uring/fs')
     once = contender === 'batch' ? (tag) => s.batch(defaultRing(), names, tag) : (tag) => s.run(x, names, tag)
   }
   // Passes until WARM_MS have gone (the JIT tiers up, the ring is set up), then passes for
@@ -252,6 +253,7 @@ for (const s of only) {
   const cell = (contender, cmd, who, env = {}) => cells.push({ scenario: s, contender, cmd, args: [self, '--cell', `${s}:${who}`, ...pass], env })
   cell('uring/fs (default ring)', process.execPath, 'uring')
   if (SCENARIOS[s].batch) cell(s === 'wal' ? 'uring fh.link per group' : 'uring ring.batch', process.execPath, 'batch')
+  if (s.startsWith('readFile')) cell('uring, submitThread: false', process.execPath, 'inline')
   if (s === 'stat' || s === 'walk') cell('uring, STATX on io-wq (URING_EXECUTOR=0)', process.execPath, 'uring', { URING_EXECUTOR: '0' })
   cell('node:fs/promises', process.execPath, 'node')
   if (bun) cell(bunName, bun, 'node')

@@ -1,15 +1,18 @@
 //! Chains (`IOSQE_IO_LINK`) and the registered file table's slots: readFile and writeFile as one
 //! chain of open, read/write and close on a direct descriptor.
 
+use std::ptr;
+
 use napi::bindgen_prelude::*;
-use napi::{JsValue, Unknown};
+use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
 use uring_core::{File, Op, AT_FDCWD};
 
-use crate::hot::rw_op;
+use crate::hot::{bound, bound_call, rw_op};
 use crate::js;
 use crate::keep::Keep;
 use crate::native_ring::NativeRing;
+use crate::state::{closed, Cell};
 
 #[napi]
 impl NativeRing {
@@ -94,82 +97,19 @@ impl NativeRing {
     })
   }
 
-  /// Empties a file-table slot (closes its file).
-  #[napi]
-  pub fn close_slot(&self, slot: u32) -> Result<u32> {
-    self.push(Op::Close {
-      fd: File::Fixed(slot),
-    })
-  }
-
-  /// The chain of `readFile`: open `path` into `slot` → read into `first` → read into `second`,
-  /// both at the file position. The second read is hard-linked (it runs even though the first
-  /// came back short): a 0 from it proves the end of any kind of file (a pipe or a terminal
-  /// can return short reads long before their end) without a statx, which the kernel always
-  /// hands to a worker thread. Returns the three tokens. The slot stays open: the caller closes it.
-  #[napi(ts_args_type = "path: string | Buffer, flags: number, slot: number, first: Buffer, second: Buffer")]
-  pub fn read_file_chain(
-    &self,
-    path: Unknown,
-    flags: i32,
-    slot: u32,
-    first: Unknown,
-    second: Unknown,
-  ) -> Result<Vec<u32>> {
-    let path = js::path(self.env, path.raw())?;
-    self.with(|st| {
-      Self::chain_fits(st, 3)?;
-      // The two buffers are the library's own pooled read buffers, never seen by user code.
-      let env = st.env;
-      let a_len = js::view(env, first.raw())?.len;
-      let b_len = js::view(env, second.raw())?.len;
-      let (Ok(a_len), Ok(b_len)) = (u32::try_from(a_len), u32::try_from(b_len)) else {
-        return Err(Error::new(Status::InvalidArg, "buffer too large"));
-      };
-      let (a, a_keep) = st.pins.dest(env, first.raw(), 0, a_len, true)?;
-      let (b, b_keep) = match st.pins.dest(env, second.raw(), 0, b_len, true) {
-        Ok(h) => h,
-        Err(e) => {
-          st.pins.release_all(env, a_keep, None);
-          return Err(e);
-        }
-      };
-      let at = uring_core::CURRENT_POSITION;
-      st.ring.begin_chain();
-      let mut tokens = vec![
-        st.push(
-          Op::OpenAt {
-            dirfd: AT_FDCWD,
-            path,
-            flags,
-            mode: 0,
-            slot: Some(slot),
-          },
-          Keep::None,
-        ),
-        st.push(
-          Op::Read {
-            fd: File::Fixed(slot),
-            buf: a,
-            len: a_len,
-            offset: at,
-          },
-          a_keep,
-        ),
-      ];
-      st.ring.harden_link();
-      tokens.push(st.push(
-        Op::Read {
-          fd: File::Fixed(slot),
-          buf: b,
-          len: b_len,
-          offset: at,
-        },
-        b_keep,
-      ));
-      Self::end(st)?;
-      Ok(tokens)
-    })
+  /// `[readFileChain, closeSlot]`, raw Node-API functions bound to this ring (cheaper per call
+  /// than methods, as `hot()`): `readFileChain(path, flags, slot, first, second, out)` pushes the
+  /// chain of `readFile` and writes its three tokens into the Int32Array `out`;
+  /// `closeSlot(slot) => token` empties a file-table slot (closes its file).
+  #[napi(
+    ts_return_type = "[(path: string | Buffer, flags: number, slot: number, first: Buffer, second: Buffer, out: Int32Array) => void, (slot: number) => number]"
+  )]
+  pub fn chain_hot(&self) -> Result<Vec<Unknown<'_>>> {
+    let env = self.with(|st| Ok(st.env))?;
+    Ok(vec![
+      bound(env, c"readFileChain", raw_read_file_chain, &self.cell)?,
+      bound(env, c"closeSlot", raw_close_slot, &self.cell)?,
+    ])
   }
 
   /// The chain of `writeFile`: open `path` (`flags`, `mode`) into `slot` → write `length` bytes
@@ -223,4 +163,110 @@ impl NativeRing {
       Ok(tokens)
     })
   }
+}
+
+/// The chain of `readFile`: open `path` into `slot` → read into `first` → read into `second`,
+/// both at the file position. The second read is hard-linked (it runs even though the first
+/// came back short): a 0 from it proves the end of any kind of file (a pipe or a terminal can
+/// return short reads long before their end) without a statx, which the kernel always hands to
+/// a worker thread. Its three tokens go into `out`. The slot stays open: the caller closes it.
+unsafe extern "C" fn raw_read_file_chain(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  let body = |argv: &[sys::napi_value; 6], cell: &Cell| {
+    let path = js::path(env, argv[0])?;
+    let flags = js::get_i32(env, argv[1], "flags")?;
+    let slot = js::get_u32(env, argv[2], "slot")?;
+    let out = js::view(env, argv[5])?;
+    if out.len < 12 {
+      return Err(Error::new(Status::InvalidArg, "out must hold three tokens"));
+    }
+    let mut b = cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?.live()?;
+    NativeRing::chain_fits(st, 3)?;
+    // The two buffers are the library's own pooled read buffers, never seen by user code.
+    let a_len = js::view(env, argv[3])?.len;
+    let b_len = js::view(env, argv[4])?.len;
+    let (Ok(a_len), Ok(b_len)) = (u32::try_from(a_len), u32::try_from(b_len)) else {
+      return Err(Error::new(Status::InvalidArg, "buffer too large"));
+    };
+    let (a, a_keep) = st.pins.dest(env, argv[3], 0, a_len, true)?;
+    let (b, b_keep) = match st.pins.dest(env, argv[4], 0, b_len, true) {
+      Ok(h) => h,
+      Err(e) => {
+        st.pins.release_all(env, a_keep, None);
+        return Err(e);
+      }
+    };
+    let at = uring_core::CURRENT_POSITION;
+    st.ring.begin_chain();
+    let open = st.push(
+      Op::OpenAt {
+        dirfd: AT_FDCWD,
+        path,
+        flags,
+        mode: 0,
+        slot: Some(slot),
+      },
+      Keep::None,
+    );
+    let first = st.push(
+      Op::Read {
+        fd: File::Fixed(slot),
+        buf: a,
+        len: a_len,
+        offset: at,
+      },
+      a_keep,
+    );
+    st.ring.harden_link();
+    let second = st.push(
+      Op::Read {
+        fd: File::Fixed(slot),
+        buf: b,
+        len: b_len,
+        offset: at,
+      },
+      b_keep,
+    );
+    NativeRing::end(st)?;
+    let tokens = out.data.cast::<i32>();
+    // SAFETY: `out` is a live Int32Array view of at least 12 bytes (checked above), aligned as
+    // any Int32Array; no JS has run since `js::view` read it.
+    unsafe {
+      tokens.write(open as i32);
+      tokens.add(1).write(first as i32);
+      tokens.add(2).write(second as i32);
+    }
+    Ok(())
+  };
+  // SAFETY: forwarded from Node's call.
+  unsafe {
+    bound_call::<6, 6, _>(
+      env,
+      info,
+      "expected (path, flags, slot, first, second, out)",
+      body,
+    )
+  };
+  ptr::null_mut()
+}
+
+/// `closeSlot(slot) => token`: empties a file-table slot (closes its file).
+unsafe extern "C" fn raw_close_slot(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  let body = |argv: &[sys::napi_value; 1], cell: &Cell| {
+    let slot = js::get_u32(env, argv[0], "slot")?;
+    let mut b = cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?.live()?;
+    Ok(st.push(
+      Op::Close {
+        fd: File::Fixed(slot),
+      },
+      Keep::None,
+    ))
+  };
+  // SAFETY: forwarded from Node's call.
+  let token = unsafe { bound_call::<1, 1, _>(env, info, "expected (slot)", body) };
+  token.map_or(ptr::null_mut(), |t| js::uint32(env, t))
 }

@@ -22,8 +22,10 @@ const FIRST_READ = 64 * 1024
 const CHAIN_OPS = 3
 /** The largest writeFile written by one chain (Node's writeFile writes in chunks of this size). */
 const CHAIN_WRITE_MAX = 512 * 1024
-/** Pooled first-read buffers kept for reuse. */
-const POOLED_READS = 64
+/** Pooled first-read buffers kept for reuse: two per chain, for 64 chains in flight. */
+const POOLED_READS = 128
+/** First-read buffers cut from one SharedArrayBuffer when the pool is empty (1 MiB). */
+const READS_PER_SLAB = 16
 export interface NativeOptions {
   entries: number
   sqpollIdleMs?: number
@@ -62,6 +64,10 @@ export class UringBackend implements Backend, SocketRing {
   /** `(fd, buffer, offset, length, position) => token`, bound to this ring. */
   private readonly ringRead: HotFn
   private readonly ringWrite: HotFn
+  /** The readFile chain and a slot's close, bound to this ring; the chain's tokens come in `chainTokens`. */
+  private readonly readFileChain: ReturnType<NativeRingT['chainHot']>[0]
+  private readonly slotClose: ReturnType<NativeRingT['chainHot']>[1]
+  private readonly chainTokens = new Int32Array(CHAIN_OPS)
   /** `(fd, path, flags, mask) => token`: statx, its result in the stat area (settle.ts). */
   private readonly ringStat: ReturnType<NativeRingT['statHot']>
   /** read/write are supported (checked per op, so kept out of the Set). */
@@ -76,6 +82,7 @@ export class UringBackend implements Backend, SocketRing {
     this.native = new NativeRing({ entries: opts.entries, sqpollIdleMs: opts.sqpollIdleMs, sqpollCpu: opts.sqpollCpu, submitter: opts.submitThread, files: opts.files }, this.onComplete, this.comp)
     this.native.statArea(this.s.statArea)
     this.ringStat = this.native.statHot()
+    ;[this.readFileChain, this.slotClose] = this.native.chainHot()
     this.mode = this.native.mode as RingMode
     this.entries = opts.entries
     this.supported = new Set(this.native.supportedOps as OpName[])
@@ -275,7 +282,7 @@ export class UringBackend implements Backend, SocketRing {
   private dropSlot(slot: number): void {
     let t: number
     try {
-      t = this.native.closeSlot(slot)
+      t = this.slotClose(slot)
     } catch {
       return // the ring is gone, and its file table with it
     }
@@ -288,7 +295,7 @@ export class UringBackend implements Backend, SocketRing {
   private closeSlot(slot: number): Promise<void> {
     let t: number
     try {
-      t = this.native.closeSlot(slot)
+      t = this.slotClose(slot)
     } catch {
       return Promise.resolve() // the ring is gone, and its file table with it
     }
@@ -324,9 +331,9 @@ export class UringBackend implements Backend, SocketRing {
     if (slot === undefined) return undefined
     const a = this.readBuffer()
     const b = this.readBuffer()
-    let tokens: number[]
+    const tokens = this.chainTokens
     try {
-      tokens = this.native.readFileChain(path, flags, slot, a, b)
+      this.readFileChain(path, flags, slot, a, b, tokens)
     } catch (e) {
       this.s.freeSlots.push(slot)
       this.poolReadBuffers(a, b)
@@ -374,11 +381,19 @@ export class UringBackend implements Backend, SocketRing {
 
   /** A first-read buffer: a SharedArrayBuffer's, so the kernel writes into it in place. */
   private readBuffer(): Buffer {
-    return this.readBuffers.pop() ?? Buffer.from(new SharedArrayBuffer(FIRST_READ))
+    const b = this.readBuffers.pop()
+    if (b !== undefined) return b
+    // Cut from one SharedArrayBuffer: one allocation (and one reference while in flight, which
+    // the binding shares between views of the same memory) for many chains. A slab is freed once
+    // none of its buffers is pooled or in use.
+    const slab = new SharedArrayBuffer(FIRST_READ * READS_PER_SLAB)
+    for (let i = 1; i < READS_PER_SLAB; i++) this.readBuffers.push(Buffer.from(slab, i * FIRST_READ, FIRST_READ))
+    return Buffer.from(slab, 0, FIRST_READ)
   }
 
   private poolReadBuffers(a: Buffer, b: Buffer): void {
     if (this.readBuffers.length < POOLED_READS) this.readBuffers.push(a, b)
+    else if (this.readBuffers.length > POOLED_READS) this.readBuffers.length = POOLED_READS
   }
 
   writeFile(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined {

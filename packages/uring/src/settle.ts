@@ -242,7 +242,7 @@ export class Settler {
   }
 
   /** One promise for the ops `tokens` (just pushed), settled with `settle(results)`. */
-  group<R>(tokens: number[], settle: (results: number[]) => R | Promise<R>): Promise<R> {
+  group<R>(tokens: ArrayLike<number>, settle: (results: number[]) => R | Promise<R>): Promise<R> {
     const p = new Promise<R>(this.capture)
     const resolve = this.resolveNext!
     const reject = this.rejectNext!
