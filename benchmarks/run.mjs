@@ -103,37 +103,47 @@ writeFileSync(path.join(results, 'latest.svg'), chart(report))
 console.log('')
 console.log(`wrote ${path.relative(process.cwd(), path.join(results, 'latest.json'))} and latest.svg`)
 
-/** The chart: per scenario, a bar per contender (longest = fastest), the value, and uring ÷ peer. */
+/**
+ * The chart: per scenario, a bar per contender (longest = fastest) with its min-max as a
+ * whisker, the median, and in the heading the best uring variant ÷ the best peer, losses in red.
+ */
 function chart({ date, machine, quick, scenarios }) {
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-  const W = 900
+  const W = 960
   const labelW = 300
   const barMax = 380
   const rowH = 18
   let y = 56
   const parts = []
   for (const s of scenarios) {
-    const u = s.entries.find((e) => e.contender === s.uring)
-    const max = Math.max(...s.entries.map((e) => e.value))
+    const { u, p, ratio } = verdict(s)
+    const max = Math.max(...s.entries.map((e) => e.max ?? e.value))
+    const head = ratio === undefined ? '' : `  best uring ÷ best peer: ${ratio.toFixed(2)}× ${ratio >= 1 ? 'win' : 'LOSS'} (${u.contender} vs ${p.contender})`
     parts.push(`<text x="10" y="${y}" class="h">${esc(s.scenario)} (${esc(s.unit)})</text>`)
+    if (head) {
+      y += 16
+      parts.push(`<text x="10" y="${y}" class="${ratio >= 1 ? 'w' : 'x'}">${esc(head.trim())}</text>`)
+    }
     y += 8
     for (const e of s.entries) {
       y += rowH
-      const w = Math.max(1, (e.value / max) * barMax)
+      const scale = (v) => Math.max(1, (v / max) * barMax)
+      const w = scale(e.value)
       const mine = e.contender.startsWith('uring')
-      const ratio = u && !mine ? `  uring ÷ this: ${(u.value / e.value).toFixed(2)}×` : ''
       parts.push(`<text x="10" y="${y}" class="l">${esc(e.contender)}</text>`)
       parts.push(`<rect x="${labelW}" y="${y - 12}" width="${w.toFixed(1)}" height="14" class="${mine ? 'u' : 'p'}"/>`)
-      parts.push(`<text x="${labelW + w + 6}" y="${y}" class="v">${esc(fmt(e.value))}${esc(ratio)}</text>`)
+      if (e.min !== undefined && e.runs > 1) parts.push(`<line x1="${(labelW + scale(e.min)).toFixed(1)}" x2="${(labelW + scale(e.max)).toFixed(1)}" y1="${y - 5}" y2="${y - 5}" class="r"/>`)
+      const end = labelW + scale(e.max ?? e.value)
+      parts.push(`<text x="${end + 6}" y="${y}" class="v">${esc(fmt(e.value))}${esc(spread(e))}</text>`)
     }
     y += 28
   }
   const H = y
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif">
-<style>.t{font-size:15px;font-weight:600}.s{font-size:11px;fill:#555}.h{font-size:13px;font-weight:600}.l{font-size:12px}.v{font-size:11px;fill:#333}.u{fill:#2f7d4f}.p{fill:#9aa3ad}</style>
+<style>.t{font-size:15px;font-weight:600}.s{font-size:11px;fill:#555}.h{font-size:13px;font-weight:600}.w{font-size:12px;fill:#2f7d4f}.x{font-size:12px;font-weight:600;fill:#c0392b}.l{font-size:12px}.v{font-size:11px;fill:#333}.u{fill:#2f7d4f}.p{fill:#9aa3ad}.r{stroke:#222;stroke-width:1.5}</style>
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="22" class="t">uring benchmarks${quick ? ' (quick run)' : ''}: higher is better</text>
-<text x="10" y="40" class="s">${esc(date.slice(0, 10))} · ${esc(machine)} · green: uring, grey: peers in the same run</text>
+<text x="10" y="22" class="t">uring benchmarks${quick ? ' (quick run)' : ''}: higher is better; median, whisker min-max</text>
+<text x="10" y="40" class="s">${esc(date.slice(0, 10))} · ${esc(machine)} · green: uring, grey: peers in the same run, each run a fresh process</text>
 ${parts.join('\n')}
 </svg>
 `
