@@ -140,7 +140,7 @@ export function bunBinary(root) {
 /**
  * Runs every cell of a benchmark as a fresh process, `rounds` times, rounds interleaved (the
  * order of contenders rotates from one round to the next, so none always runs first or right
- * after a heavy one): cells are `{ scenario, contender, cmd, args, env }`, each process prints
+ * after a heavy one; dirty pages are synced before each run): cells are `{ scenario, contender, cmd, args, env }`, each process prints
  * one line `RESULT <number>` last. Returns, per scenario in order, `{ scenario, entries:
  * [{ contender, value (median), min, max, runs }] }`. `say(line)` reports each run as it ends.
  */
@@ -153,6 +153,9 @@ export async function interleaved(cells, rounds, say = () => {}) {
       const row = cells.filter((c) => c.scenario === s)
       for (let k = 0; k < row.length; k++) {
         const c = row[(k + r) % row.length]
+        // Dirty pages of the run before (writes) are flushed first, so that no run pays for
+        // another's writeback.
+        spawnSync('sync')
         const p = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: { ...process.env, ...c.env }, maxBuffer: 1 << 24 })
         const m = /RESULT (\S+)\s*$/.exec(p.stdout ?? '')
         if (p.status !== 0 || !m) throw new Error(`${c.contender} / ${s}: exit ${p.status ?? p.signal}\n${p.stdout}\n${p.stderr}`)

@@ -1,5 +1,6 @@
 //! The executor: threads of the ring's own that run the ops io_uring would only hand to an io-wq
-//! worker anyway (STATX always goes there), with plain syscalls, and post each result into the
+//! worker anyway (STATX and the path ops — unlinkat, renameat, mkdirat, symlinkat, linkat — always
+//! go there), with plain syscalls, and post each result into the
 //! ring's CQ with `IORING_OP_MSG_RING`, so the owner reaps it like any completion.
 //!
 //! Why: an io-wq hop costs more than the syscall it makes. On this machine kind, STATX through
@@ -34,7 +35,8 @@ use crate::op::Op;
 /// Jobs one thread takes at a time (and posts in one `io_uring_enter`).
 pub(crate) const BATCH: usize = 32;
 
-/// What a job does: the syscall and its arguments, copied from the op.
+/// What a job does: the syscall and its arguments, copied from the op (paths as pointers to the
+/// op's own NUL-terminated strings, which live on the heap and do not move with the op).
 #[derive(Clone, Copy)]
 pub(crate) enum Work {
   Statx {
@@ -44,27 +46,102 @@ pub(crate) enum Work {
     mask: u32,
     buf: *mut u8,
   },
+  Unlinkat {
+    dirfd: i32,
+    path: *const c_char,
+    flags: i32,
+  },
+  Renameat {
+    olddirfd: i32,
+    oldpath: *const c_char,
+    newdirfd: i32,
+    newpath: *const c_char,
+    flags: u32,
+  },
+  Mkdirat {
+    dirfd: i32,
+    path: *const c_char,
+    mode: u32,
+  },
+  Symlinkat {
+    target: *const c_char,
+    newdirfd: i32,
+    linkpath: *const c_char,
+  },
+  Linkat {
+    olddirfd: i32,
+    oldpath: *const c_char,
+    newdirfd: i32,
+    newpath: *const c_char,
+    flags: i32,
+  },
 }
 
 impl Work {
-  /// The work of `op`, for the ops the executor runs (`None` for the others).
+  /// The work of `op`, for the ops the executor runs (`None` for the others): STATX and the path
+  /// ops, which io_uring always hands to an io-wq worker.
   pub(crate) fn of(op: &Op) -> Option<Work> {
-    match op {
+    Some(match op {
       Op::Statx {
         dirfd,
         path,
         flags,
         mask,
         buf,
-      } => Some(Work::Statx {
+      } => Work::Statx {
         dirfd: *dirfd,
         path: path.as_ptr(),
         flags: *flags,
         mask: *mask,
         buf: *buf,
-      }),
-      _ => None,
-    }
+      },
+      Op::UnlinkAt { dirfd, path, flags } => Work::Unlinkat {
+        dirfd: *dirfd,
+        path: path.as_ptr(),
+        flags: *flags,
+      },
+      Op::RenameAt {
+        olddirfd,
+        oldpath,
+        newdirfd,
+        newpath,
+        flags,
+      } => Work::Renameat {
+        olddirfd: *olddirfd,
+        oldpath: oldpath.as_ptr(),
+        newdirfd: *newdirfd,
+        newpath: newpath.as_ptr(),
+        flags: *flags,
+      },
+      Op::MkdirAt { dirfd, path, mode } => Work::Mkdirat {
+        dirfd: *dirfd,
+        path: path.as_ptr(),
+        mode: *mode,
+      },
+      Op::SymlinkAt {
+        target,
+        newdirfd,
+        linkpath,
+      } => Work::Symlinkat {
+        target: target.as_ptr(),
+        newdirfd: *newdirfd,
+        linkpath: linkpath.as_ptr(),
+      },
+      Op::LinkAt {
+        olddirfd,
+        oldpath,
+        newdirfd,
+        newpath,
+        flags,
+      } => Work::Linkat {
+        olddirfd: *olddirfd,
+        oldpath: oldpath.as_ptr(),
+        newdirfd: *newdirfd,
+        newpath: newpath.as_ptr(),
+        flags: *flags,
+      },
+      _ => return None,
+    })
   }
 
   /// Runs the syscall: its result as a CQE would carry it (`-errno` on failure).
@@ -72,23 +149,48 @@ impl Work {
   /// # Safety
   /// The pointers are valid as [`Job`] says.
   unsafe fn run(self) -> i32 {
-    match self {
-      Work::Statx {
-        dirfd,
-        path,
-        flags,
-        mask,
-        buf,
-      } => {
-        // SAFETY: `path` is a NUL-terminated string and `buf` points at a writable statx buffer,
-        // both kept alive by the op's slot until its CQE is reaped (the module's invariant).
-        let r = unsafe { libc::statx(dirfd, path, flags, mask, buf.cast()) };
-        if r == 0 {
-          0
-        } else {
-          -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    // SAFETY (every call): the paths are NUL-terminated strings and `buf` points at a writable
+    // statx buffer, all kept alive by the op's slot until its CQE is reaped (the module's
+    // invariant); the flags are passed to the kernel as the SQE would have.
+    let r = unsafe {
+      match self {
+        Work::Statx {
+          dirfd,
+          path,
+          flags,
+          mask,
+          buf,
+        } => libc::statx(dirfd, path, flags, mask, buf.cast()) as libc::c_long,
+        Work::Unlinkat { dirfd, path, flags } => libc::unlinkat(dirfd, path, flags) as libc::c_long,
+        // renameat2 as a raw syscall: libc wrappers for it are not in every C library we build for.
+        Work::Renameat {
+          olddirfd,
+          oldpath,
+          newdirfd,
+          newpath,
+          flags,
+        } => libc::syscall(libc::SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags),
+        Work::Mkdirat { dirfd, path, mode } => {
+          libc::mkdirat(dirfd, path, mode as libc::mode_t) as libc::c_long
         }
+        Work::Symlinkat {
+          target,
+          newdirfd,
+          linkpath,
+        } => libc::symlinkat(target, newdirfd, linkpath) as libc::c_long,
+        Work::Linkat {
+          olddirfd,
+          oldpath,
+          newdirfd,
+          newpath,
+          flags,
+        } => libc::linkat(olddirfd, oldpath, newdirfd, newpath, flags) as libc::c_long,
       }
+    };
+    if r == 0 {
+      0
+    } else {
+      -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
     }
   }
 }

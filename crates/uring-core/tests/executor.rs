@@ -170,3 +170,125 @@ fn a_ring_dropped_with_jobs_in_flight_does_not_crash() {
     drop(ring);
   }
 }
+
+fn c(p: &std::path::Path) -> CString {
+  CString::new(p.to_str().unwrap()).unwrap()
+}
+
+/// The path ops (which io_uring always hands to io-wq) on the executor: each gives the result the
+/// kernel's op gives (run on a ring without an executor), failures included.
+#[test]
+fn path_ops_run_on_the_executor_with_the_kernels_results() {
+  let ops = |d: &std::path::Path| {
+    vec![
+      Op::MkdirAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("a")),
+        mode: 0o755,
+      },
+      Op::MkdirAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("a")),
+        mode: 0o755,
+      }, // EEXIST
+      Op::MkdirAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("no/b")),
+        mode: 0o755,
+      }, // ENOENT
+      Op::SymlinkAt {
+        target: c(&d.join("a")),
+        newdirfd: AT_FDCWD,
+        linkpath: c(&d.join("s")),
+      },
+      Op::SymlinkAt {
+        target: c(&d.join("a")),
+        newdirfd: AT_FDCWD,
+        linkpath: c(&d.join("s")),
+      }, // EEXIST
+      Op::RenameAt {
+        olddirfd: AT_FDCWD,
+        oldpath: c(&d.join("s")),
+        newdirfd: AT_FDCWD,
+        newpath: c(&d.join("t")),
+        flags: 0,
+      },
+      Op::RenameAt {
+        olddirfd: AT_FDCWD,
+        oldpath: c(&d.join("s")),
+        newdirfd: AT_FDCWD,
+        newpath: c(&d.join("t")),
+        flags: 0,
+      }, // ENOENT
+      Op::RenameAt {
+        olddirfd: AT_FDCWD,
+        oldpath: c(&d.join("t")),
+        newdirfd: AT_FDCWD,
+        newpath: c(&d.join("a")),
+        flags: libc::RENAME_NOREPLACE,
+      }, // EEXIST
+      Op::LinkAt {
+        olddirfd: AT_FDCWD,
+        oldpath: c(&d.join("t")),
+        newdirfd: AT_FDCWD,
+        newpath: c(&d.join("h")),
+        flags: 0,
+      },
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("h")),
+        flags: 0,
+      },
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("h")),
+        flags: 0,
+      }, // ENOENT
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("a")),
+        flags: 0,
+      }, // EISDIR
+      Op::UnlinkAt {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("a")),
+        flags: libc::AT_REMOVEDIR,
+      },
+    ]
+  };
+  // One op at a time (each depends on the one before), on each ring.
+  let run = |options: Options, d: &std::path::Path| {
+    let mut ring: Ring<Vec<u8>> = Ring::new(options).unwrap();
+    let mut results = Vec::new();
+    for op in ops(d) {
+      // SAFETY: the ops own their paths; `keep` is empty.
+      unsafe { ring.push(op, Vec::new()) };
+      ring.flush().unwrap();
+      results.push(drain(&mut ring)[0].result);
+    }
+    (results, ring.stats().executed)
+  };
+  let (kernel, none) = run(
+    Options {
+      entries: 64,
+      ..Options::default()
+    },
+    &dir("paths-kernel"),
+  );
+  assert_eq!(none, 0);
+  for (name, options) in kinds() {
+    let (executed, n) = run(
+      options,
+      &dir(&format!("paths-{}", name.split(' ').next().unwrap())),
+    );
+    assert_eq!(
+      executed, kernel,
+      "{name}: the executor's results are the kernel's"
+    );
+    assert_eq!(n, 13, "{name}: every path op ran on the executor");
+  }
+  assert!(
+    kernel.contains(&-libc::EEXIST) && kernel.contains(&-libc::ENOENT) && kernel.contains(&-libc::EISDIR),
+    "{kernel:?}"
+  );
+}

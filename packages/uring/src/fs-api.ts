@@ -46,6 +46,15 @@ function isFileHandle(v: unknown): v is FileHandle {
   return typeof h.fd === 'number' && typeof h.readFile === 'function' && typeof h.writeFile === 'function' && typeof h.getAsyncId === 'function'
 }
 
+/** `f.apply(self, args)`'s promise, or a rejected one if it threw (for methods that are not async). */
+function promised(f: (...a: unknown[]) => unknown, self: unknown, args: unknown[]): Promise<unknown> {
+  try {
+    return f.apply(self, args) as Promise<unknown>
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
 /** `node:fs/promises` functions, bound to one backend (one ring). */
 export class FsApi {
   readonly #backend: () => Backend
@@ -96,7 +105,7 @@ export class FsApi {
     for (const name of Object.getOwnPropertyNames(FsApi.prototype)) {
       const v = (FsApi.prototype as any)[name]
       // Each rejection's stack shows the caller's frames (see withCaller).
-      if (typeof v === 'function' && name !== 'constructor') (this as any)[name] = (...args: unknown[]) => withCaller(v.apply(this, args))
+      if (typeof v === 'function' && name !== 'constructor') (this as any)[name] = (...args: unknown[]) => withCaller(promised(v, this, args))
     }
     const node = nodeFsP as Record<string, any>
     for (const name of DELEGATED) {
@@ -187,7 +196,9 @@ export class FsApi {
   stat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>
   stat(path: PathLike, options: StatOptions & { bigint: true }): Promise<BigIntStats>
   stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>
-  async stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
+  // Not async (one promise and two ticks fewer per call, on a hot path): a throw here becomes the
+  // rejection in the constructor's wrapper (`promised`).
+  stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
     const p = getValidatedPath(path)
     if (statBigint(options)) return this.#backend().delegate('stat', () => nodeFsP.stat(p, { bigint: true }))
     return this.#backend().stat(p, true)
@@ -197,7 +208,7 @@ export class FsApi {
   lstat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>
   lstat(path: PathLike, options: StatOptions & { bigint: true }): Promise<BigIntStats>
   lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>
-  async lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
+  lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
     const p = getValidatedPath(path)
     if (statBigint(options)) return this.#backend().delegate('lstat', () => nodeFsP.lstat(p, { bigint: true }))
     return this.#backend().stat(p, false)
