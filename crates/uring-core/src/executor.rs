@@ -30,10 +30,12 @@ use std::time::Duration;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
-use crate::op::Op;
+use crate::op::{File, Op};
 
 /// Jobs one thread takes at a time (and posts in one `io_uring_enter`).
 pub(crate) const BATCH: usize = 32;
+/// Results one batch can post (a writeFile job stands for three ops): the size of a thread's own ring.
+const POSTS: usize = 3 * BATCH;
 
 /// What a job does: the syscall and its arguments, copied from the op (paths as pointers to the
 /// op's own NUL-terminated strings, which live on the heap and do not move with the op).
@@ -74,6 +76,22 @@ pub(crate) enum Work {
     newdirfd: i32,
     newpath: *const c_char,
     flags: i32,
+  },
+  /// writeFile's chain (open into a file-table slot → write at 0 → close the slot), run as
+  /// open(2) → write(2) until all is written → close(2), with a plain fd: an open that creates
+  /// or truncates is always handed to io-wq. Its three results go to the three ops' tokens (the
+  /// open's own is the job's), as the chain's CQEs would: the open's 0 or -errno; the bytes
+  /// written or -errno; the close's result, or -ECANCELED where the chain would not have
+  /// reached it (the library's caller then closes the slot, which is empty: harmless).
+  WriteFile {
+    dirfd: i32,
+    path: *const c_char,
+    flags: i32,
+    mode: u32,
+    buf: *const u8,
+    len: u32,
+    write: u32,
+    close: u32,
   },
 }
 
@@ -144,6 +162,90 @@ impl Work {
     })
   }
 
+  /// The work of a chain of ops (`tokens` in order, soft-linked: the caller checks), for the one
+  /// chain the executor runs: writeFile's open → write → close of one file-table slot.
+  pub(crate) fn of_chain(ops: [&Op; 3], tokens: [u32; 3]) -> Option<Work> {
+    match (ops[0], ops[1], ops[2]) {
+      (
+        Op::OpenAt {
+          dirfd,
+          path,
+          flags,
+          mode,
+          slot: Some(s),
+        },
+        Op::Write {
+          fd: File::Fixed(ws),
+          buf,
+          len,
+          offset: 0,
+        },
+        Op::Close { fd: File::Fixed(cs) },
+      ) if ws == s && cs == s => Some(Work::WriteFile {
+        dirfd: *dirfd,
+        path: path.as_ptr(),
+        flags: *flags,
+        mode: *mode,
+        buf: *buf,
+        len: *len,
+        write: tokens[1],
+        close: tokens[2],
+      }),
+      _ => None,
+    }
+  }
+
+  /// Runs the work, pushing `(token, result)` for each op it stands for (`token`: the first's).
+  ///
+  /// # Safety
+  /// The pointers are valid as [`Job`] says.
+  unsafe fn run_into(self, token: u32, results: &mut Vec<(u32, i32)>) {
+    let Work::WriteFile {
+      dirfd,
+      path,
+      flags,
+      mode,
+      buf,
+      len,
+      write,
+      close,
+    } = self
+    else {
+      // SAFETY: forwarded.
+      results.push((token, unsafe { self.run() }));
+      return;
+    };
+    let errno = || -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+    // SAFETY: `path` is the open op's NUL-terminated string and `buf..buf + len` the write op's
+    // own copy of the data, both kept alive by their slots until the CQEs posted for them.
+    unsafe {
+      let fd = libc::openat(dirfd, path, flags | libc::O_CLOEXEC, mode as libc::c_uint);
+      if fd < 0 {
+        results.extend([
+          (token, errno()),
+          (write, -libc::ECANCELED),
+          (close, -libc::ECANCELED),
+        ]);
+        return;
+      }
+      results.push((token, 0));
+      let mut done = 0usize;
+      while done < len as usize {
+        let n = libc::write(fd, buf.add(done).cast(), len as usize - done);
+        if n <= 0 {
+          let e = if n == 0 { -libc::EIO } else { errno() };
+          libc::close(fd);
+          results.extend([(write, e), (close, -libc::ECANCELED)]);
+          return;
+        }
+        done += n as usize;
+      }
+      results.push((write, done as i32));
+      let r = if libc::close(fd) == 0 { 0 } else { errno() };
+      results.push((close, r));
+    }
+  }
+
   /// Runs the syscall: its result as a CQE would carry it (`-errno` on failure).
   ///
   /// # Safety
@@ -185,6 +287,7 @@ impl Work {
           newpath,
           flags,
         } => libc::linkat(olddirfd, oldpath, newdirfd, newpath, flags) as libc::c_long,
+        Work::WriteFile { .. } => unreachable!("run_into runs writeFile"),
       }
     };
     if r == 0 {
@@ -199,6 +302,17 @@ impl Work {
 pub(crate) struct Job {
   pub(crate) token: u32,
   pub(crate) work: Work,
+}
+
+impl Job {
+  /// The tokens of the ops the job stands for, first to last (a writeFile chain's three).
+  pub(crate) fn tokens(&self) -> impl DoubleEndedIterator<Item = u32> {
+    let rest = match self.work {
+      Work::WriteFile { write, close, .. } => [Some(write), Some(close)],
+      _ => [None, None],
+    };
+    std::iter::once(self.token).chain(rest.into_iter().flatten())
+  }
 }
 
 // SAFETY: a job's pointers point at memory owned by its op's slot, which no other thread touches
@@ -279,9 +393,9 @@ impl Executor {
   fn spawn(&mut self) {
     while self.threads.len() < self.want {
       let shared = self.shared.clone();
-      // Its own small ring, only to post results (one MSG_RING SQE per job), made here so that a
+      // Its own small ring, only to post results (one MSG_RING SQE per result), made here so that a
       // thread that could not have one is never counted.
-      let made = IoUring::builder().build(BATCH as u32).and_then(|own| {
+      let made = IoUring::builder().build(POSTS as u32).and_then(|own| {
         std::thread::Builder::new()
           .name("uring-exec".into())
           .stack_size(64 * 1024)
@@ -317,7 +431,7 @@ impl Executor {
 fn work(mut own: IoUring, shared: &Shared) {
   let target = shared.ring.as_raw_fd();
   let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
-  let mut results: Vec<(u32, i32)> = Vec::with_capacity(BATCH);
+  let mut results: Vec<(u32, i32)> = Vec::with_capacity(POSTS);
   loop {
     {
       let mut q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -332,11 +446,11 @@ fn work(mut own: IoUring, shared: &Shared) {
       let n = q.jobs.len().min(BATCH);
       batch.extend(q.jobs.drain(..n));
     }
+    let n = batch.len();
     for job in batch.drain(..) {
-      // SAFETY: the job's memory is kept by its slot until the CQE posted below is reaped.
-      results.push((job.token, unsafe { job.work.run() }));
+      // SAFETY: the job's memory is kept by its slots until the CQEs posted below are reaped.
+      unsafe { job.work.run_into(job.token, &mut results) };
     }
-    let n = results.len();
     if !post(&mut own, target, &mut results, &shared.stop) {
       return;
     }
@@ -357,7 +471,7 @@ fn post(own: &mut IoUring, target: i32, results: &mut Vec<(u32, i32)>, stop: &At
           .user_data(i as u64)
           .flags(squeue::Flags::SKIP_SUCCESS);
         // SAFETY: a MSG_RING data SQE points at no memory.
-        unsafe { sq.push(&e).expect("own SQ holds BATCH") };
+        unsafe { sq.push(&e).expect("own SQ holds POSTS") };
       }
     }
     // MSG_RING runs inline: once the kernel consumed the SQEs, every post is done, or failed

@@ -467,10 +467,12 @@ impl<T> Drop for Ring<T> {
       t.stop(self.in_kernel == 0);
     }
     // Jobs never handed over are with nobody: their ops are released like queued ones.
-    for job in self.jobs.drain(..) {
-      if let Some(slot) = self.slots[job.token as usize].as_mut() {
-        slot.in_kernel = false;
-        self.in_kernel -= 1;
+    for job in std::mem::take(&mut self.jobs) {
+      for token in job.tokens() {
+        if let Some(slot) = self.slots[token as usize].as_mut() {
+          slot.in_kernel = false;
+          self.in_kernel -= 1;
+        }
       }
     }
     if let Some(e) = self.executor.take() {

@@ -234,7 +234,7 @@ impl<T> Ring<T> {
       return false;
     }
     let jobs = std::mem::take(&mut self.jobs);
-    let n = jobs.len() as u64;
+    let n = jobs.iter().map(|j| j.tokens().count() as u64).sum::<u64>();
     let ex = self.executor.as_mut().expect("jobs only with an executor");
     match ex.run(jobs) {
       Ok(()) => {
@@ -244,10 +244,12 @@ impl<T> Ring<T> {
       Err(jobs) => {
         self.executor = None;
         for job in jobs.into_iter().rev() {
-          let slot = self.slots[job.token as usize].as_mut().expect("job has a slot");
-          slot.in_kernel = false;
-          self.in_kernel -= 1;
-          self.backlog.push_front(job.token);
+          for token in job.tokens().rev() {
+            let slot = self.slots[token as usize].as_mut().expect("job has a slot");
+            slot.in_kernel = false;
+            self.in_kernel -= 1;
+            self.backlog.push_front(token);
+          }
         }
         true
       }
@@ -280,6 +282,29 @@ impl<T> Ring<T> {
           slot.in_kernel = true;
           self.in_kernel += 1;
           self.jobs.push(Job { token, work });
+          continue;
+        }
+      }
+      // writeFile's chain whose open creates or truncates (io-wq again): one job for its three.
+      if len == 3 && self.executor.is_some() {
+        let tokens = [self.backlog[0], self.backlog[1], self.backlog[2]];
+        let slot = |t: u32| self.slots[t as usize].as_ref().expect("queued token has a slot");
+        let [o, w, c] = [slot(tokens[0]), slot(tokens[1]), slot(tokens[2])];
+        let soft = o.link && w.link && !c.link && !o.hard && !w.hard;
+        if let Some(work) = Work::of_chain([&o.op, &w.op, &c.op], tokens).filter(|_| soft) {
+          drop(sq);
+          for t in tokens {
+            self.backlog.pop_front();
+            self.slots[t as usize]
+              .as_mut()
+              .expect("queued token has a slot")
+              .in_kernel = true;
+          }
+          self.in_kernel += 3;
+          self.jobs.push(Job {
+            token: tokens[0],
+            work,
+          });
           continue;
         }
       }

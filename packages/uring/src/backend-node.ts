@@ -174,6 +174,14 @@ export class NodeBackend implements Backend {
     )
   }
 
+  callErrno(row: Row, a: readonly unknown[]): Promise<number> {
+    return this.run<number, number>(
+      row.syscall,
+      (cb) => row.node(a, (e) => (e && typeof e.errno === 'number' && e.errno < 0 ? cb(null, e.errno) : cb(e, 0))),
+      (r) => r,
+    )
+  }
+
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {
     return this.run<R, R>(
       syscall,

@@ -8,7 +8,7 @@ import { NodeBackend } from './backend-node'
 import type { OpName } from './op-names'
 import { K, pathsOf, type Row } from './ops'
 import { ringClosed, systemError, UV } from './errors'
-import { Settler, SLOT_CLOSED, STAT, VOID } from './settle'
+import { ERRNO, Settler, SLOT_CLOSED, STAT, VOID } from './settle'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
 import { byteLength } from './owned'
 
@@ -270,6 +270,13 @@ export class UringBackend implements Backend, SocketRing {
     if (row.asSyscall?.(a)) return this.nodeFs().call(row, a, owner, signal)
     const [path, dest] = pathsOf(row, a)
     return this.op(VOID | K[row.syscall], undefined, owner, path, dest, () => row.uring(this.native, a), signal)
+  }
+
+  callErrno(row: Row, a: readonly unknown[]): Promise<number> {
+    if (this.closed) return this.gone(row.syscall)
+    if (!this.supported.has(row.opcode)) return this.node().callErrno(row, a)
+    if (row.asSyscall?.(a)) return this.nodeFs().callErrno(row, a)
+    return this.op(ERRNO | VOID | K[row.syscall], undefined, undefined, undefined, undefined, () => row.uring(this.native, a))
   }
 
   delegate<R>(syscall: string, call: () => Promise<R>, owner?: Owner): Promise<R> {

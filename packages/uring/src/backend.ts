@@ -126,6 +126,12 @@ export interface Backend {
    */
   call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void>
   /**
+   * `call`, resolving with 0 or the failure's negative errno (a UV code) instead of rejecting:
+   * for callers that expect failures and look only at the code (mkdir -p meets EEXIST and ENOENT
+   * all the time), so that no Error is made for them. Other failures still reject.
+   */
+  callErrno(row: Row, a: readonly unknown[]): Promise<number>
+  /**
    * Runs a node:fs call for an operation the kernel has no io_uring opcode for (readdir, chmod,
    * ...), tracked like the ring's own ops: a closed ring rejects it, and closing waits for it.
    */

@@ -368,38 +368,33 @@ async function closeAfter<R>(fh: FileHandle, f: () => Promise<R>): Promise<R> {
 
 /** Node's MKDirpAsync: returns the first directory created, or undefined. */
 async function mkdirp(backend: Backend, path: string, mode: number, k: (p: string) => string | Buffer, top = true): Promise<string | undefined> {
-  try {
-    await backend.call(ROWS.mkdir, [k(path), mode])
-    return path
-  } catch (e) {
-    const err = e as SystemError
-    if (err.errno === UV.EEXIST) {
-      // What is there decides, as in Node's mkdirp: a directory is fine. Anything else is EEXIST for
-      // the path asked for, and ENOTDIR (naming this parent) for a parent; a name that stat cannot
-      // follow (a dangling symlink) is stat's error for the path asked for.
-      let st: Stats | undefined
-      try {
-        st = await backend.stat(k(path), true)
-      } catch (se) {
-        if (!top) throw systemError(UV.ENOTDIR, 'mkdir', k(path))
-        throw systemError((se as SystemError).errno, 'mkdir', k(path))
-      }
-      if (st.isDirectory()) return undefined
-      throw top ? err : systemError(UV.ENOTDIR, 'mkdir', k(path))
-    }
-    if (err.errno !== UV.ENOENT) throw err
-    const parent = dirname(path)
-    if (parent === path) throw err
-    const first = await mkdirp(backend, parent, mode, k, false)
+  // Failures are expected here (EEXIST, ENOENT): the mkdirs resolve with their errno, and an
+  // Error is made only for what is thrown.
+  const r = await backend.callErrno(ROWS.mkdir, [k(path), mode])
+  if (r === 0) return path
+  if (r === UV.EEXIST) {
+    // What is there decides, as in Node's mkdirp: a directory is fine. Anything else is EEXIST for
+    // the path asked for, and ENOTDIR (naming this parent) for a parent; a name that stat cannot
+    // follow (a dangling symlink) is stat's error for the path asked for.
+    let st: Stats | undefined
     try {
-      await backend.call(ROWS.mkdir, [k(path), mode])
-    } catch (e2) {
-      if ((e2 as SystemError).errno !== UV.EEXIST) throw e2
-      const st = await backend.stat(k(path), true).catch(() => undefined)
-      if (!st?.isDirectory()) throw e2
+      st = await backend.stat(k(path), true)
+    } catch (se) {
+      if (!top) throw systemError(UV.ENOTDIR, 'mkdir', k(path))
+      throw systemError((se as SystemError).errno, 'mkdir', k(path))
     }
-    return first ?? path
+    if (st.isDirectory()) return undefined
+    throw systemError(top ? r : UV.ENOTDIR, 'mkdir', k(path))
   }
+  const parent = dirname(path)
+  if (r !== UV.ENOENT || parent === path) throw systemError(r, 'mkdir', k(path))
+  const first = await mkdirp(backend, parent, mode, k, false)
+  const again = await backend.callErrno(ROWS.mkdir, [k(path), mode])
+  if (again !== 0) {
+    const st = again === UV.EEXIST ? await backend.stat(k(path), true).catch(() => undefined) : undefined
+    if (!st?.isDirectory()) throw systemError(again, 'mkdir', k(path))
+  }
+  return first ?? path
 }
 
 /** @internal readFile/writeFile of a path, for the batches that hold them (batch.ts cannot import this

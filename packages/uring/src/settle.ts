@@ -15,6 +15,8 @@ export const VOID = 5
 export const STAT = 6
 /** A file-table slot closed without anyone waiting: its completion only frees the slot. */
 export const SLOT_CLOSED = 7
+/** A flag of an op's kind (above the syscall's bits, within a small integer): a failure resolves with its -errno (`callErrno`). */
+export const ERRNO = 1 << 20
 /** `IORING_CQE_F_MORE`: more completions of the same op follow. */
 export const F_MORE = 2
 
@@ -173,7 +175,10 @@ export class Settler {
         continue
       }
       if (this.signals[t] !== undefined && this.unwatch(t, r, kind, reject)) continue
-      if (r < 0) reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
+      if (r < 0) {
+        if (kind & ERRNO) resolve(r)
+        else reject(systemError(r, SYSCALLS[kind >> 3], path, dest))
+      } else if (kind & ERRNO) resolve(0)
       else if (shape === VOID) resolve(undefined)
       else if (shape === STAT) resolve(statsFromStatx(this.statView, STATX_SIZE * i))
       else resolve(shaped(shape, r, arg))
