@@ -18,7 +18,9 @@
 // 0.5 s to warm up, then for 1 s measured, and gives the median of those passes. Data is
 // page-cached (made once in .bench-data).
 // Usage: node benchmarks/files.mjs [--rounds 5] [--only stat,walk] [--files 10000]
-//        [--write-mib 256] [--wal-records 4096] [--no-bun]
+//        [--write-mib 256] [--wal-records 4096] [--scratch DIR] [--no-bun]
+// --scratch: where install, write and wal write (default .bench-data; on a VM disk mounted with
+// `discard` their runs vary tenfold for every contender, so a tmpfs shows the library's costs).
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     files: { type: 'string', default: '10000' },
     'write-mib': { type: 'string', default: '256' },
     'wal-records': { type: 'string', default: '4096' },
+    scratch: { type: 'string' },
     'no-bun': { type: 'boolean', default: false },
     cell: { type: 'string' }, // child: "scenario:contender"
   },
@@ -44,6 +47,8 @@ const N = Number(args.files)
 const WRITE_MIB = Number(args['write-mib'])
 const WAL_RECORDS = Number(args['wal-records'])
 const data = path.join(root, '.bench-data')
+/** Where install, write and wal write (`--scratch`: e.g. a tmpfs, to leave the disk out). */
+const scratch = path.resolve(args.scratch ?? data)
 const smallDir = path.join(data, `small-${N}x4096`)
 const treeDir = path.join(data, 'walk-100x100')
 const WARM_MS = 500
@@ -128,7 +133,7 @@ const SCENARIOS = {
     title: 'install-like: mkdir -p of 500 folders + 10,000 writeFile of 4 KiB',
     unit: 'files/s',
     async run(x, _names, tag) {
-      const top = path.join(data, `install-${process.pid}-${tag}`)
+      const top = path.join(scratch, `install-${process.pid}-${tag}`)
       fs.rmSync(top, { recursive: true, force: true })
       const bytes = Buffer.alloc(4096, 0x61)
       const dirs = []
@@ -150,7 +155,7 @@ const SCENARIOS = {
     title: `write ${WRITE_MIB} MiB in 1 MiB chunks + fsync`,
     unit: 'MiB/s',
     async run(x, _names, tag) {
-      const file = path.join(data, `big-${process.pid}-${tag}`)
+      const file = path.join(scratch, `big-${process.pid}-${tag}`)
       const mib = tag === 'warm' ? Math.min(32, WRITE_MIB) : WRITE_MIB
       const chunk = Buffer.alloc(1 << 20, 0x5a)
       const t0 = performance.now()
@@ -167,7 +172,7 @@ const SCENARIOS = {
     title: 'WAL: 4 KiB appends, fdatasync every 16',
     unit: 'records/s',
     async run(x, _names, tag, linked = undefined) {
-      const file = path.join(data, `wal-${process.pid}-${tag}`)
+      const file = path.join(scratch, `wal-${process.pid}-${tag}`)
       const rec = Buffer.alloc(4096, 0x42)
       fs.rmSync(file, { force: true })
       const fh = await x.open(file, 'a')
@@ -247,7 +252,7 @@ for (const o of only) if (!SCENARIOS[o]) throw new Error(`--only: no scenario ${
 const bun = args['no-bun'] ? undefined : bunBinary(root)
 const bunName = bun && `bun ${execFileSync(bun, ['--version'], { encoding: 'utf8' }).trim()}`
 const self = fileURLToPath(import.meta.url)
-const pass = ['--files', String(N), '--write-mib', String(WRITE_MIB), '--wal-records', String(WAL_RECORDS)]
+const pass = ['--files', String(N), '--write-mib', String(WRITE_MIB), '--wal-records', String(WAL_RECORDS), '--scratch', scratch]
 const cells = []
 for (const s of only) {
   const cell = (contender, cmd, who, env = {}) => cells.push({ scenario: s, contender, cmd, args: [self, '--cell', `${s}:${who}`, ...pass], env })
