@@ -65,25 +65,36 @@ async function loops(conc, items, each) {
   )
 }
 
+/** `op(f)` of every file, 64 in flight, each result's `size(r)` checked to be 4096; files/s. */
+async function eachRate(names, op, size) {
+  const t0 = performance.now()
+  await loops(64, names, async (f) => {
+    if (size(await op(f)) !== 4096) throw new Error('size')
+  })
+  return rate(names.length, t0)
+}
+
+/** The same through ring.batch: batches of `per` ops of kind `op`, two in flight; files/s. */
+async function batchRate(ring, names, op, per, size) {
+  const t0 = performance.now()
+  await loops(2, chunks(names, per), async (part) => {
+    for (const r of await ring.batch(part.map((p) => ({ op, path: p })))) if (r.status !== 'fulfilled' || size(r.value) !== 4096) throw new Error(`${op}: ${r.reason}`)
+  })
+  return rate(names.length, t0)
+}
+
 /** The work of each scenario, given an fs API (`x`: node:fs/promises' shape) and the ring, if any. */
 const SCENARIOS = {
   stat: {
     title: `stat of ${N} files, 64 in flight`,
     unit: 'files/s',
-    async run(x, names) {
-      const t0 = performance.now()
-      await loops(64, names, async (f) => {
-        if ((await x.stat(f)).size !== 4096) throw new Error('stat: size')
-      })
-      return rate(names.length, t0)
-    },
-    async batch(ring, names) {
-      const t0 = performance.now()
-      await loops(2, chunks(names, 64), async (part) => {
-        for (const r of await ring.batch(part.map((p) => ({ op: 'stat', path: p })))) if (r.status !== 'fulfilled' || r.value.size !== 4096) throw new Error(`stat: ${r.reason}`)
-      })
-      return rate(names.length, t0)
-    },
+    run: (x, names) =>
+      eachRate(
+        names,
+        (f) => x.stat(f),
+        (st) => st.size,
+      ),
+    batch: (ring, names) => batchRate(ring, names, 'stat', 64, (st) => st.size),
   },
   readFile1: {
     title: `readFile of ${N} files of 4 KiB, one at a time`,
@@ -97,20 +108,13 @@ const SCENARIOS = {
   readFile64: {
     title: `readFile of ${N} files of 4 KiB, 64 in flight`,
     unit: 'files/s',
-    async run(x, names) {
-      const t0 = performance.now()
-      await loops(64, names, async (f) => {
-        if ((await x.readFile(f)).length !== 4096) throw new Error('readFile: size')
-      })
-      return rate(names.length, t0)
-    },
-    async batch(ring, names) {
-      const t0 = performance.now()
-      await loops(2, chunks(names, 32), async (part) => {
-        for (const r of await ring.batch(part.map((p) => ({ op: 'readFile', path: p })))) if (r.status !== 'fulfilled' || r.value.length !== 4096) throw new Error(`readFile: ${r.reason}`)
-      })
-      return rate(names.length, t0)
-    },
+    run: (x, names) =>
+      eachRate(
+        names,
+        (f) => x.readFile(f),
+        (b) => b.length,
+      ),
+    batch: (ring, names) => batchRate(ring, names, 'readFile', 32, (b) => b.length),
   },
   walk: {
     title: 'walk: readdir(withFileTypes) of a 100 x 100 tree + stat of each file',

@@ -1,5 +1,6 @@
 // Shared by the benchmark and its child processes: the data file and the read loop, so every
 // contender runs exactly the same work (same offsets, same buffer handling).
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -145,7 +146,6 @@ export function bunBinary(root) {
  * [{ contender, value (median), min, max, runs }] }`. `say(line)` reports each run as it ends.
  */
 export async function interleaved(cells, rounds, say = () => {}) {
-  const { spawnSync } = await import('node:child_process')
   const scenarios = [...new Set(cells.map((c) => c.scenario))]
   const runs = new Map(cells.map((c) => [c, []]))
   for (let r = 0; r < rounds; r++) {

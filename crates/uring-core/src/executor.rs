@@ -5,14 +5,14 @@
 //!
 //! Why: an io-wq hop costs more than the syscall it makes. On this machine kind, STATX through
 //! io_uring with 16 in flight ran 549k/s where plain `statx` on two threads ran 916k/s
-//! (../shared/notes/kernel-floors.md). Here the jobs of one fill of the SQ go to the executor in
-//! one batch (one lock, at most one wake-up), and each thread posts the results of what it ran in
-//! one `io_uring_enter` of its own small ring.
+//! (the kernel floor in benchmarks/RESULTS.md, 2026-12-03). The ring hands its jobs over once per
+//! flush or per BATCH (one lock, at most one wake-up), and each thread posts the results of what
+//! it ran in one `io_uring_enter` of its own small ring.
 //!
-//! Ownership is unchanged: a job carries raw pointers into its op (the path) and at the caller's
-//! buffer (the statx result), both owned by the op's slot in the ring, which counts the op as in
-//! the kernel. The slot is released only when the op's CQE is reaped, and that CQE is the one
-//! this thread posts after its last access to the job's memory. A ring dropped with jobs still
+//! Ownership is unchanged: a job carries raw pointers into memory its ops' slots own (paths, a
+//! statx buffer, a write's copy of the data), and the ring counts those ops as in the kernel.
+//! A slot is released only when its op's CQE is reaped, and that CQE is the one this thread
+//! posts after its last access to the job's memory. A ring dropped with jobs still
 //! here leaks their slots (as for any op in the kernel), so a thread still running one touches
 //! memory that stays allocated.
 //!
@@ -215,7 +215,6 @@ impl Work {
       results.push((token, unsafe { self.run() }));
       return;
     };
-    let errno = || -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
     // SAFETY: `path` is the open op's NUL-terminated string and `buf..buf + len` the write op's
     // own copy of the data, both kept alive by their slots until the CQEs posted for them.
     unsafe {
@@ -293,9 +292,14 @@ impl Work {
     if r == 0 {
       0
     } else {
-      -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+      errno()
     }
   }
+}
+
+/// The calling thread's last error as a CQE carries it: `-errno`.
+fn errno() -> i32 {
+  -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 /// An op's token and its work.

@@ -9,8 +9,8 @@
 //! - [`quirks`]: kernel behaviour the binding corrects for (a short write at the file position).
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
-//! - `executor`: the optional threads that run the ops io_uring would punt to io-wq (STATX) with
-//!   plain syscalls and post their results into the ring's CQ ([`Options::executor`]).
+//! - `executor`: the optional threads that run the ops io_uring would punt to io-wq (STATX, the
+//!   path ops, writeFile's open-write-close chain) with plain syscalls and post their results into the ring's CQ ([`Options::executor`]).
 //! - `sys`: an eventfd, the transient-error test, and anonymous mappings.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on

@@ -55,11 +55,7 @@ impl<T> Ring<T> {
     if !self.local.is_empty() {
       return true;
     }
-    // The executor's results, too, are posted into the CQ from another thread within
-    // microseconds (a statx each), except on a DEFER_TASKRUN ring, where the owner's own
-    // GETEVENTS posts them.
-    let executor = self.mode != Mode::DeferTaskrun && self.executor.as_ref().is_some_and(Executor::busy);
-    if self.sq_thread.is_none() && !executor {
+    if self.sq_thread.is_none() && !self.executor_posting() {
       return self.ready();
     }
     let t0 = Instant::now();
@@ -72,8 +68,7 @@ impl<T> Ring<T> {
         .sq_thread
         .as_ref()
         .is_some_and(|t| t.working(self.ring.submission().is_empty()));
-      let executor = self.mode != Mode::DeferTaskrun && self.executor.as_ref().is_some_and(Executor::busy);
-      if !thread && !executor {
+      if !thread && !self.executor_posting() {
         break false;
       }
       std::hint::spin_loop();
@@ -84,6 +79,13 @@ impl<T> Ring<T> {
     };
     self.slack = (self.slack + t0.elapsed()).min(SLACK_MAX);
     ready || self.ready()
+  }
+
+  /// Whether the executor has results to post into the CQ, which it does from its thread within
+  /// microseconds (a statx each) — except on a DEFER_TASKRUN ring, where the owner's own
+  /// GETEVENTS posts them, so waiting for them there would be in vain.
+  fn executor_posting(&self) -> bool {
+    self.mode != Mode::DeferTaskrun && self.executor.as_ref().is_some_and(Executor::busy)
   }
 
   /// Reaps up to `max` completions, calling `f` for each. Returns how many were reaped. An op's

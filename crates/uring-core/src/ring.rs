@@ -82,7 +82,8 @@ pub struct Options {
   /// of fds ([`File::Fixed`](crate::op::File::Fixed)). 0: none. A kernel that refuses the table
   /// leaves the ring without one ([`Ring::files`] is 0) rather than failing.
   pub files: u32,
-  /// Threads of the ring's own that run the ops io_uring would hand to an io-wq worker (STATX),
+  /// Threads of the ring's own that run the ops io_uring would hand to an io-wq worker (STATX,
+  /// the path ops, writeFile's open-write-close chain),
   /// with plain syscalls, posting their results into the CQ (`IORING_OP_MSG_RING`, 5.18+); 0:
   /// none, every op goes to the kernel. Started on first use; a kernel without MSG_RING, or a
   /// thread that cannot be started, leaves those ops to the kernel.

@@ -19,7 +19,7 @@ fn statx(path: &std::path::Path) -> (Op, Vec<u8>) {
   let mut buf = vec![0u8; SX];
   let op = Op::Statx {
     dirfd: AT_FDCWD,
-    path: CString::new(path.to_str().unwrap()).unwrap(),
+    path: c(path),
     flags: 0,
     mask: libc::STATX_BASIC_STATS,
     buf: buf.as_mut_ptr(),
@@ -179,81 +179,50 @@ fn c(p: &std::path::Path) -> CString {
 /// kernel's op gives (run on a ring without an executor), failures included.
 #[test]
 fn path_ops_run_on_the_executor_with_the_kernels_results() {
+  let mkdir = |p: std::path::PathBuf| Op::MkdirAt {
+    dirfd: AT_FDCWD,
+    path: c(&p),
+    mode: 0o755,
+  };
+  let symlink = |t: std::path::PathBuf, l: std::path::PathBuf| Op::SymlinkAt {
+    target: c(&t),
+    newdirfd: AT_FDCWD,
+    linkpath: c(&l),
+  };
+  let rename = |a: std::path::PathBuf, b: std::path::PathBuf, flags: u32| Op::RenameAt {
+    olddirfd: AT_FDCWD,
+    oldpath: c(&a),
+    newdirfd: AT_FDCWD,
+    newpath: c(&b),
+    flags,
+  };
+  let link = |a: std::path::PathBuf, b: std::path::PathBuf| Op::LinkAt {
+    olddirfd: AT_FDCWD,
+    oldpath: c(&a),
+    newdirfd: AT_FDCWD,
+    newpath: c(&b),
+    flags: 0,
+  };
+  let unlink = |p: std::path::PathBuf, flags: i32| Op::UnlinkAt {
+    dirfd: AT_FDCWD,
+    path: c(&p),
+    flags,
+  };
   let ops = |d: &std::path::Path| {
     vec![
-      Op::MkdirAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("a")),
-        mode: 0o755,
-      },
-      Op::MkdirAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("a")),
-        mode: 0o755,
-      }, // EEXIST
-      Op::MkdirAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("no/b")),
-        mode: 0o755,
-      }, // ENOENT
-      Op::SymlinkAt {
-        target: c(&d.join("a")),
-        newdirfd: AT_FDCWD,
-        linkpath: c(&d.join("s")),
-      },
-      Op::SymlinkAt {
-        target: c(&d.join("a")),
-        newdirfd: AT_FDCWD,
-        linkpath: c(&d.join("s")),
-      }, // EEXIST
-      Op::RenameAt {
-        olddirfd: AT_FDCWD,
-        oldpath: c(&d.join("s")),
-        newdirfd: AT_FDCWD,
-        newpath: c(&d.join("t")),
-        flags: 0,
-      },
-      Op::RenameAt {
-        olddirfd: AT_FDCWD,
-        oldpath: c(&d.join("s")),
-        newdirfd: AT_FDCWD,
-        newpath: c(&d.join("t")),
-        flags: 0,
-      }, // ENOENT
-      Op::RenameAt {
-        olddirfd: AT_FDCWD,
-        oldpath: c(&d.join("t")),
-        newdirfd: AT_FDCWD,
-        newpath: c(&d.join("a")),
-        flags: libc::RENAME_NOREPLACE,
-      }, // EEXIST
-      Op::LinkAt {
-        olddirfd: AT_FDCWD,
-        oldpath: c(&d.join("t")),
-        newdirfd: AT_FDCWD,
-        newpath: c(&d.join("h")),
-        flags: 0,
-      },
-      Op::UnlinkAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("h")),
-        flags: 0,
-      },
-      Op::UnlinkAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("h")),
-        flags: 0,
-      }, // ENOENT
-      Op::UnlinkAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("a")),
-        flags: 0,
-      }, // EISDIR
-      Op::UnlinkAt {
-        dirfd: AT_FDCWD,
-        path: c(&d.join("a")),
-        flags: libc::AT_REMOVEDIR,
-      },
+      mkdir(d.join("a")),
+      mkdir(d.join("a")),    // EEXIST
+      mkdir(d.join("no/b")), // ENOENT
+      symlink(d.join("a"), d.join("s")),
+      symlink(d.join("a"), d.join("s")), // EEXIST
+      rename(d.join("s"), d.join("t"), 0),
+      rename(d.join("s"), d.join("t"), 0),                      // ENOENT
+      rename(d.join("t"), d.join("a"), libc::RENAME_NOREPLACE), // EEXIST
+      link(d.join("t"), d.join("h")),
+      unlink(d.join("h"), 0),
+      unlink(d.join("h"), 0), // ENOENT
+      unlink(d.join("a"), 0), // EISDIR
+      unlink(d.join("a"), libc::AT_REMOVEDIR),
     ]
   };
   // One op at a time (each depends on the one before), on each ring.

@@ -167,12 +167,7 @@ impl Chunks {
         }
       }
     }
-    match class_of(len) {
-      Some(c) => self.pool[c]
-        .pop()
-        .unwrap_or_else(|| Chunk::heap(1 << (c as u32 + MIN_CLASS))),
-      None => Chunk::heap(len),
-    }
+    self.get_plain(len)
   }
 
   /// A chunk of at least `len` bytes that is never an arena block (for memory no fixed opcode

@@ -33,13 +33,13 @@ pub struct NativeRingOptions {
   pub submitter: Option<bool>,
   /// Slots of the registered file table (0 or none: no table).
   pub files: Option<u32>,
-  /// Threads that run STATX with plain syscalls instead of io-wq (0: none; default: see
-  /// `executor_threads`).
+  /// Threads that run the ops io_uring hands to io-wq (STATX, the path ops, writeFile's chain)
+  /// with plain syscalls instead (0: none; default: see `executor_threads`).
   pub executor: Option<u32>,
 }
 
 /// The default number of executor threads (uring-core's `Options::executor`): one. Measured on 2
-/// CPUs (benchmarks/RESULTS.md, 2026-12-02): stat of 10,000 files at 64 in flight ran 1.5-2x
+/// CPUs (benchmarks/RESULTS.md, 2026-12-03): stat of 10,000 files at 64 in flight ran 1.5-2x
 /// faster with one thread than through io-wq, and two threads were slower than one (they and
 /// the JS thread contend for two cores). Not measured on more CPUs, so not more there either.
 /// `URING_EXECUTOR=<n>` sets it (0: none), for measuring.

@@ -82,7 +82,7 @@ export class Settler {
     private readonly cancel: (t: number) => void,
     private readonly closeFd: (fd: number) => void,
     /** The stat area: a statx completion's `struct statx` at `STATX_SIZE *` its index in `comp`. */
-    readonly statArea: Uint8Array = new Uint8Array(0),
+    readonly statArea: Uint8Array,
   ) {
     this.statView = new DataView(statArea.buffer, statArea.byteOffset, statArea.byteLength)
   }
