@@ -6,8 +6,18 @@
 //! Why: an io-wq hop costs more than the syscall it makes. On this machine kind, STATX through
 //! io_uring with 16 in flight ran 549k/s where plain `statx` on two threads ran 916k/s
 //! (the kernel floor in benchmarks/RESULTS.md, 2026-12-03). The ring hands its jobs over once per
-//! flush or per BATCH (one lock, at most one wake-up), and each thread posts the results of what
-//! it ran in one `io_uring_enter` of its own small ring.
+//! flush or per BATCH (one lock, at most one wake-up); a thread takes one job at a time and
+//! posts the results gathered (any thread's) in one `io_uring_enter` of its own small ring once
+//! nothing is queued or a BATCH is waiting.
+//!
+//! A job that sleeps (a statx of an inode not cached, on a slow disk) would hold every job
+//! behind it, where io-wq starts a worker per blocked request. So a *spare* thread watches the
+//! queue, a TICK at a time while anything is outstanding: when the same job is still at the head
+//! a TICK later, it posts what is gathered and runs jobs itself, and another spare (idle, or
+//! started, up to SPARES) takes over the watch. Spares idle for IDLE end. Measured on a
+//! filesystem whose every lookup sleeps 5 ms (benchmarks/slow-stat.mjs, RESULTS.md 2026-12-03,
+//! second entry): 90 files/s with one thread alone, 1,400 with spares, io-wq 880; cached stat
+//! the same as without (within this machine's noise).
 //!
 //! Ownership is unchanged: a job carries raw pointers into memory its ops' slots own (paths, a
 //! statx buffer, a write's copy of the data), and the ring counts those ops as in the kernel.
@@ -20,7 +30,6 @@
 //! thread), as the owner's own syscalls do.
 
 use std::collections::VecDeque;
-use std::ffi::c_char;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,315 +39,57 @@ use std::time::Duration;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
-use crate::op::{File, Op};
+use crate::job::Job;
 
-/// Jobs one thread takes at a time (and posts in one `io_uring_enter`).
+/// Results posted in one `io_uring_enter`, at most (and the jobs one wake-up stands for).
 pub(crate) const BATCH: usize = 32;
 /// Results one batch can post (a writeFile job stands for three ops): the size of a thread's own ring.
 const POSTS: usize = 3 * BATCH;
 
-/// What a job does: the syscall and its arguments, copied from the op (paths as pointers to the
-/// op's own NUL-terminated strings, which live on the heap and do not move with the op).
-#[derive(Clone, Copy)]
-pub(crate) enum Work {
-  Statx {
-    dirfd: i32,
-    path: *const c_char,
-    flags: i32,
-    mask: u32,
-    buf: *mut u8,
-  },
-  Unlinkat {
-    dirfd: i32,
-    path: *const c_char,
-    flags: i32,
-  },
-  Renameat {
-    olddirfd: i32,
-    oldpath: *const c_char,
-    newdirfd: i32,
-    newpath: *const c_char,
-    flags: u32,
-  },
-  Mkdirat {
-    dirfd: i32,
-    path: *const c_char,
-    mode: u32,
-  },
-  Symlinkat {
-    target: *const c_char,
-    newdirfd: i32,
-    linkpath: *const c_char,
-  },
-  Linkat {
-    olddirfd: i32,
-    oldpath: *const c_char,
-    newdirfd: i32,
-    newpath: *const c_char,
-    flags: i32,
-  },
-  /// writeFile's chain (open into a file-table slot → write at 0 → close the slot), run as
-  /// open(2) → write(2) until all is written → close(2), with a plain fd: an open that creates
-  /// or truncates is always handed to io-wq. Its three results go to the three ops' tokens (the
-  /// open's own is the job's), as the chain's CQEs would: the open's 0 or -errno; the bytes
-  /// written or -errno; the close's result, or -ECANCELED where the chain would not have
-  /// reached it (the library's caller then closes the slot, which is empty: harmless).
-  WriteFile {
-    dirfd: i32,
-    path: *const c_char,
-    flags: i32,
-    mode: u32,
-    buf: *const u8,
-    len: u32,
-    write: u32,
-    close: u32,
-  },
-}
-
-impl Work {
-  /// The work of `op`, for the ops the executor runs (`None` for the others): STATX and the path
-  /// ops, which io_uring always hands to an io-wq worker.
-  pub(crate) fn of(op: &Op) -> Option<Work> {
-    Some(match op {
-      Op::Statx {
-        dirfd,
-        path,
-        flags,
-        mask,
-        buf,
-      } => Work::Statx {
-        dirfd: *dirfd,
-        path: path.as_ptr(),
-        flags: *flags,
-        mask: *mask,
-        buf: *buf,
-      },
-      Op::UnlinkAt { dirfd, path, flags } => Work::Unlinkat {
-        dirfd: *dirfd,
-        path: path.as_ptr(),
-        flags: *flags,
-      },
-      Op::RenameAt {
-        olddirfd,
-        oldpath,
-        newdirfd,
-        newpath,
-        flags,
-      } => Work::Renameat {
-        olddirfd: *olddirfd,
-        oldpath: oldpath.as_ptr(),
-        newdirfd: *newdirfd,
-        newpath: newpath.as_ptr(),
-        flags: *flags,
-      },
-      Op::MkdirAt { dirfd, path, mode } => Work::Mkdirat {
-        dirfd: *dirfd,
-        path: path.as_ptr(),
-        mode: *mode,
-      },
-      Op::SymlinkAt {
-        target,
-        newdirfd,
-        linkpath,
-      } => Work::Symlinkat {
-        target: target.as_ptr(),
-        newdirfd: *newdirfd,
-        linkpath: linkpath.as_ptr(),
-      },
-      Op::LinkAt {
-        olddirfd,
-        oldpath,
-        newdirfd,
-        newpath,
-        flags,
-      } => Work::Linkat {
-        olddirfd: *olddirfd,
-        oldpath: oldpath.as_ptr(),
-        newdirfd: *newdirfd,
-        newpath: newpath.as_ptr(),
-        flags: *flags,
-      },
-      _ => return None,
-    })
-  }
-
-  /// The work of a chain of ops (`tokens` in order, soft-linked: the caller checks), for the one
-  /// chain the executor runs: writeFile's open → write → close of one file-table slot.
-  pub(crate) fn of_chain(ops: [&Op; 3], tokens: [u32; 3]) -> Option<Work> {
-    match (ops[0], ops[1], ops[2]) {
-      (
-        Op::OpenAt {
-          dirfd,
-          path,
-          flags,
-          mode,
-          slot: Some(s),
-        },
-        Op::Write {
-          fd: File::Fixed(ws),
-          buf,
-          len,
-          offset: 0,
-        },
-        Op::Close { fd: File::Fixed(cs) },
-      ) if ws == s && cs == s => Some(Work::WriteFile {
-        dirfd: *dirfd,
-        path: path.as_ptr(),
-        flags: *flags,
-        mode: *mode,
-        buf: *buf,
-        len: *len,
-        write: tokens[1],
-        close: tokens[2],
-      }),
-      _ => None,
-    }
-  }
-
-  /// Runs the work, pushing `(token, result)` for each op it stands for (`token`: the first's).
-  ///
-  /// # Safety
-  /// The pointers are valid as [`Job`] says.
-  unsafe fn run_into(self, token: u32, results: &mut Vec<(u32, i32)>) {
-    let Work::WriteFile {
-      dirfd,
-      path,
-      flags,
-      mode,
-      buf,
-      len,
-      write,
-      close,
-    } = self
-    else {
-      // SAFETY: forwarded.
-      results.push((token, unsafe { self.run() }));
-      return;
-    };
-    // SAFETY: `path` is the open op's NUL-terminated string and `buf..buf + len` the write op's
-    // own copy of the data, both kept alive by their slots until the CQEs posted for them.
-    unsafe {
-      let fd = libc::openat(dirfd, path, flags | libc::O_CLOEXEC, mode as libc::c_uint);
-      if fd < 0 {
-        results.extend([
-          (token, errno()),
-          (write, -libc::ECANCELED),
-          (close, -libc::ECANCELED),
-        ]);
-        return;
-      }
-      results.push((token, 0));
-      let mut done = 0usize;
-      while done < len as usize {
-        let n = libc::write(fd, buf.add(done).cast(), len as usize - done);
-        if n <= 0 {
-          let e = if n == 0 { -libc::EIO } else { errno() };
-          libc::close(fd);
-          results.extend([(write, e), (close, -libc::ECANCELED)]);
-          return;
-        }
-        done += n as usize;
-      }
-      results.push((write, done as i32));
-      let r = if libc::close(fd) == 0 { 0 } else { errno() };
-      results.push((close, r));
-    }
-  }
-
-  /// Runs the syscall: its result as a CQE would carry it (`-errno` on failure).
-  ///
-  /// # Safety
-  /// The pointers are valid as [`Job`] says.
-  unsafe fn run(self) -> i32 {
-    // SAFETY (every call): the paths are NUL-terminated strings and `buf` points at a writable
-    // statx buffer, all kept alive by the op's slot until its CQE is reaped (the module's
-    // invariant); the flags are passed to the kernel as the SQE would have.
-    let r = unsafe {
-      match self {
-        Work::Statx {
-          dirfd,
-          path,
-          flags,
-          mask,
-          buf,
-        } => libc::statx(dirfd, path, flags, mask, buf.cast()) as libc::c_long,
-        Work::Unlinkat { dirfd, path, flags } => libc::unlinkat(dirfd, path, flags) as libc::c_long,
-        // renameat2 as a raw syscall: libc wrappers for it are not in every C library we build for.
-        Work::Renameat {
-          olddirfd,
-          oldpath,
-          newdirfd,
-          newpath,
-          flags,
-        } => libc::syscall(libc::SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags),
-        Work::Mkdirat { dirfd, path, mode } => {
-          libc::mkdirat(dirfd, path, mode as libc::mode_t) as libc::c_long
-        }
-        Work::Symlinkat {
-          target,
-          newdirfd,
-          linkpath,
-        } => libc::symlinkat(target, newdirfd, linkpath) as libc::c_long,
-        Work::Linkat {
-          olddirfd,
-          oldpath,
-          newdirfd,
-          newpath,
-          flags,
-        } => libc::linkat(olddirfd, oldpath, newdirfd, newpath, flags) as libc::c_long,
-        Work::WriteFile { .. } => unreachable!("run_into runs writeFile"),
-      }
-    };
-    if r == 0 {
-      0
-    } else {
-      errno()
-    }
-  }
-}
-
-/// The calling thread's last error as a CQE carries it: `-errno`.
-fn errno() -> i32 {
-  -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
-
-/// An op's token and its work.
-pub(crate) struct Job {
-  pub(crate) token: u32,
-  pub(crate) work: Work,
-}
-
-impl Job {
-  /// The tokens of the ops the job stands for, first to last (a writeFile chain's three).
-  pub(crate) fn tokens(&self) -> impl DoubleEndedIterator<Item = u32> {
-    let rest = match self.work {
-      Work::WriteFile { write, close, .. } => [Some(write), Some(close)],
-      _ => [None, None],
-    };
-    std::iter::once(self.token).chain(rest.into_iter().flatten())
-  }
-}
-
-// SAFETY: a job's pointers point at memory owned by its op's slot, which no other thread touches
-// while the op is counted in the kernel: the owner reads it only after reaping the op's CQE, which
-// the executor posts after its last access.
-unsafe impl Send for Job {}
-
 struct Shared {
   queue: Mutex<Queue>,
+  /// The executor's own threads wait here for jobs.
   wake: Condvar,
+  /// The spare that watches the queue waits here, a TICK at a time.
+  watch: Condvar,
+  /// The other spares wait here, until needed or IDLE.
+  idle: Condvar,
   stop: AtomicBool,
-  /// Jobs handed over whose results are not posted yet.
+  /// Results not posted yet, of jobs handed over (a writeFile job's three count three).
   outstanding: AtomicUsize,
   /// The target ring's fd (a duplicate: the file stays open for the threads).
   ring: OwnedFd,
+  /// The spares started, to join at the end.
+  spares: Mutex<Vec<JoinHandle<()>>>,
 }
 
 struct Queue {
   jobs: VecDeque<Job>,
-  /// Threads waiting on `wake`.
+  /// Results of jobs run, not posted yet (any thread's: whoever finds the queue empty, or a
+  /// BATCH's worth, posts them all in one `io_uring_enter`).
+  results: Vec<(u32, i32)>,
+  /// Executor threads waiting on `wake`.
   sleeping: usize,
+  /// A spare is watching (on `watch`).
+  watching: bool,
+  /// The watcher waits without a TICK (nothing was outstanding for a while): notify it.
+  watch_asleep: bool,
+  /// Spares waiting on `idle`.
+  idle: usize,
+  /// Spares alive.
+  spares: usize,
 }
+
+/// How long the job at the head of the queue may wait before a spare thread runs it: a job that
+/// sleeps (a statx of a file whose inode is not cached, on a slow disk) would hold every job
+/// behind it, where io-wq would start a worker for it.
+const TICK: Duration = Duration::from_millis(1);
+/// Spare threads at most, besides the executor's own: each runs one blocked job.
+const SPARES: usize = 16;
+/// A spare with nothing to do for this long ends (the watcher stays).
+const IDLE: Duration = Duration::from_secs(1);
+/// Ticks with nothing outstanding after which the watcher stops ticking (is notified instead).
+const QUIET_TICKS: u32 = 100;
 
 pub(crate) struct Executor {
   shared: Arc<Shared>,
@@ -355,12 +106,20 @@ impl Executor {
       shared: Arc::new(Shared {
         queue: Mutex::new(Queue {
           jobs: VecDeque::new(),
+          results: Vec::with_capacity(POSTS),
           sleeping: 0,
+          watching: false,
+          watch_asleep: false,
+          idle: 0,
+          spares: 0,
         }),
         wake: Condvar::new(),
+        watch: Condvar::new(),
+        idle: Condvar::new(),
         stop: AtomicBool::new(false),
         outstanding: AtomicUsize::new(0),
         ring: ring.try_clone_to_owned()?,
+        spares: Mutex::new(Vec::new()),
       }),
       threads: Vec::new(),
       want: threads,
@@ -377,12 +136,17 @@ impl Executor {
       }
     }
     let n = jobs.len();
-    self.shared.outstanding.fetch_add(n, Ordering::Relaxed);
+    let posts: usize = jobs.iter().map(|j| j.tokens().count()).sum();
+    self.shared.outstanding.fetch_add(posts, Ordering::Relaxed);
     let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
     q.jobs.extend(jobs);
     let sleeping = q.sleeping;
+    if q.watch_asleep {
+      q.watch_asleep = false;
+      self.shared.watch.notify_one();
+    }
     drop(q);
-    // One thread per BATCH of jobs, only those asleep: the awake ones take more after each batch.
+    // One thread per BATCH of jobs, only those asleep: the awake ones take more as they go.
     for _ in 0..sleeping.min(n.div_ceil(BATCH)) {
       self.shared.wake.notify_one();
     }
@@ -396,16 +160,7 @@ impl Executor {
 
   fn spawn(&mut self) {
     while self.threads.len() < self.want {
-      let shared = self.shared.clone();
-      // Its own small ring, only to post results (one MSG_RING SQE per result), made here so that a
-      // thread that could not have one is never counted.
-      let made = IoUring::builder().build(POSTS as u32).and_then(|own| {
-        std::thread::Builder::new()
-          .name("uring-exec".into())
-          .stack_size(64 * 1024)
-          .spawn(move || work(own, &shared))
-      });
-      match made {
+      match start(&self.shared, false) {
         Ok(t) => self.threads.push(t),
         Err(_) => {
           self.want = self.threads.len();
@@ -413,17 +168,36 @@ impl Executor {
         }
       }
     }
+    // The watcher, which runs a job that waited a TICK at the head of the queue. Without it
+    // the executor still runs every job, only one blocked job holds the rest.
+    let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+    if q.spares == 0 {
+      if let Ok(t) = start(&self.shared, true) {
+        q.spares = 1;
+        drop(q);
+        self
+          .shared
+          .spares
+          .lock()
+          .unwrap_or_else(|e| e.into_inner())
+          .push(t);
+      }
+    }
   }
 
   /// Stops the threads once their current batch is posted; waits for them only when `join`
-  /// (nothing in flight: else a thread could be waiting for room in a CQ nobody reaps any more).
+  /// (nothing in flight: else a thread could be waiting for room in a CQ nobody reaps any more,
+  /// or in a syscall that never returns).
   pub(crate) fn stop(mut self, join: bool) {
     self.shared.stop.store(true, Ordering::SeqCst);
     {
       let _q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
       self.shared.wake.notify_all();
+      self.shared.watch.notify_all();
+      self.shared.idle.notify_all();
     }
-    for t in self.threads.drain(..) {
+    let spares = std::mem::take(&mut *self.shared.spares.lock().unwrap_or_else(|e| e.into_inner()));
+    for t in self.threads.drain(..).chain(spares) {
       if join {
         let _ = t.join();
       }
@@ -431,38 +205,144 @@ impl Executor {
   }
 }
 
-/// A thread: takes up to BATCH jobs, runs them, posts their results, until stopped.
-fn work(mut own: IoUring, shared: &Shared) {
+/// Starts a thread (an executor's own, or a spare), with its own small ring to post results (one
+/// MSG_RING SQE per result), made first so that a thread that could not have one never runs.
+fn start(shared: &Arc<Shared>, spare: bool) -> io::Result<JoinHandle<()>> {
+  let own = IoUring::builder().build(POSTS as u32)?;
+  let shared = shared.clone();
+  std::thread::Builder::new()
+    .name(if spare { "uring-spare" } else { "uring-exec" }.into())
+    .stack_size(64 * 1024)
+    .spawn(move || work(own, &shared, spare))
+}
+
+/// A thread: takes one job at a time (so that a job that sleeps holds no others: a spare takes
+/// them), runs it, and posts the results once nothing is queued or a BATCH is waiting; a spare
+/// waits first until it is needed. Until stopped, or (a spare) idle.
+fn work(mut own: IoUring, shared: &Arc<Shared>, spare: bool) {
   let target = shared.ring.as_raw_fd();
-  let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
-  let mut results: Vec<(u32, i32)> = Vec::with_capacity(POSTS);
+  let mut mine: Vec<(u32, i32)> = Vec::with_capacity(3);
+  let mut out: Vec<(u32, i32)> = Vec::with_capacity(POSTS);
+  let mut q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+  // A spare that takes over from a blocked thread posts what that thread left first.
+  let mut post_now = false;
+  if spare {
+    match wait_needed(q, shared) {
+      Some(g) => q = g,
+      None => return,
+    }
+    post_now = true;
+  }
   loop {
-    {
-      let mut q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-      while q.jobs.is_empty() {
-        if shared.stop.load(Ordering::SeqCst) {
-          return;
-        }
-        q.sleeping += 1;
-        q = shared.wake.wait(q).unwrap_or_else(|e| e.into_inner());
-        q.sleeping -= 1;
+    q.results.append(&mut mine);
+    if !q.results.is_empty() && (post_now || q.jobs.is_empty() || q.results.len() >= BATCH) {
+      post_now = false;
+      std::mem::swap(&mut out, &mut q.results);
+      drop(q);
+      let n = out.len();
+      if !post(&mut own, target, &mut out, &shared.stop) {
+        return;
       }
-      let n = q.jobs.len().min(BATCH);
-      batch.extend(q.jobs.drain(..n));
+      shared.outstanding.fetch_sub(n, Ordering::Relaxed);
+      q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+      continue;
     }
-    let n = batch.len();
-    for job in batch.drain(..) {
-      // SAFETY: the job's memory is kept by its slots until the CQEs posted below are reaped.
-      unsafe { job.work.run_into(job.token, &mut results) };
+    if let Some(job) = q.jobs.pop_front() {
+      drop(q);
+      // SAFETY: the job's memory is kept by its slots until the CQEs posted for it are reaped.
+      unsafe { job.work.run_into(job.token, &mut mine) };
+      q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+      continue;
     }
-    if !post(&mut own, target, &mut results, &shared.stop) {
+    if shared.stop.load(Ordering::SeqCst) {
       return;
     }
-    shared.outstanding.fetch_sub(n, Ordering::Relaxed);
+    if spare {
+      match wait_needed(q, shared) {
+        Some(g) => q = g,
+        None => return,
+      }
+      post_now = true;
+    } else {
+      q.sleeping += 1;
+      q = shared.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+      q.sleeping -= 1;
+    }
   }
 }
 
-/// Posts `results` into the target ring's CQ, each as a CQE with the op's token and result.
+/// A spare's wait, until a job has waited a TICK at the head of the queue (the threads running
+/// jobs are blocked): then it runs jobs, and another spare watches (an idle one, or one started,
+/// up to SPARES). One spare watches at a time, the others wait idle and end after IDLE. Returns
+/// the lock to run jobs with, or None to end.
+fn wait_needed<'a>(
+  mut q: std::sync::MutexGuard<'a, Queue>,
+  shared: &'a Arc<Shared>,
+) -> Option<std::sync::MutexGuard<'a, Queue>> {
+  loop {
+    if shared.stop.load(Ordering::SeqCst) {
+      return None;
+    }
+    if q.watching {
+      q.idle += 1;
+      let (g, t) = shared
+        .idle
+        .wait_timeout(q, IDLE)
+        .unwrap_or_else(|e| e.into_inner());
+      q = g;
+      q.idle -= 1;
+      if t.timed_out() && q.watching {
+        q.spares -= 1;
+        return None;
+      }
+      continue;
+    }
+    q.watching = true;
+    let mut head = None;
+    let mut quiet = 0u32;
+    loop {
+      if quiet >= QUIET_TICKS {
+        q.watch_asleep = true;
+        q = shared.watch.wait(q).unwrap_or_else(|e| e.into_inner());
+        quiet = 0;
+      } else {
+        q = shared
+          .watch
+          .wait_timeout(q, TICK)
+          .unwrap_or_else(|e| e.into_inner())
+          .0;
+      }
+      if shared.stop.load(Ordering::SeqCst) {
+        q.watching = false;
+        return None;
+      }
+      quiet = if shared.outstanding.load(Ordering::Relaxed) == 0 {
+        quiet + 1
+      } else {
+        0
+      };
+      let now = q.jobs.front().map(|j| j.token);
+      if now.is_some() && now == head {
+        break;
+      }
+      head = now;
+    }
+    q.watching = false;
+    q.watch_asleep = false;
+    if q.idle > 0 {
+      shared.idle.notify_one();
+    } else if q.spares < SPARES {
+      if let Ok(t) = start(shared, true) {
+        q.spares += 1;
+        shared.spares.lock().unwrap_or_else(|e| e.into_inner()).push(t);
+      }
+    }
+    return Some(q);
+  }
+}
+
+/// Posts `results` into the target ring's CQ, each as a CQE with the op's token and result
+/// (at most POSTS: a thread adds at most a job's three before it looks whether to post).
 /// A post the kernel refuses (the target's CQ full) is retried after a short sleep. Returns
 /// false when it gave up because the ring is being dropped.
 fn post(own: &mut IoUring, target: i32, results: &mut Vec<(u32, i32)>, stop: &AtomicBool) -> bool {

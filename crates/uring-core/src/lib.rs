@@ -10,7 +10,8 @@
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
 //! - `executor`: the optional threads that run the ops io_uring would punt to io-wq (STATX, the
-//!   path ops, writeFile's open-write-close chain) with plain syscalls and post their results into the ring's CQ ([`Options::executor`]).
+//!   path ops, writeFile's open-write-close chain) with plain syscalls and post their results into
+//!   the ring's CQ ([`Options::executor`]); `job`: what those threads run.
 //! - `sys`: an eventfd, the transient-error test, and anonymous mappings.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
@@ -18,6 +19,7 @@
 
 mod bufring;
 mod executor;
+mod job;
 pub mod op;
 pub mod quirks;
 mod reap;

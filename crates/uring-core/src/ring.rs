@@ -9,7 +9,8 @@ use io_uring::{opcode, IoUring, Probe};
 
 pub use crate::bufring::buffer_id;
 use crate::bufring::BufferGroup;
-use crate::executor::{Executor, Job};
+use crate::executor::Executor;
+use crate::job::Job;
 use crate::op::{Op, OP_NAMES};
 use crate::submitter::Submitter;
 use crate::sys::eventfd;

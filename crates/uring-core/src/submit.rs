@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use io_uring::squeue;
 
-use crate::executor::{Job, Work, BATCH};
+use crate::executor::BATCH;
+use crate::job::{Job, Work};
 use crate::op::Op;
 use crate::ring::{
   Mode, Ring, Slot, IORING_ENTER_GETEVENTS, IORING_ENTER_SQ_WAIT, IORING_ENTER_SQ_WAKEUP, WAKE_AT,

@@ -360,3 +360,86 @@ fn the_write_file_chain_runs_on_the_executor_with_the_kernels_results() {
     assert_eq!(n, 12, "{name}: every chain ran on the executor");
   }
 }
+
+/// A job that sleeps (here writeFile's open of a FIFO, which waits for a reader) holds no other:
+/// once it has waited a moment at the head of the queue, a spare thread runs the jobs behind it,
+/// as io-wq would start a worker. Every ring kind; the blocked job completes once unblocked.
+#[test]
+fn a_job_that_sleeps_holds_no_others() {
+  let d = dir("sleeps");
+  let f = d.join("f");
+  std::fs::write(&f, b"abc").unwrap();
+  let data = b"through the fifo".to_vec();
+  for (name, options) in kinds() {
+    let fifo = d.join(format!("fifo-{}", name.len()));
+    let _ = std::fs::remove_file(&fifo);
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c(&fifo).as_ptr(), 0o600) }, 0);
+    let mut ring: Ring<Vec<u8>> = Ring::new(Options { files: 4, ..options }).unwrap();
+    ring.begin_chain();
+    // SAFETY: the write's buffer is `data`, alive and unchanged until the drain below.
+    let blocked = unsafe {
+      let t = ring.push(
+        Op::OpenAt {
+          dirfd: AT_FDCWD,
+          path: c(&fifo),
+          flags: libc::O_WRONLY,
+          mode: 0,
+          slot: Some(0),
+        },
+        Vec::new(),
+      );
+      ring.push(
+        Op::Write {
+          fd: uring_core::File::Fixed(0),
+          buf: data.as_ptr(),
+          len: data.len() as u32,
+          offset: 0,
+        },
+        Vec::new(),
+      );
+      ring.push(
+        Op::Close {
+          fd: uring_core::File::Fixed(0),
+        },
+        Vec::new(),
+      );
+      t
+    };
+    ring.end_chain().unwrap();
+    ring.flush().unwrap();
+    let mut statted = 0;
+    for _ in 0..40 {
+      let (op, buf) = statx(&f);
+      // SAFETY: as above.
+      unsafe { ring.push(op, buf) };
+    }
+    ring.flush().unwrap();
+    let mut done = Vec::new();
+    let t0 = std::time::Instant::now();
+    while statted < 40 && t0.elapsed() < Duration::from_secs(5) {
+      std::thread::sleep(Duration::from_millis(1));
+      ring.ready();
+      ring.reap(usize::MAX, |c| done.push(c));
+      statted = done
+        .iter()
+        .filter(|c| c.token != blocked && c.result == 0)
+        .count();
+    }
+    assert_eq!(statted, 40, "{name}: the statx behind the sleeping open ran");
+    assert!(
+      !done.iter().any(|c| c.token == blocked),
+      "{name}: the open still waits"
+    );
+    // A reader: the open returns, the write and close follow.
+    let mut reader = std::fs::File::open(&fifo).unwrap();
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut got).unwrap();
+    assert_eq!(got, data, "{name}");
+    let rest = drain(&mut ring);
+    let results: Vec<i32> = rest.iter().map(|c| c.result).collect();
+    assert_eq!(results.len(), 3, "{name}: {results:?}");
+    assert!(results.contains(&(data.len() as i32)), "{name}: {results:?}");
+    assert_eq!(ring.stats().executed, 43, "{name}");
+  }
+}
