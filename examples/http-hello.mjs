@@ -1,11 +1,14 @@
 // A minimal keep-alive HTTP/1.1 responder on uring/net (no parser: one fixed response per
 // request head, pipelining included) — the socket path measured by benchmarks/http.mjs.
-// Usage: node examples/http-hello.mjs [port] [--node]   (--node: the same on node:net)
+// Usage: node examples/http-hello.mjs [port] [--node] [--await]
+//   --node: the same on node:net; --await: each answer awaited before the next request is read
+//   (`await socket.write(...)`, how most code is written; on node:net, the write's callback).
 import net from 'node:net'
 import { listen } from 'uring/net'
 
 const RESP = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!')
 const port = Number(process.argv[2] ?? 8080)
+const awaited = process.argv.includes('--await')
 
 /** How many request heads (ending in CRLF CRLF) `d` holds. */
 function heads(d) {
@@ -26,11 +29,20 @@ if (process.argv.includes('--node')) {
   net
     .createServer((s) => {
       s.setNoDelay(true)
+      s.on('error', () => {})
+      if (awaited) {
+        ;(async () => {
+          for await (const d of s) {
+            const n = heads(d)
+            if (n > 0) await new Promise((resolve, reject) => s.write(answer(n), (e) => (e ? reject(e) : resolve())))
+          }
+        })().catch(() => s.destroy())
+        return
+      }
       s.on('data', (d) => {
         const n = heads(d)
         if (n > 0) s.write(answer(n))
       })
-      s.on('error', () => {})
     })
     .listen(port, '127.0.0.1', () => console.log(`node:net responder on 127.0.0.1:${port}`))
 } else {
@@ -41,8 +53,10 @@ if (process.argv.includes('--node')) {
       try {
         for await (const d of socket) {
           const n = heads(d)
+          if (n === 0) continue
+          if (awaited) await socket.write(answer(n))
           // Not awaited: the next request is read while the answer goes out (writes stay in order).
-          if (n > 0) socket.write(answer(n)).catch(() => {})
+          else socket.write(answer(n)).catch(() => {})
         }
       } catch {
         // a client that reset
