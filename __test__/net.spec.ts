@@ -51,7 +51,8 @@ function netShape(e: any): Record<string, unknown> {
   return { code: e?.code, errno: e?.errno, syscall: e?.syscall, address: e?.address, port: e?.port, message: e?.message }
 }
 
-each('8 clients echo 8 MiB each, checksums match', async (t, { ring }) => {
+/** 8 clients echo 8 MiB each through `ring`; writes awaited one by one, or (`awaited` false) all issued at once. */
+async function echoEight(ring: Ring, awaited: boolean): Promise<boolean[]> {
   const server = await ring.net.listen({ host: '127.0.0.1', port: 0 })
   const serving = echo(server)
   const results = await Promise.all(
@@ -63,11 +64,15 @@ each('8 clients echo 8 MiB each, checksums match', async (t, { ring }) => {
         readAll(c),
         (async () => {
           // In pieces of various sizes, some zero-copy (>= 64 KiB), some not.
+          const writes: Promise<void>[] = []
           for (let off = 0, k = 0; off < data.length; k++) {
             const n = [1000, 65536, 300000, 7][k % 4]
-            await c.write(data.subarray(off, off + n))
+            const w = c.write(data.subarray(off, off + n))
+            if (awaited) await w
+            else writes.push(w)
             off += n
           }
+          await Promise.all(writes)
           await c.end()
         })(),
       ])
@@ -75,10 +80,73 @@ each('8 clients echo 8 MiB each, checksums match', async (t, { ring }) => {
       return createHash('sha256').update(back).digest('hex') === createHash('sha256').update(data).digest('hex') && back.length === data.length
     }),
   )
-  t.deepEqual(results, Array(8).fill(true))
   await server.close()
   await serving
+  return results
+}
+
+each('8 clients echo 8 MiB each, checksums match', async (t, { ring }) => {
+  t.deepEqual(await echoEight(ring, true), Array(8).fill(true))
 })
+
+// A ring without a submit thread (DEFER_TASKRUN, uring/net's default) tries each write with
+// send(2) on the JS thread first, straight from the caller's bytes; what the socket does not
+// take at once goes through the ring. Both must keep every byte in order.
+each(
+  'without a submit thread, 8 clients echo 8 MiB each (awaited writes, then all at once), checksums match',
+  async (t, { ring, backend }) => {
+    t.deepEqual(await echoEight(ring, true), Array(8).fill(true))
+    t.deepEqual(await echoEight(ring, false), Array(8).fill(true))
+    const s = ring.stats()
+    if (backend === 'io_uring' && ring.mode === 'defer_taskrun') t.true(s.ownSends > 0, JSON.stringify(s))
+    else t.is(s.ownSends, 0)
+  },
+  { submitThread: false },
+)
+
+// A write made while an earlier one is still going out (through the ring, the socket's buffer
+// being full) waits for it, even when the socket could take it at once: bytes stay in order.
+// The reader is another process, so the socket's buffer frees at any moment, not only when
+// this thread enters the ring.
+each(
+  'a write made while a big one is still going out waits for it (reader in another process)',
+  async (t, { ring }) => {
+    const reader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const s = require('node:net').createServer((c) => { let n = 0, first = -1
+          c.on('data', (d) => { const i = d.indexOf(0x73); if (first < 0 && i >= 0) first = n + i; n += d.length })
+          c.on('end', () => { process.stdout.write(JSON.stringify({ n, first })); s.close() }) })
+        s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'))`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    const portLine = await new Promise<string>((resolve) =>
+      reader.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('\n')) resolve(out)
+      }),
+    )
+    out = ''
+    const ended = new Promise<string>((resolve) => reader.on('exit', () => resolve(out)))
+    const c = await ring.net.connect({ host: '127.0.0.1', port: Number(portLine.trim()) })
+    const big = 64 << 20
+    const rounds = 4
+    for (let r = 0; r < rounds; r++) {
+      const first = c.write(Buffer.alloc(big, 0x62))
+      await new Promise((resolve) => setImmediate(resolve))
+      await Promise.all([first, c.write(Buffer.from('s'))])
+    }
+    await c.end()
+    const got = JSON.parse(await ended)
+    await c.close()
+    t.is(got.n, rounds * (big + 1))
+    t.is(got.first, big, 'a later write came out inside an earlier one')
+  },
+  { submitThread: false },
+)
 
 each('many short connections', async (t, { ring }) => {
   const server = await ring.net.listen({ host: '127.0.0.1', port: 0, backlog: 64 })

@@ -86,7 +86,21 @@ each(
   async (t, { ring, backend }) => {
     if (backend === 'io_uring') t.not(ring.mode, 'submitter')
     const before = ring.stats()
-    for (const k of ['submitted', 'completed', 'enterCalls', 'inFlight', 'queued', 'cqOverflows', 'sqWakeups', 'fallbackOps', 'registeredBytes', 'fixedOps', 'ownReads', 'executedOps'] as const) {
+    for (const k of [
+      'submitted',
+      'completed',
+      'enterCalls',
+      'inFlight',
+      'queued',
+      'cqOverflows',
+      'sqWakeups',
+      'fallbackOps',
+      'registeredBytes',
+      'fixedOps',
+      'ownReads',
+      'ownSends',
+      'executedOps',
+    ] as const) {
       t.is(typeof before[k], 'number', k)
     }
     await Promise.all(Array.from({ length: 100 }, () => ring.nop()))

@@ -273,6 +273,48 @@ pub(crate) unsafe extern "C" fn raw_send(
   token.map_or(ptr::null_mut(), |t| js::uint32(env, t))
 }
 
+/// `trySend(fd, buffer, offset, length)` of one ring: `send(2)` made on the JS thread with
+/// MSG_DONTWAIT | MSG_NOSIGNAL, straight from the view: no copy and no op, for a socket with
+/// nothing in flight on a ring whose kernel work runs on the JS thread anyway. Returns the bytes
+/// sent, or -errno (-EAGAIN: the socket's buffer is full, send through the ring).
+pub(crate) unsafe extern "C" fn raw_try_send(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  let body = |argv: &[sys::napi_value; 4], cell: &Cell| {
+    let fd = js::get_i32(env, argv[0], "fd")?;
+    let offset = js::get_u32(env, argv[2], "offset")?;
+    let length = js::get_u32(env, argv[3], "length")?.min(i32::MAX as u32);
+    let mut b = cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?.live()?;
+    let v = js::view(env, argv[1])?;
+    crate::keep::in_bounds(&v, offset, length)?;
+    // SAFETY: reads `length` bytes of the view, in bounds (checked above), only during this call,
+    // on the JS thread: no JavaScript runs meanwhile, so its memory cannot be detached, shrunk or
+    // collected while the kernel copies it.
+    let n = unsafe {
+      libc::send(
+        fd,
+        v.data.add(offset as usize).cast(),
+        length as usize,
+        libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+      )
+    };
+    if n < 0 {
+      return Ok(
+        -std::io::Error::last_os_error()
+          .raw_os_error()
+          .unwrap_or(libc::EIO),
+      );
+    }
+    st.own_sends += 1;
+    Ok(n as i32)
+  };
+  // SAFETY: forwarded from Node's call.
+  let n = unsafe { bound_call::<4, 4, _>(env, info, "expected (fd, buffer, offset, length)", body) };
+  n.map_or(ptr::null_mut(), |n| js::int32(env, n))
+}
+
 /// `take(group, flags, length, target)`: copies the `length` bytes a recv completion with
 /// `flags` put into a provided buffer of `group` into the view `target` (JS-allocated, at least
 /// `length` bytes), and gives the buffer back to the kernel.

@@ -285,6 +285,13 @@ pub fn is_true(env: sys::napi_env, v: sys::napi_value) -> bool {
   s == sys::Status::napi_ok && out
 }
 
+pub fn int32(env: sys::napi_env, n: i32) -> sys::napi_value {
+  let mut v = ptr::null_mut();
+  // SAFETY: valid env; `v` is a valid out-pointer.
+  unsafe { sys::napi_create_int32(env, n, &mut v) };
+  v
+}
+
 pub fn uint32(env: sys::napi_env, n: u32) -> sys::napi_value {
   let mut v = ptr::null_mut();
   // SAFETY: valid env; `v` is a valid out-pointer.

@@ -387,7 +387,7 @@ impl Pins {
   }
 }
 
-fn in_bounds(v: &js::View, offset: u32, length: u32) -> Result<()> {
+pub(crate) fn in_bounds(v: &js::View, offset: u32, length: u32) -> Result<()> {
   if offset as usize + length as usize > v.len {
     return Err(Error::new(
       Status::InvalidArg,

@@ -13,7 +13,7 @@ use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
 use uring_core::{File, Op, Options, Ring, SqPoll, AT_FDCWD};
 
-use crate::hot::{bound, raw_rw, raw_send, raw_take};
+use crate::hot::{bound, raw_rw, raw_send, raw_take, raw_try_send};
 use crate::keep::{Keep, Pins};
 use crate::state::{closed, position, register_arena, Cell, State, CREDENTIALS};
 use crate::teardown::{destroy, destroy_ending, on_env_cleanup};
@@ -65,6 +65,9 @@ pub struct NativeStats {
   /// Reads the JS thread did itself (from the page cache, `RWF_NOWAIT`) while the ring's
   /// submitter thread was busy.
   pub own_reads: f64,
+  /// Socket sends the JS thread made itself (`send(2)`, MSG_DONTWAIT) with nothing in flight on
+  /// the socket, on a ring whose kernel work runs on the JS thread anyway: no copy, no op.
+  pub own_sends: f64,
   /// Ops the ring's executor threads ran with plain syscalls instead of the kernel's io-wq.
   pub executed: f64,
 }
@@ -150,6 +153,7 @@ impl NativeRing {
       registered,
       fixed_ops: 0,
       own_reads: 0,
+      own_sends: 0,
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());
@@ -235,13 +239,14 @@ impl NativeRing {
   /// `[send, take]`: this ring's socket hot-path functions, bound like `hot()`:
   /// `send(fd, buffer, offset, length) => token` and `take(group, flags, length, target)`.
   #[napi(
-    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, own?: boolean) => number, (group: number, flags: number, length: number, target: ArrayBufferView) => void]"
+    ts_return_type = "[(fd: number, buffer: ArrayBufferView, offset: number, length: number, own?: boolean) => number, (group: number, flags: number, length: number, target: ArrayBufferView) => void, (fd: number, buffer: ArrayBufferView, offset: number, length: number) => number]"
   )]
   pub fn net_hot(&self) -> Result<Vec<Unknown<'_>>> {
     let env = self.with(|st| Ok(st.env))?;
     Ok(vec![
       bound(env, c"send", raw_send, &self.cell)?,
       bound(env, c"take", raw_take, &self.cell)?,
+      bound(env, c"trySend", raw_try_send, &self.cell)?,
     ])
   }
 
@@ -472,6 +477,7 @@ impl NativeRing {
       registered_bytes: st.registered as f64,
       fixed_ops: st.fixed_ops as f64,
       own_reads: st.own_reads as f64,
+      own_sends: st.own_sends as f64,
       submitted: s.submitted as f64,
       completed: s.completed as f64,
       enter_calls: s.enter_calls as f64,

@@ -51,6 +51,8 @@ pub(crate) struct State {
   pub(crate) fixed_ops: u64,
   /// Reads the JS thread did itself while the submitter thread was busy (see `hot::read_here`).
   pub(crate) own_reads: u64,
+  /// Sends made on the JS thread (`trySend`), no op.
+  pub(crate) own_sends: u64,
 }
 
 /// Bumped each time the process changes credentials (`credentialsChanged`, called by the

@@ -208,7 +208,7 @@ export class NodeBackend implements Backend {
 
   stats(): RingStats {
     const { submitted, completed, inFlight } = this
-    return { submitted, completed, enterCalls: 0, inFlight, queued: 0, cqOverflows: 0, sqWakeups: 0, fallbackOps: 0, registeredBytes: 0, fixedOps: 0, ownReads: 0, executedOps: 0 }
+    return { submitted, completed, enterCalls: 0, inFlight, queued: 0, cqOverflows: 0, sqWakeups: 0, fallbackOps: 0, registeredBytes: 0, fixedOps: 0, ownReads: 0, ownSends: 0, executedOps: 0 }
   }
 
   /** Thread-pool ops cannot be cancelled: closing waits for them to finish. */

@@ -547,6 +547,7 @@ export class UringBackend implements Backend, SocketRing {
       registeredBytes: n.registeredBytes,
       fixedOps: n.fixedOps,
       ownReads: n.ownReads,
+      ownSends: n.ownSends,
       executedOps: n.executed,
     }
   }

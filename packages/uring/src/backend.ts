@@ -59,9 +59,18 @@ export interface RingStats {
    */
   ownReads: number
   /**
-   * Ops the ring's executor thread ran with plain syscalls instead of the kernel (a `stat`,
-   * `lstat` or `fh.stat()` on its own, not in a chain: io_uring would hand STATX to an io-wq
-   * worker, which costs more than the syscall), their results posted into the ring's completion
+   * Socket writes the JS thread sent itself: on a ring whose kernel work runs on the JS thread
+   * anyway (`defer_taskrun`, `uring/net`'s default), a write with nothing in flight on its socket
+   * is first tried with `send(2)` and `MSG_DONTWAIT`, straight from the caller's buffer (no copy,
+   * no op); what the socket could not take at once goes through the ring. Counted in neither
+   * `submitted` nor `completed`. 0 on other rings and on the node backend.
+   */
+  ownSends: number
+  /**
+   * Ops the ring's executor threads ran with plain syscalls instead of the kernel (a `stat`,
+   * `lstat` or `fh.stat()`, a `mkdir`, `unlink`, `rmdir`, `rename`, `symlink` or `link`, and
+   * `writeFile`'s open-write-close, each on its own, not in a chain: io_uring would hand them to
+   * an io-wq worker, which costs more than the syscall), their results posted into the ring's completion
    * queue (IORING_OP_MSG_RING) and delivered like any completion. Counted in `completed`, not in
    * `submitted`. 0 on the node backend, on kernels without MSG_RING (before 5.18) and with
    * `URING_EXECUTOR=0`.
@@ -210,6 +219,8 @@ export function shaped(shape: Shape, n: number, buffer: unknown): any {
  */
 export interface SocketRing {
   has(op: OpName): boolean
+  /** How the ring was set up: sends are tried on the JS thread first only where its kernel work runs there anyway. */
+  readonly mode: RingMode
   /** Starts a one-completion op through `start(native)`; resolves to its result, rejects with a system error naming `syscall`. */
   netCall(syscall: 'socket' | 'bind' | 'listen' | 'connect' | 'accept' | 'shutdown' | 'write' | 'read' | 'close', start: (native: NativeRing) => number, signal?: AbortSignal): Promise<number>
   /** Starts an op with many completions; `on(result, flags)` runs for each. Returns its token. */

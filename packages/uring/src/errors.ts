@@ -32,6 +32,7 @@ export function systemError(errno: number, syscall: string, path?: string | Buff
 
 /** errno values used by the library itself (Linux numbering, negative as Node reports them). */
 export const UV = {
+  EAGAIN: -11,
   EBADF: -9,
   EEXIST: -17,
   ENOENT: -2,

@@ -41,6 +41,9 @@ function familyName(f: number): 'IPv4' | 'IPv6' {
   return f === 6 ? 'IPv6' : 'IPv4'
 }
 
+/** What a write resolves to when the socket took it all at once. */
+const SENT: Promise<void> = Promise.resolve()
+
 class UringConn implements Conn {
   #b: SocketRing
   #fd: number
@@ -58,7 +61,15 @@ class UringConn implements Conn {
     this.#b = b
     this.#fd = fd
     this.#buffers = buffers
+    this.#trySend = b.mode === 'defer_taskrun' ? b.netHot[2] : undefined
   }
+
+  /**
+   * `send(2)` with MSG_DONTWAIT from the JS thread, straight from the caller's bytes (no copy, no
+   * op), on a ring whose kernel work runs on the JS thread anyway (DEFER_TASKRUN: a send through
+   * the ring would run in this thread's next `io_uring_enter`); undefined on other rings.
+   */
+  readonly #trySend: ((fd: number, buffer: ArrayBufferView, offset: number, length: number) => number) | undefined
 
   start(sink: Sink): void {
     this.#sink = sink
@@ -126,6 +137,14 @@ class UringConn implements Conn {
    * meanwhile goes out as one writev when the send completes.
    */
   write(bytes: Uint8Array): Promise<void> {
+    if (!this.#sending && this.#trySend !== undefined) {
+      // Nothing in flight on the socket, so nothing to keep the order with: what the socket
+      // takes now is sent; the rest (its buffer full: EAGAIN, or taken in part) goes on below.
+      const n = this.#trySend(this.#fd, bytes, 0, bytes.byteLength)
+      if (n === bytes.byteLength) return SENT
+      if (n > 0) bytes = bytes.subarray(n)
+      else if (n !== UV.EAGAIN) return Promise.reject(netError(n, 'write'))
+    }
     // Sent at once, the native ring copies the bytes into memory the send owns (or uses a
     // SharedArrayBuffer's in place); sent later, they are copied now, into a buffer of the
     // library's (not Node's pool, which user code can detach on Node 20), sent in place: user
