@@ -148,6 +148,43 @@ each(
   { submitThread: false },
 )
 
+// reusePort: two servers on one port (here on one ring; one per worker is the use), the kernel
+// spreads connections between them. node:net has the option from Node 22.12: before, its second
+// listen fails with EADDRINUSE, and so does the node backend's.
+each('reusePort: two servers share a port, both get connections; without it the port is taken', async (t, { ring, backend }) => {
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  const supported = backend === 'io_uring' || major > 22 || (major === 22 && minor >= 12)
+  const a = await ring.net.listen({ host: '127.0.0.1', port: 0, reusePort: true })
+  const p = port(a)
+  t.like(await caught(() => ring.net.listen({ host: '127.0.0.1', port: p })), { code: 'EADDRINUSE', syscall: 'listen' })
+  t.like(await caught(() => ring.net.listen({ host: '127.0.0.1', port: 0, reusePort: 1 as never })), { code: 'ERR_INVALID_ARG_TYPE' })
+  if (!supported) {
+    t.like(await caught(() => ring.net.listen({ host: '127.0.0.1', port: p, reusePort: true })), { code: 'EADDRINUSE' })
+    await a.close()
+    return
+  }
+  const b = await ring.net.listen({ host: '127.0.0.1', port: p, reusePort: true })
+  const counts = [0, 0]
+  const serve = (srv: Server, i: number) =>
+    (async () => {
+      for await (const s of srv) {
+        counts[i]++
+        await s.close()
+      }
+    })()
+  const serving = [serve(a, 0), serve(b, 1)]
+  for (let i = 0; i < 64; i++) {
+    const c = await ring.net.connect({ host: '127.0.0.1', port: p })
+    await c.close()
+  }
+  for (let i = 0; i < 200 && counts[0] + counts[1] < 64; i++) await new Promise((r) => setTimeout(r, 10))
+  t.is(counts[0] + counts[1], 64)
+  t.true(counts[0] > 0 && counts[1] > 0, `connections: ${counts}`)
+  await a.close()
+  await b.close()
+  await Promise.all(serving)
+})
+
 each('many short connections', async (t, { ring }) => {
   const server = await ring.net.listen({ host: '127.0.0.1', port: 0, backlog: 64 })
   const serving = echo(server)

@@ -45,6 +45,8 @@ const servers = [
     ? [{ name: `uring/net responder, awaited writes (${args.base})`, awaited: true, cmd: process.execPath, args: (p) => [path.join(args.base, 'examples', 'http-hello.mjs'), String(p), '--await'] }]
     : []),
   { name: 'node:net responder, awaited writes', awaited: true, cmd: process.execPath, args: (p) => [example, String(p), '--node', '--await'] },
+  { name: 'uring/net responder, 2 worker threads (reusePort)', workers: true, cmd: process.execPath, args: (p) => [example, String(p), '--workers', '2'] },
+  { name: 'node:net responder, node:cluster of 2', workers: true, cmd: process.execPath, args: (p) => [example, String(p), '--node', '--workers', '2'] },
   { name: 'node:http', cmd: process.execPath, args: (p) => [path.join(here, 'http-node-http.mjs'), String(p)] },
   ...(bunBin ? [{ name: `Bun.serve ${execFileSync(bunBin, ['--version'], { encoding: 'utf8' }).trim()}`, cmd: bunBin, args: (p) => [path.join(here, 'http-bun.js'), String(p)] }] : []),
 ]
@@ -100,19 +102,21 @@ if (!haveWrk()) {
   console.log('| server | req/s | runs |')
   console.log('|---|---|---|')
   for (const s of servers) console.log(`| ${s.name} | ${fmt(median(runs.get(s.name)))} | ${runs.get(s.name).map(fmt).join(', ')} |`)
-  const entries = (awaited) =>
+  const entries = (kind) =>
     servers
-      .filter((s) => !s.awaited === !awaited)
+      .filter((s) => (s.awaited ? 'awaited' : s.workers ? 'workers' : 'plain') === kind)
       .map((s) => {
         const xs = runs.get(s.name)
         return { contender: s.name, value: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length }
       })
-  emit('HTTP/1.1 hello world, keep-alive, wrk -c100', 'requests/s', 'uring/net responder', entries(false))
-  emit('HTTP/1.1 hello world, each write awaited, wrk -c100', 'requests/s', 'uring/net responder, awaited writes', entries(true))
+  emit('HTTP/1.1 hello world, keep-alive, wrk -c100', 'requests/s', 'uring/net responder', entries('plain'))
+  emit('HTTP/1.1 hello world, each write awaited, wrk -c100', 'requests/s', 'uring/net responder, awaited writes', entries('awaited'))
+  emit('HTTP/1.1 hello world, 2 workers on one port, wrk -c100', 'requests/s', 'uring/net responder, 2 worker threads (reusePort)', entries('workers'))
   const ratio = median(runs.get('uring/net responder')) / median(runs.get('node:net responder'))
   const awaitedRatio = median(runs.get('uring/net responder, awaited writes')) / median(runs.get('node:net responder, awaited writes'))
   console.log('')
-  console.log(`uring/net responder ÷ node:net responder: ${ratio.toFixed(2)}x; with each write awaited: ${awaitedRatio.toFixed(2)}x`)
+  const workersRatio = median(runs.get('uring/net responder, 2 worker threads (reusePort)')) / median(runs.get('node:net responder, node:cluster of 2'))
+  console.log(`uring/net responder ÷ node:net responder: ${ratio.toFixed(2)}x; with each write awaited: ${awaitedRatio.toFixed(2)}x; 2 workers: ${workersRatio.toFixed(2)}x`)
   if (args.base) console.log(`      ${args.base}'s responder vs node:net responder: ${(median(runs.get(`uring/net responder (${args.base})`)) / median(runs.get('node:net responder'))).toFixed(2)}x`)
 }
 

@@ -14,11 +14,13 @@ import { Server } from './server'
 import { Socket } from './socket'
 import { UringTransport } from './uring'
 
-function checkListen(options: unknown): { path: string; backlog: number } | { host: string | undefined; port: number; backlog: number } {
+function checkListen(options: unknown): { path: string; backlog: number } | { host: string | undefined; port: number; backlog: number; reusePort: boolean } {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'Object', options)
   const o = options as ListenOptions
   const backlog = o.backlog ?? 511
   validateInteger(backlog, 'options.backlog', 0, 2147483647)
+  const reusePort = o.reusePort ?? false
+  if (typeof reusePort !== 'boolean') throw invalidArgType('options.reusePort', 'boolean', reusePort)
   if (o.path !== undefined) {
     if (typeof o.path !== 'string' || o.path.length === 0) throw invalidArgValue('options.path', o.path, 'must be a non-empty string')
     return { path: o.path, backlog }
@@ -26,7 +28,7 @@ function checkListen(options: unknown): { path: string; backlog: number } | { ho
   const port = o.port ?? 0
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw outOfRange('options.port', '>= 0 and <= 65535', port)
   if (o.host !== undefined && typeof o.host !== 'string') throw invalidArgType('options.host', 'string', o.host)
-  return { host: o.host, port, backlog }
+  return { host: o.host, port, backlog, reusePort }
 }
 
 function checkConnect(options: unknown): { path: string } | { host: string; port: number } {
@@ -85,7 +87,7 @@ export class NetApi {
     else {
       const host = o.host ?? '0.0.0.0'
       const { host: ip, family } = await resolveHost(host)
-      r = { host: ip, family, port: o.port, backlog: o.backlog }
+      r = { host: ip, family, port: o.port, backlog: o.backlog, reusePort: o.reusePort }
     }
     return new Server(await this.#transport().listen(r))
   }

@@ -12,6 +12,13 @@ export interface ListenOptions {
   path?: string
   /** Length of the kernel's queue of connections not yet accepted (default 511). */
   backlog?: number
+  /**
+   * `SO_REUSEPORT` (TCP only, default false): several servers — one per worker thread or
+   * process, each with its own ring — listen on the same host and port, and the kernel spreads
+   * new connections among them. As node:net's `reusePort` (Node 22.12+); the node backend passes
+   * it on, so on older Node the second listen fails with EADDRINUSE, as node:net's would.
+   */
+  reusePort?: boolean
 }
 
 /** Where to connect: a TCP host (name or IP) and port, or a Unix socket path. */
@@ -98,4 +105,4 @@ export interface SocketBuffers {
 }
 
 /** Options after checking: a Unix path, or a numeric IP address with its family and a port. */
-export type Resolved = { path: string; backlog: number } | { host: string; family: 4 | 6; port: number; backlog: number }
+export type Resolved = { path: string; backlog: number } | { host: string; family: 4 | 6; port: number; backlog: number; reusePort?: boolean }

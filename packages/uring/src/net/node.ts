@@ -123,7 +123,7 @@ export class NodeTransport implements Transport {
         resolve(new NodeListener(srv, 'path' in o ? o.path : undefined))
       }
       if ('path' in o) srv.listen({ path: o.path, backlog: o.backlog }, done)
-      else srv.listen({ host: o.host, port: o.port, backlog: o.backlog, ipv6Only: false }, done)
+      else srv.listen({ host: o.host, port: o.port, backlog: o.backlog, ipv6Only: false, ...(o.reusePort ? { reusePort: true } : {}) }, done)
     })
   }
 

@@ -25,6 +25,7 @@ const AF_UNIX = 1
 const SOCK_STREAM = 1
 const SOL_SOCKET = 1
 const SO_REUSEADDR = 2
+const SO_REUSEPORT = 15
 const SO_KEEPALIVE = 9
 const IPPROTO_TCP = 6
 const TCP_NODELAY = 1
@@ -488,6 +489,7 @@ export class UringTransport implements Transport {
     const fd = await this.#socket(unix ? AF_UNIX : o.family === 6 ? AF_INET6 : AF_INET)
     try {
       if (!unix) sockOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+      if (!unix && o.reusePort) sockOpt(fd, SOL_SOCKET, SO_REUSEPORT, 1)
       const fam = unix ? 0 : o.family
       const addr = unix ? o.path : o.host
       const port = unix ? 0 : o.port
