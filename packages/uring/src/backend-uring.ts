@@ -332,7 +332,7 @@ export class UringBackend implements Backend, SocketRing {
     })
   }
 
-  readFile(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined {
+  readFile(path: string | Buffer, flags: number, more: (f: OpenedRead) => Promise<Buffer>): Promise<Buffer> | undefined {
     if (this.closed) return undefined
     const slot = this.s.freeSlots.pop()
     if (slot === undefined) return undefined
@@ -346,7 +346,7 @@ export class UringBackend implements Backend, SocketRing {
       this.poolReadBuffers(a, b)
       return Promise.reject(e)
     }
-    return this.s.group<Buffer | OpenedRead>(tokens, ([opened, first, second]) => {
+    return this.s.group<Buffer>(tokens, ([opened, first, second]) => {
       if (opened < 0) {
         this.s.freeSlots.push(slot)
         this.poolReadBuffers(a, b)
@@ -354,10 +354,10 @@ export class UringBackend implements Backend, SocketRing {
       }
       const bytes = Buffer.allocUnsafe(Math.max(first, 0))
       a.copy(bytes, 0, 0, bytes.length)
-      let more: Buffer | undefined
+      let rest: Buffer | undefined
       if (second > 0) {
-        more = Buffer.allocUnsafe(second)
-        b.copy(more, 0, 0, second)
+        rest = Buffer.allocUnsafe(second)
+        b.copy(rest, 0, 0, second)
       }
       this.poolReadBuffers(a, b)
       const failed = first < 0 ? first : second
@@ -367,7 +367,7 @@ export class UringBackend implements Backend, SocketRing {
         if (failed < 0) throw systemError(failed, 'read')
         return bytes
       }
-      return this.openedRead(path, slot, more === undefined ? bytes : Buffer.concat([bytes, more]))
+      return this.openedRead(path, slot, rest === undefined ? bytes : Buffer.concat([bytes, rest])).then(more)
     })
   }
 

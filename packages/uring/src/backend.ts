@@ -149,10 +149,11 @@ export interface Backend {
    * `readFile`'s open and first two reads as one linked submission (no statx: a second read of
    * 0 proves the end), the file opened into a slot of the ring's file table; a whole small file
    * comes back as a Buffer, its slot
-   * closed without the caller waiting. Undefined where the backend cannot (no file table, every
+   * closed without the caller waiting; a larger one is read on by `more` (the chain's bytes, the
+   * file open in its slot), whose promise the chain's becomes. Undefined where the backend cannot (no file table, every
    * slot in use): the caller takes the step-by-step path. Rejects with open's or read's error.
    */
-  readFile?(path: string | Buffer, flags: number): Promise<Buffer | OpenedRead> | undefined
+  readFile?(path: string | Buffer, flags: number, more: (f: OpenedRead) => Promise<Buffer>): Promise<Buffer> | undefined
   /** The ring's socket ops, where the backend runs them itself (io_uring); see `SocketRing`. */
   sockets?(): SocketRing
   /**

@@ -142,7 +142,9 @@ export class FsApi {
   readFile(path: PathLike | AnyFileHandle, options?: { encoding?: null; flag?: OpenMode; signal?: AbortSignal } | null): Promise<NonSharedBuffer>
   readFile(path: PathLike | AnyFileHandle, options: { encoding: BufferEncoding; flag?: OpenMode; signal?: AbortSignal } | BufferEncoding): Promise<string>
   readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer>
-  async readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
+  // Not async (two promises fewer per call on a hot path): a throw here becomes the rejection in
+  // the constructor's wrapper (`promised`).
+  readFile(path: PathLike | AnyFileHandle, options?: ReadFileOptions | BufferEncoding | null): Promise<string | NonSharedBuffer> {
     const o = getOptions(options, { flag: 'r' as OpenMode, encoding: null as Encoding, signal: undefined as AbortSignal | undefined })
     const into = intoBuffer(options)
     if (isFileHandle(path)) return path.readFile(o) as Promise<string | NonSharedBuffer>
@@ -151,16 +153,20 @@ export class FsApi {
     const p = getValidatedPath(path)
     // Node reads `options.flag || 'r'`: null, '', 0 and false mean 'r' (as 'w' and 'a' below).
     const flags = stringToFlags(o.flag || 'r')
+    if (undecodable(o.encoding) || into !== undefined) return this.#readFileOpened(p, flags, o, into)
+    const data = readPath(this.#backend(), p, flags, o.signal)
+    return o.encoding ? data.then((d) => decoded(d, o.encoding)) : (data as Promise<NonSharedBuffer>)
+  }
+
+  /** readFile with an encoding Node refuses, or into the caller's buffer: through a FileHandle. */
+  async #readFileOpened(p: string | Buffer, flags: number, o: ReadFileOptions & { encoding: Encoding }, into: unknown): Promise<string | NonSharedBuffer> {
     if (undecodable(o.encoding)) {
       // Node opens the file (a flag may create or truncate it), then refuses the encoding.
       await (await this.#open(p, flags, 0o666, o.signal)).close()
       refuseEncoding(o.encoding)
     }
-    if (into !== undefined) {
-      const fh = await this.#open(p, flags, 0o666, o.signal)
-      return closeAfter(fh, () => fh.readFile(o))
-    }
-    return decoded(await readPath(this.#backend(), p, flags, o.signal), o.encoding ?? null)
+    const fh = await this.#open(p, flags, 0o666, o.signal)
+    return closeAfter(fh, () => fh.readFile(o))
   }
 
   /** Writes a whole file (path or FileHandle); creates or truncates it (flag 'w'). */
@@ -303,16 +309,19 @@ export class FsApi {
 }
 
 /** @internal readFile of a checked path: one linked submission where the ring can, else open → read → close. */
-export async function readPath(backend: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer> {
+export function readPath(backend: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer> {
   // The chained open has no mode: flags that can create a file go step by step, with 0o666 as Node.
   if (signal === undefined && (flags & CREATES) === 0) {
-    // One linked submission where the ring can (open → read → read, no round trip through JS).
-    const chained = backend.readFile?.(p, flags)
-    if (chained !== undefined) {
-      const r = await chained
-      return Buffer.isBuffer(r) ? r : readOpened(r)
-    }
+    // One linked submission where the ring can (open → read → read, no round trip through JS);
+    // its promise is the readFile's own (a file the chain did not read whole is read on by
+    // readOpened from inside it).
+    const chained = backend.readFile?.(p, flags, readOpened)
+    if (chained !== undefined) return chained
   }
+  return readStepwise(backend, p, flags, signal)
+}
+
+async function readStepwise(backend: Backend, p: string | Buffer, flags: number, signal: AbortSignal | undefined): Promise<Buffer> {
   const fh = new FileHandle(backend, await backend.open(p, flags, 0o666, signal))
   return closeAfter(fh, () => fh.readFile({ signal }))
 }
