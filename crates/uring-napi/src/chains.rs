@@ -97,71 +97,22 @@ impl NativeRing {
     })
   }
 
-  /// `[readFileChain, closeSlot]`, raw Node-API functions bound to this ring (cheaper per call
-  /// than methods, as `hot()`): `readFileChain(path, flags, slot, first, second, out)` pushes the
-  /// chain of `readFile` and writes its three tokens into the Int32Array `out`;
-  /// `closeSlot(slot) => token` empties a file-table slot (closes its file).
+  /// `[readFileChain, closeSlot, writeFileChain]`, raw Node-API functions bound to this ring
+  /// (cheaper per call than methods, as `hot()`): `readFileChain(path, flags, slot, first,
+  /// second, out)` pushes the chain of `readFile` and writes its three tokens into the Int32Array
+  /// `out`; `closeSlot(slot) => token` empties a file-table slot (closes its file);
+  /// `writeFileChain(path, flags, mode, slot, buffer, offset, length, out)` pushes the chain of
+  /// `writeFile` and writes its three tokens into `out`.
   #[napi(
-    ts_return_type = "[(path: string | Buffer, flags: number, slot: number, first: Buffer, second: Buffer, out: Int32Array) => void, (slot: number) => number]"
+    ts_return_type = "[(path: string | Buffer, flags: number, slot: number, first: Buffer, second: Buffer, out: Int32Array) => void, (slot: number) => number, (path: string | Buffer, flags: number, mode: number, slot: number, buffer: ArrayBufferView, offset: number, length: number, out: Int32Array) => void]"
   )]
   pub fn chain_hot(&self) -> Result<Vec<Unknown<'_>>> {
     let env = self.with(|st| Ok(st.env))?;
     Ok(vec![
       bound(env, c"readFileChain", raw_read_file_chain, &self.cell)?,
       bound(env, c"closeSlot", raw_close_slot, &self.cell)?,
+      bound(env, c"writeFileChain", raw_write_file_chain, &self.cell)?,
     ])
-  }
-
-  /// The chain of `writeFile`: open `path` (`flags`, `mode`) into `slot` → write `length` bytes
-  /// of `buffer` from `offset` at file offset 0 (the end with O_APPEND) → close the slot.
-  /// Returns the three tokens. A short write stops the chain before the close: the caller
-  /// writes the rest (at explicit offsets: a short write at the file position leaves the
-  /// position unmoved, see `uring_core::quirks`) and closes.
-  #[napi(
-    ts_args_type = "path: string | Buffer, flags: number, mode: number, slot: number, buffer: ArrayBufferView, offset: number, length: number"
-  )]
-  #[allow(clippy::too_many_arguments)]
-  pub fn write_file_chain(
-    &self,
-    path: Unknown,
-    flags: i32,
-    mode: u32,
-    slot: u32,
-    buffer: Unknown,
-    offset: u32,
-    length: u32,
-  ) -> Result<Vec<u32>> {
-    let path = js::path(self.env, path.raw())?;
-    self.with(|st| {
-      Self::chain_fits(st, 3)?;
-      let (buf, keep) = st.pins.source(st.env, buffer.raw(), offset, length, false)?;
-      let open = Op::OpenAt {
-        dirfd: AT_FDCWD,
-        path,
-        flags,
-        mode,
-        slot: Some(slot),
-      };
-      let write = Op::Write {
-        fd: File::Fixed(slot),
-        buf,
-        len: length,
-        offset: 0,
-      };
-      st.ring.begin_chain();
-      let tokens = vec![
-        st.push(open, Keep::None),
-        st.push(write, keep),
-        st.push(
-          Op::Close {
-            fd: File::Fixed(slot),
-          },
-          Keep::None,
-        ),
-      ];
-      Self::end(st)?;
-      Ok(tokens)
-    })
   }
 }
 
@@ -247,6 +198,79 @@ unsafe extern "C" fn raw_read_file_chain(
       env,
       info,
       "expected (path, flags, slot, first, second, out)",
+      body,
+    )
+  };
+  ptr::null_mut()
+}
+
+/// The chain of `writeFile`: open `path` (`flags`, `mode`) into `slot` → write `length` bytes
+/// of `buffer` from `offset` at file offset 0 (the end with O_APPEND) → close the slot; its
+/// three tokens go into `out`. A short write stops the chain before the close: the caller
+/// writes the rest (at explicit offsets: a short write at the file position leaves the position
+/// unmoved, see `uring_core::quirks`) and closes.
+unsafe extern "C" fn raw_write_file_chain(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  let body = |argv: &[sys::napi_value; 8], cell: &Cell| {
+    let path = js::path(env, argv[0])?;
+    let flags = js::get_i32(env, argv[1], "flags")?;
+    let mode = js::get_u32(env, argv[2], "mode")?;
+    let slot = js::get_u32(env, argv[3], "slot")?;
+    let offset = js::get_u32(env, argv[5], "offset")?;
+    let length = js::get_u32(env, argv[6], "length")?;
+    let out = js::view(env, argv[7])?;
+    if out.len < 12 {
+      return Err(Error::new(Status::InvalidArg, "out must hold three tokens"));
+    }
+    let mut b = cell.borrow_mut();
+    let st = b.as_mut().ok_or_else(closed)?.live()?;
+    NativeRing::chain_fits(st, 3)?;
+    let (buf, keep) = st.pins.source(env, argv[4], offset, length, false)?;
+    st.ring.begin_chain();
+    let open = st.push(
+      Op::OpenAt {
+        dirfd: AT_FDCWD,
+        path,
+        flags,
+        mode,
+        slot: Some(slot),
+      },
+      Keep::None,
+    );
+    let write = st.push(
+      Op::Write {
+        fd: File::Fixed(slot),
+        buf,
+        len: length,
+        offset: 0,
+      },
+      keep,
+    );
+    let close = st.push(
+      Op::Close {
+        fd: File::Fixed(slot),
+      },
+      Keep::None,
+    );
+    NativeRing::end(st)?;
+    let tokens = out.data.cast::<i32>();
+    // SAFETY: `out` is a live Int32Array view of at least 12 bytes (checked above), aligned as
+    // any Int32Array; no JS has run since `js::view` read it.
+    unsafe {
+      tokens.write(open as i32);
+      tokens.add(1).write(write as i32);
+      tokens.add(2).write(close as i32);
+    }
+    Ok(())
+  };
+  // SAFETY: forwarded from Node's call.
+  unsafe {
+    bound_call::<8, 8, _>(
+      env,
+      info,
+      "expected (path, flags, mode, slot, buffer, offset, length, out)",
       body,
     )
   };

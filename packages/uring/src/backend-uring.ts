@@ -67,6 +67,7 @@ export class UringBackend implements Backend, SocketRing {
   /** The readFile chain and a slot's close, bound to this ring; the chain's tokens come in `chainTokens`. */
   private readonly readFileChain: ReturnType<NativeRingT['chainHot']>[0]
   private readonly slotClose: ReturnType<NativeRingT['chainHot']>[1]
+  private readonly writeFileChain: ReturnType<NativeRingT['chainHot']>[2]
   private readonly chainTokens = new Int32Array(CHAIN_OPS)
   /** `(fd, path, flags, mask) => token`: statx, its result in the stat area (settle.ts). */
   private readonly ringStat: ReturnType<NativeRingT['statHot']>
@@ -82,7 +83,7 @@ export class UringBackend implements Backend, SocketRing {
     this.native = new NativeRing({ entries: opts.entries, sqpollIdleMs: opts.sqpollIdleMs, sqpollCpu: opts.sqpollCpu, submitter: opts.submitThread, files: opts.files }, this.onComplete, this.comp)
     this.native.statArea(this.s.statArea)
     this.ringStat = this.native.statHot()
-    ;[this.readFileChain, this.slotClose] = this.native.chainHot()
+    ;[this.readFileChain, this.slotClose, this.writeFileChain] = this.native.chainHot()
     this.mode = this.native.mode as RingMode
     this.entries = opts.entries
     this.supported = new Set(this.native.supportedOps as OpName[])
@@ -409,9 +410,9 @@ export class UringBackend implements Backend, SocketRing {
     if (this.closed || data.byteLength > CHAIN_WRITE_MAX) return undefined
     const slot = this.s.freeSlots.pop()
     if (slot === undefined) return undefined
-    let tokens: number[]
+    const tokens = this.chainTokens
     try {
-      tokens = this.native.writeFileChain(path, flags, mode, slot, data, 0, data.byteLength)
+      this.writeFileChain(path, flags, mode, slot, data, 0, data.byteLength, tokens)
     } catch (e) {
       this.s.freeSlots.push(slot)
       return Promise.reject(e)
