@@ -278,3 +278,31 @@ test("uring/fs is the default ring's fs, and works again after the default ring 
   t.is(await ufs.stat('/').then((s) => s.isDirectory()), true)
   t.not(defaultRing(), first)
 })
+
+// A user's double close (a batch closed the fd, then closeSync of the same number) must not
+// land on the library's own fds: the executor's threads start in that batch's flush, and their
+// rings once took the number just freed, so the closeSync closed one and every stat after it
+// waited forever (found by the fuzzer, seed 6172839). Their fds are kept high in the table.
+each('an fd closed twice by user code does not hang later ops', async (t, { ring, dir }) => {
+  const file = join(dir, 'f')
+  nodeFs.writeFileSync(file, 'abc')
+  const fd = nodeFs.openSync(file, 'w+')
+  const r = await ring.batch([
+    { op: 'rmdir', path: join(dir, 'missing') },
+    { op: 'readFile', path: join(dir, 'new'), flag: 'sr' },
+    { op: 'close', fd },
+  ])
+  t.deepEqual(
+    r.map((x) => x.status),
+    ['rejected', 'rejected', 'fulfilled'],
+  )
+  // The user's bug: this may close an fd of Node's own, as it would without uring (so either
+  // outcome), but none of the library's.
+  try {
+    nodeFs.closeSync(fd)
+  } catch {}
+  const timeout = new Promise((resolve) => setTimeout(resolve, 3000, 'timed out'))
+  const stat = ring.fs.stat(file).then((s) => s.size)
+  t.is(await Promise.race([stat, timeout]), 0)
+  t.is(await Promise.race([ring.fs.readFile(file, { signal: new AbortController().signal }).then((b) => b.length), timeout]), 0)
+})

@@ -31,7 +31,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -118,7 +118,7 @@ impl Executor {
         idle: Condvar::new(),
         stop: AtomicBool::new(false),
         outstanding: AtomicUsize::new(0),
-        ring: ring.try_clone_to_owned()?,
+        ring: high_fd(ring)?,
         spares: Mutex::new(Vec::new()),
       }),
       threads: Vec::new(),
@@ -208,12 +208,51 @@ impl Executor {
 /// Starts a thread (an executor's own, or a spare), with its own small ring to post results (one
 /// MSG_RING SQE per result), made first so that a thread that could not have one never runs.
 fn start(shared: &Arc<Shared>, spare: bool) -> io::Result<JoinHandle<()>> {
-  let own = IoUring::builder().build(POSTS as u32)?;
+  let own = own_ring()?;
   let shared = shared.clone();
   std::thread::Builder::new()
     .name(if spare { "uring-spare" } else { "uring-exec" }.into())
     .stack_size(64 * 1024)
     .spawn(move || work(own, &shared, spare))
+}
+
+/// An fd of the library's own (a duplicate of `fd`), placed high in the fd table (from half the
+/// RLIMIT_NOFILE up): code that closes an fd twice (a bug, but one that node:fs survives with an
+/// EBADF) closes a number it just freed, which the kernel hands out lowest first; a thread's ring
+/// or the target's duplicate made meanwhile would otherwise take it, and the executor would post
+/// into a closed or a stranger's ring. Falls back to any number.
+fn high_fd(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+  let mut lim = libc::rlimit {
+    rlim_cur: 0,
+    rlim_max: 0,
+  };
+  // SAFETY: getrlimit fills a live local; fcntl(F_DUPFD_CLOEXEC) only duplicates `fd`, which is
+  // open for this call (borrowed); a new fd it returns is ours alone.
+  unsafe {
+    let min = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+      (lim.rlim_cur / 2).clamp(3, 1 << 20) as i32
+    } else {
+      3
+    };
+    let r = libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min);
+    if r >= 0 {
+      return Ok(OwnedFd::from_raw_fd(r));
+    }
+  }
+  fd.try_clone_to_owned()
+}
+
+/// A thread's own small ring, to post results with (one MSG_RING SQE each), its fd high (see
+/// [`high_fd`]).
+fn own_ring() -> io::Result<IoUring> {
+  let made: IoUring = IoUring::builder().build(POSTS as u32)?;
+  let params = made.params().clone();
+  // SAFETY: the ring's fd is open for this call (`made` is alive).
+  let fd = high_fd(unsafe { BorrowedFd::borrow_raw(made.as_raw_fd()) })?;
+  drop(made);
+  // SAFETY: `fd` refers to the ring just set up with `params` (the duplicate keeps it alive
+  // after `made` closed its own fd), and is ours alone.
+  unsafe { IoUring::from_fd(fd.into_raw_fd(), params) }
 }
 
 /// A thread: takes one job at a time (so that a job that sleeps holds no others: a spare takes
@@ -346,7 +385,7 @@ fn wait_needed<'a>(
 /// A post the kernel refuses (the target's CQ full) is retried after a short sleep. Returns
 /// false when it gave up because the ring is being dropped.
 fn post(own: &mut IoUring, target: i32, results: &mut Vec<(u32, i32)>, stop: &AtomicBool) -> bool {
-  while !results.is_empty() {
+  'post: while !results.is_empty() {
     {
       let mut sq = own.submission();
       for (i, &(token, result)) in results.iter().enumerate() {
@@ -361,7 +400,16 @@ fn post(own: &mut IoUring, target: i32, results: &mut Vec<(u32, i32)>, stop: &At
     // MSG_RING runs inline: once the kernel consumed the SQEs, every post is done, or failed
     // with a CQE here. A refused enter (EAGAIN, EINTR) leaves them in the SQ: again.
     loop {
-      let _ = own.submit();
+      if let Err(e) = own.submit() {
+        if e.raw_os_error() == Some(libc::EBADF) {
+          // Its fd was closed under it (a double close elsewhere): a new ring, the posts again.
+          match own_ring() {
+            Ok(r) => *own = r,
+            Err(_) => return false,
+          }
+          continue 'post;
+        }
+      }
       if own.submission().is_empty() {
         break;
       }
