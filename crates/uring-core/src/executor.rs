@@ -31,7 +31,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -40,6 +40,7 @@ use std::time::Duration;
 use io_uring::{opcode, squeue, types, IoUring};
 
 use crate::job::Job;
+use crate::sys::high_fd;
 
 /// Results posted in one `io_uring_enter`, at most (and the jobs one wake-up stands for).
 pub(crate) const BATCH: usize = 32;
@@ -172,16 +173,7 @@ impl Executor {
     // the executor still runs every job, only one blocked job holds the rest.
     let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
     if q.spares == 0 {
-      if let Ok(t) = start(&self.shared, true) {
-        q.spares = 1;
-        drop(q);
-        self
-          .shared
-          .spares
-          .lock()
-          .unwrap_or_else(|e| e.into_inner())
-          .push(t);
-      }
+      add_spare(&self.shared, &mut q);
     }
   }
 
@@ -216,34 +208,16 @@ fn start(shared: &Arc<Shared>, spare: bool) -> io::Result<JoinHandle<()>> {
     .spawn(move || work(own, &shared, spare))
 }
 
-/// An fd of the library's own (a duplicate of `fd`), placed high in the fd table (from half the
-/// RLIMIT_NOFILE up): code that closes an fd twice (a bug, but one that node:fs survives with an
-/// EBADF) closes a number it just freed, which the kernel hands out lowest first; a thread's ring
-/// or the target's duplicate made meanwhile would otherwise take it, and the executor would post
-/// into a closed or a stranger's ring. Falls back to any number.
-fn high_fd(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
-  let mut lim = libc::rlimit {
-    rlim_cur: 0,
-    rlim_max: 0,
-  };
-  // SAFETY: getrlimit fills a live local; fcntl(F_DUPFD_CLOEXEC) only duplicates `fd`, which is
-  // open for this call (borrowed); a new fd it returns is ours alone.
-  unsafe {
-    let min = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-      (lim.rlim_cur / 2).clamp(3, 1 << 20) as i32
-    } else {
-      3
-    };
-    let r = libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min);
-    if r >= 0 {
-      return Ok(OwnedFd::from_raw_fd(r));
-    }
+/// Starts a spare, counted in `q` (whose lock the caller holds) and kept to be joined.
+fn add_spare(shared: &Arc<Shared>, q: &mut Queue) {
+  if let Ok(t) = start(shared, true) {
+    q.spares += 1;
+    shared.spares.lock().unwrap_or_else(|e| e.into_inner()).push(t);
   }
-  fd.try_clone_to_owned()
 }
 
 /// A thread's own small ring, to post results with (one MSG_RING SQE each), its fd high (see
-/// [`high_fd`]).
+/// `sys::high_fd`).
 fn own_ring() -> io::Result<IoUring> {
   let made: IoUring = IoUring::builder().build(POSTS as u32)?;
   let params = made.params().clone();
@@ -371,10 +345,7 @@ fn wait_needed<'a>(
     if q.idle > 0 {
       shared.idle.notify_one();
     } else if q.spares < SPARES {
-      if let Ok(t) = start(shared, true) {
-        q.spares += 1;
-        shared.spares.lock().unwrap_or_else(|e| e.into_inner()).push(t);
-      }
+      add_spare(shared, &mut q);
     }
     return Some(q);
   }

@@ -2,7 +2,7 @@
 //! binding's registered arena).
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// A new close-on-exec eventfd with these extra flags.
 pub(crate) fn eventfd(flags: i32) -> io::Result<OwnedFd> {
@@ -13,6 +13,31 @@ pub(crate) fn eventfd(flags: i32) -> io::Result<OwnedFd> {
   }
   // SAFETY: as above.
   Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// An fd of the library's own (a duplicate of `fd`), placed high in the fd table (from half the
+/// RLIMIT_NOFILE up): code that closes an fd twice (a bug, but one that node:fs survives with an
+/// EBADF) closes a number it just freed, which the kernel hands out lowest first; a ring or
+/// duplicate made meanwhile (the executor's) would otherwise take it. Falls back to any number.
+pub(crate) fn high_fd(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+  let mut lim = libc::rlimit {
+    rlim_cur: 0,
+    rlim_max: 0,
+  };
+  // SAFETY: getrlimit fills a live local; fcntl(F_DUPFD_CLOEXEC) only duplicates `fd`, which is
+  // open for this call (borrowed); a new fd it returns is ours alone.
+  unsafe {
+    let min = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+      (lim.rlim_cur / 2).clamp(3, 1 << 20) as i32
+    } else {
+      3
+    };
+    let r = libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min);
+    if r >= 0 {
+      return Ok(OwnedFd::from_raw_fd(r));
+    }
+  }
+  fd.try_clone_to_owned()
 }
 
 pub(crate) fn transient(e: &io::Error) -> bool {

@@ -171,6 +171,49 @@ fn a_ring_dropped_with_jobs_in_flight_does_not_crash() {
   }
 }
 
+/// Pushes writeFile's chain (open `path` into slot 0 → write `data` at 0 → close the slot) and
+/// returns its three tokens.
+///
+/// # Safety
+/// `data` stays alive and unchanged until the ops' completions are reaped.
+unsafe fn push_write_file(
+  ring: &mut Ring<Vec<u8>>,
+  path: &std::path::Path,
+  flags: i32,
+  mode: u32,
+  data: &[u8],
+) -> [u32; 3] {
+  ring.begin_chain();
+  let fixed = uring_core::File::Fixed(0);
+  // SAFETY: the write's buffer is `data` (the caller's contract); the others hold no memory.
+  let tokens = unsafe {
+    [
+      ring.push(
+        Op::OpenAt {
+          dirfd: AT_FDCWD,
+          path: c(path),
+          flags,
+          mode,
+          slot: Some(0),
+        },
+        Vec::new(),
+      ),
+      ring.push(
+        Op::Write {
+          fd: fixed,
+          buf: data.as_ptr(),
+          len: data.len() as u32,
+          offset: 0,
+        },
+        Vec::new(),
+      ),
+      ring.push(Op::Close { fd: fixed }, Vec::new()),
+    ]
+  };
+  ring.end_chain().unwrap();
+  tokens
+}
+
 fn c(p: &std::path::Path) -> CString {
   CString::new(p.to_str().unwrap()).unwrap()
 }
@@ -281,38 +324,8 @@ fn the_write_file_chain_runs_on_the_executor_with_the_kernels_results() {
     assert!(ring.files() >= 1, "a file table");
     let mut out = Vec::new();
     for (path, flags) in cases(d) {
-      ring.begin_chain();
       // SAFETY: the write's buffer is `data`, alive and unchanged until the drain below.
-      let tokens = unsafe {
-        [
-          ring.push(
-            Op::OpenAt {
-              dirfd: AT_FDCWD,
-              path: c(&path),
-              flags,
-              mode: 0o644,
-              slot: Some(0),
-            },
-            Vec::new(),
-          ),
-          ring.push(
-            Op::Write {
-              fd: uring_core::File::Fixed(0),
-              buf: data.as_ptr(),
-              len: data.len() as u32,
-              offset: 0,
-            },
-            Vec::new(),
-          ),
-          ring.push(
-            Op::Close {
-              fd: uring_core::File::Fixed(0),
-            },
-            Vec::new(),
-          ),
-        ]
-      };
-      ring.end_chain().unwrap();
+      let tokens = unsafe { push_write_file(&mut ring, &path, flags, 0o644, &data) };
       ring.flush().unwrap();
       let done = drain(&mut ring);
       let mut results: Vec<i32> = tokens
@@ -376,37 +389,8 @@ fn a_job_that_sleeps_holds_no_others() {
     // SAFETY: a NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c(&fifo).as_ptr(), 0o600) }, 0);
     let mut ring: Ring<Vec<u8>> = Ring::new(Options { files: 4, ..options }).unwrap();
-    ring.begin_chain();
     // SAFETY: the write's buffer is `data`, alive and unchanged until the drain below.
-    let blocked = unsafe {
-      let t = ring.push(
-        Op::OpenAt {
-          dirfd: AT_FDCWD,
-          path: c(&fifo),
-          flags: libc::O_WRONLY,
-          mode: 0,
-          slot: Some(0),
-        },
-        Vec::new(),
-      );
-      ring.push(
-        Op::Write {
-          fd: uring_core::File::Fixed(0),
-          buf: data.as_ptr(),
-          len: data.len() as u32,
-          offset: 0,
-        },
-        Vec::new(),
-      );
-      ring.push(
-        Op::Close {
-          fd: uring_core::File::Fixed(0),
-        },
-        Vec::new(),
-      );
-      t
-    };
-    ring.end_chain().unwrap();
+    let [blocked, _, _] = unsafe { push_write_file(&mut ring, &fifo, libc::O_WRONLY, 0, &data) };
     ring.flush().unwrap();
     let mut statted = 0;
     for _ in 0..40 {

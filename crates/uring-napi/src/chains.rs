@@ -116,6 +116,28 @@ impl NativeRing {
   }
 }
 
+/// The Int32Array `value` that a chain's three tokens go into (checked to hold them).
+fn tokens_out(env: sys::napi_env, value: sys::napi_value) -> Result<js::View> {
+  let out = js::view(env, value)?;
+  if out.len < 12 {
+    return Err(Error::new(Status::InvalidArg, "out must hold three tokens"));
+  }
+  Ok(out)
+}
+
+/// Writes a chain's three tokens into `out` (from [`tokens_out`]).
+///
+/// # Safety
+/// `out` is still live: no JS has run since it was read.
+unsafe fn write_tokens(out: &js::View, tokens: [u32; 3]) {
+  let p = out.data.cast::<i32>();
+  for (i, t) in tokens.into_iter().enumerate() {
+    // SAFETY: `out` is a live Int32Array view of at least 12 bytes (`tokens_out`), aligned as
+    // any Int32Array.
+    unsafe { p.add(i).write(t as i32) };
+  }
+}
+
 /// The chain of `readFile`: open `path` into `slot` → read into `first` → read into `second`,
 /// both at the file position. The second read is hard-linked (it runs even though the first
 /// came back short): a 0 from it proves the end of any kind of file (a pipe or a terminal can
@@ -129,10 +151,7 @@ unsafe extern "C" fn raw_read_file_chain(
     let path = js::path(env, argv[0])?;
     let flags = js::get_i32(env, argv[1], "flags")?;
     let slot = js::get_u32(env, argv[2], "slot")?;
-    let out = js::view(env, argv[5])?;
-    if out.len < 12 {
-      return Err(Error::new(Status::InvalidArg, "out must hold three tokens"));
-    }
+    let out = tokens_out(env, argv[5])?;
     let mut b = cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?.live()?;
     NativeRing::chain_fits(st, 3)?;
@@ -182,14 +201,8 @@ unsafe extern "C" fn raw_read_file_chain(
       b_keep,
     );
     NativeRing::end(st)?;
-    let tokens = out.data.cast::<i32>();
-    // SAFETY: `out` is a live Int32Array view of at least 12 bytes (checked above), aligned as
-    // any Int32Array; no JS has run since `js::view` read it.
-    unsafe {
-      tokens.write(open as i32);
-      tokens.add(1).write(first as i32);
-      tokens.add(2).write(second as i32);
-    }
+    // SAFETY: no JS has run since `tokens_out` read `out`.
+    unsafe { write_tokens(&out, [open, first, second]) };
     Ok(())
   };
   // SAFETY: forwarded from Node's call.
@@ -220,10 +233,7 @@ unsafe extern "C" fn raw_write_file_chain(
     let slot = js::get_u32(env, argv[3], "slot")?;
     let offset = js::get_u32(env, argv[5], "offset")?;
     let length = js::get_u32(env, argv[6], "length")?;
-    let out = js::view(env, argv[7])?;
-    if out.len < 12 {
-      return Err(Error::new(Status::InvalidArg, "out must hold three tokens"));
-    }
+    let out = tokens_out(env, argv[7])?;
     let mut b = cell.borrow_mut();
     let st = b.as_mut().ok_or_else(closed)?.live()?;
     NativeRing::chain_fits(st, 3)?;
@@ -255,14 +265,8 @@ unsafe extern "C" fn raw_write_file_chain(
       Keep::None,
     );
     NativeRing::end(st)?;
-    let tokens = out.data.cast::<i32>();
-    // SAFETY: `out` is a live Int32Array view of at least 12 bytes (checked above), aligned as
-    // any Int32Array; no JS has run since `js::view` read it.
-    unsafe {
-      tokens.write(open as i32);
-      tokens.add(1).write(write as i32);
-      tokens.add(2).write(close as i32);
-    }
+    // SAFETY: no JS has run since `tokens_out` read `out`.
+    unsafe { write_tokens(&out, [open, write, close]) };
     Ok(())
   };
   // SAFETY: forwarded from Node's call.
