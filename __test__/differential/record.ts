@@ -94,7 +94,14 @@ export function normalize(v: unknown, dir: string): unknown {
   }
   if (v instanceof fs.Dirent) {
     const d = v as fs.Dirent & { parentPath?: string }
-    return { class: 'Dirent', name: normalize(d.name, dir), parentPath: normalize(d.parentPath, dir), isFile: d.isFile(), isDirectory: d.isDirectory(), isSymbolicLink: d.isSymbolicLink() }
+    const out: Record<string, unknown> = {
+      class: 'Dirent',
+      keys: Object.keys(d).sort(),
+      name: normalize(d.name, dir),
+      parentPath: Buffer.isBuffer(d.parentPath) ? { buffer: normalize(String(d.parentPath), dir) } : normalize(d.parentPath, dir),
+    }
+    for (const f of TYPE_TESTS) out[f] = d[f]()
+    return out
   }
   if (Array.isArray(v)) return v.map((x) => normalize(x, dir))
   const name = v.constructor?.name

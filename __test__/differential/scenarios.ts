@@ -290,6 +290,64 @@ export const scenarios: Record<string, (run: Run) => Promise<void>> = {
     await step('rm bad options', () => fs.rm(d('a'), { recursive: 1 as any }))
   },
 
+  async 'readdir: order, types, encodings, options, paths'({ fs, dir, step }) {
+    const d = (...p: string[]) => join(dir, ...p)
+    await fs.mkdir(d('r', 'sub'), { recursive: true })
+    for (const n of ['b', 'B', 'a', '_', '.hidden', '10', '9', 'Z', 'é', 'e', 'ü', '日本', 'x'.repeat(255), 'a b', 'a\\b']) await fs.writeFile(d('r', n), n)
+    await fs.symlink('sub', d('r', 'link'))
+    await fs.symlink('missing', d('r', 'dangling'))
+    // A name that is not UTF-8 (strings show it with replacement characters).
+    const odd = Buffer.concat([Buffer.from(`${d('r')}/`), Buffer.from([0xff, 0xfe, 0x41])])
+    await fs.writeFile(odd, 'odd')
+    await fs.mkdir(d('empty'))
+    // Not sorted here: the order is Node's own (libuv's scandir sorts names byte by byte).
+    await step('readdir', () => fs.readdir(d('r')))
+    await step('withFileTypes', () => fs.readdir(d('r'), { withFileTypes: true }))
+    await step('buffer', () => fs.readdir(d('r'), 'buffer'))
+    await step('buffer withFileTypes', () => fs.readdir(d('r'), { encoding: 'buffer', withFileTypes: true }))
+    for (const enc of ['utf8', 'utf-8', 'UTF8', 'latin1', 'hex', 'base64', 'ascii', 'ucs2', null, undefined])
+      await step(`encoding ${enc}`, () => fs.readdir(d('r'), { encoding: enc as BufferEncoding }))
+    await step('encoding string', () => fs.readdir(d('r'), 'latin1'))
+    await step('bad encoding', () => fs.readdir(d('r'), { encoding: 'nope' as BufferEncoding }))
+    await step('bad encoding string', () => fs.readdir(d('r'), 'nope' as BufferEncoding))
+    await step('bad options', () => fs.readdir(d('r'), 42 as any))
+    await step('withFileTypes not a boolean', () => fs.readdir(d('r'), { withFileTypes: 1 as any }))
+    await step('recursive', () => fs.readdir(d('r'), { recursive: true }))
+    await step('recursive withFileTypes', () => fs.readdir(d('r'), { recursive: true, withFileTypes: true }))
+    await step('empty', () => fs.readdir(d('empty'), { withFileTypes: true }))
+    await step('trailing slash', () => fs.readdir(`${d('r')}/`, { withFileTypes: true }))
+    await step('dot segments', () => fs.readdir(d('r', 'sub', '..')))
+    await step('Buffer path', () => fs.readdir(Buffer.from(d('r')), { withFileTypes: true }))
+    await step('URL path', () => fs.readdir(pathToFileURL(d('r')), { withFileTypes: true }))
+    await step('through a symlink', () => fs.readdir(d('r', 'link')))
+    await step('dangling symlink', () => fs.readdir(d('r', 'dangling')))
+    await step('missing', () => fs.readdir(d('missing')))
+    await step('a file', () => fs.readdir(d('r', 'a')))
+    await step('empty path', () => fs.readdir(''))
+    await step('NUL in path', () => fs.readdir(d('r\0x')))
+    await step('number path', () => fs.readdir(42 as any))
+    await step('name too long', () => fs.readdir(d('r', 'n'.repeat(256))))
+    await step('many at once', async () => (await Promise.all(Array.from({ length: 64 }, (_, i) => fs.readdir(i % 2 ? d('r') : d('r', 'sub'))))).map((l) => l.length))
+    await fs.unlink(odd)
+  },
+
+  async 'paths of every length around 512 bytes, ending in characters of 1 to 4 bytes'({ fs, dir, step }) {
+    // The binding copies a path through a 512-byte buffer first: a path that just fits, or just
+    // does not, or whose last character would be cut, must still be the whole path.
+    const deep = join(dir, 'd'.repeat(200), 'e'.repeat(200))
+    await fs.mkdir(deep, { recursive: true })
+    for (const ch of ['x', 'é', '日', '😀']) {
+      for (let total = 498; total <= 518; total++) {
+        const room = total - Buffer.byteLength(`${deep}/`) - Buffer.byteLength(ch)
+        if (room < 1 || room > 200) continue
+        const p = `${deep}/${'n'.repeat(room)}${ch}`
+        await fs.writeFile(p, ch)
+        await step(`${ch} ${total}: stat`, async () => (await fs.stat(p)).size)
+        await step(`${ch} ${total}: readFile`, async () => String(await fs.readFile(p)))
+      }
+    }
+  },
+
   async 'links: symlink, link, readlink, realpath, copyFile, truncate'({ fs, dir, step }) {
     const d = (...p: string[]) => join(dir, ...p)
     await fs.writeFile(d('t'), '0123456789')

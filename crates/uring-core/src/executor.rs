@@ -264,6 +264,7 @@ fn work(mut own: IoUring, shared: &Arc<Shared>, spare: bool) {
       drop(q);
       // SAFETY: the job's memory is kept by its slots until the CQEs posted for it are reaped.
       unsafe { job.work.run_into(job.token, &mut mine) };
+      post_now = job.work.posted_at_once();
       q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
       continue;
     }

@@ -2,10 +2,10 @@
 //! ops, or writeFile's open → write → close chain) with its arguments, and how it runs. The
 //! pointers in a job point at memory its ops' slots own until the CQEs posted for them are reaped.
 
-use std::ffi::c_char;
-use std::io;
-
+use crate::listing::{read_dir, Listing};
 use crate::op::{File, Op};
+use crate::sys::errno;
+use std::ffi::c_char;
 
 /// What a job does: the syscall and its arguments, copied from the op (paths as pointers to the
 /// op's own NUL-terminated strings, which live on the heap and do not move with the op).
@@ -46,6 +46,12 @@ pub(crate) enum Work {
     newdirfd: i32,
     newpath: *const c_char,
     flags: i32,
+  },
+  /// A directory read into the op's listing (see `listing.rs`): its entry count.
+  Readdir {
+    dirfd: i32,
+    path: *const c_char,
+    out: *mut Listing,
   },
   /// writeFile's chain (open into a file-table slot → write at 0 → close the slot), run as
   /// open(2) → write(2) until all is written → close(2), with a plain fd: an open that creates
@@ -128,8 +134,20 @@ impl Work {
         newpath: newpath.as_ptr(),
         flags: *flags,
       },
+      Op::Readdir { dirfd, path, out } => Work::Readdir {
+        dirfd: *dirfd,
+        path: path.as_ptr(),
+        out: out.ptr(),
+      },
       _ => return None,
     })
+  }
+
+  /// A job long enough (a directory read: tens of microseconds, and JS work to follow for each
+  /// entry) that its result is posted as soon as it is done, not once the queue is empty: the
+  /// owner turns it into values while this thread reads the next directory.
+  pub(crate) fn posted_at_once(&self) -> bool {
+    matches!(self, Work::Readdir { .. })
   }
 
   /// The work of a chain of ops (`tokens` in order, soft-linked: the caller checks), for the one
@@ -256,6 +274,9 @@ impl Work {
           newpath,
           flags,
         } => libc::linkat(olddirfd, oldpath, newdirfd, newpath, flags) as libc::c_long,
+        // SAFETY: `out` is the op's listing, which nothing else touches while the op is in
+        // the executor's hands (or, run inline, while the owner runs it).
+        Work::Readdir { dirfd, path, out } => return read_dir(dirfd, path, out),
         Work::WriteFile { .. } => unreachable!("run_into runs writeFile"),
       }
     };
@@ -265,11 +286,6 @@ impl Work {
       errno()
     }
   }
-}
-
-/// The calling thread's last error as a CQE carries it: `-errno`.
-fn errno() -> i32 {
-  -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 /// An op's token and its work.

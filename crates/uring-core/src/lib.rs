@@ -12,6 +12,8 @@
 //! - `executor`: the optional threads that run the ops io_uring would punt to io-wq (STATX, the
 //!   path ops, writeFile's open-write-close chain) with plain syscalls and post their results into
 //!   the ring's CQ ([`Options::executor`]); `job`: what those threads run.
+//! - [`listing`]: a directory's entries, which the executor reads for [`Op::Readdir`] (no
+//!   io_uring opcode does).
 //! - `sys`: an eventfd, the transient-error test, and anonymous mappings.
 //!
 //! The one rule: **an in-flight op owns everything the kernel may touch, and releases it only on
@@ -20,6 +22,7 @@
 mod bufring;
 mod executor;
 mod job;
+pub mod listing;
 pub mod op;
 pub mod quirks;
 mod reap;
@@ -28,6 +31,7 @@ mod submit;
 mod submitter;
 mod sys;
 
+pub use listing::{Listing, ListingCell};
 pub use op::{File, Op, SockAddr, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
 pub use ring::{buffer_id, Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};
 pub use sys::map_anonymous;

@@ -10,6 +10,8 @@ use std::{fmt, io, mem, net};
 
 use io_uring::{opcode, squeue, types};
 
+use crate::listing::ListingCell;
+
 /// `AT_FDCWD`: resolve relative paths against the current directory.
 pub const AT_FDCWD: i32 = libc::AT_FDCWD;
 
@@ -171,6 +173,7 @@ macro_rules! ops {
 
       /// Builds the SQE. The pointers it carries point into `self` (paths, iovecs) or at caller
       /// memory.
+      #[allow(unused_variables)]
       pub(crate) fn entry(&self) -> squeue::Entry {
         match self {
           $(Op::$name $({ $($field),* })? => $sqe,)*
@@ -183,8 +186,16 @@ macro_rules! ops {
     pub const OP_NAMES: &[(&str, u8)] = &[
       $($(($probe, opcode::$code::CODE),)*)*
       ("async_cancel", opcode::AsyncCancel::CODE),
+      ("readdir", opcode::MsgRingData::CODE),
     ];
   };
+}
+
+impl Op {
+  /// An op no io_uring opcode does (readdir): the executor runs it, or the owner's thread.
+  pub fn executor_only(&self) -> bool {
+    matches!(self, Op::Readdir { .. })
+  }
 }
 
 /// `IORING_OP_SEND` and `SEND_ZC` both take these: MSG_NOSIGNAL (no SIGPIPE), MSG_WAITALL (see
@@ -271,6 +282,16 @@ ops! {
       .flags(*flags)
       .mask(*mask)
       .build();
+
+  /// The entries of directory `path` (relative to `dirfd`) into `out`: completes with their
+  /// count. No io_uring opcode reads a directory: the ring's executor runs it (open → getdents64
+  /// → close, see `listing.rs`), or, on a ring left without one, the owner's thread at the flush.
+  /// Probed as `readdir`, reported only by a ring with an executor.
+  Readdir { dirfd: i32, path: CString, out: ListingCell }
+    names []
+    opcode opcode::MsgRingData::CODE;
+    standing false;
+    sqe unreachable!("readdir is never an SQE (fill_sq runs it)");
 
   /// `fsync(fd)` or, with `datasync`, `fdatasync(fd)`.
   Fsync { fd: i32, datasync: bool }

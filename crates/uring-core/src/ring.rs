@@ -436,7 +436,7 @@ impl<T> Ring<T> {
   pub fn supported_ops(&self) -> Vec<&'static str> {
     OP_NAMES
       .iter()
-      .filter(|(_, code)| self.supports(*code))
+      .filter(|(name, code)| self.supports(*code) && (*name != "readdir" || self.executor.is_some()))
       .map(|(name, _)| *name)
       .collect()
   }

@@ -314,6 +314,19 @@ impl<T> Ring<T> {
         let slot = self.slots[token as usize]
           .as_mut()
           .expect("queued token has a slot");
+        if slot.op.executor_only() {
+          // No SQE can do it (readdir) and no executor is left (it could start no thread):
+          // run here, at the flush. In a chain (nothing makes one) it is refused.
+          let mut done = Vec::with_capacity(1);
+          match Work::of(&slot.op).filter(|_| len == 1) {
+            // SAFETY: the job's pointers point into the op's slot, which stays occupied until
+            // this result is reaped; nothing else touches them meanwhile (this thread runs it).
+            Some(work) => unsafe { work.run_into(token, &mut done) },
+            None => done.push((token, -libc::EINVAL)),
+          }
+          self.local.extend(done);
+          continue;
+        }
         let mut entry = slot.op.entry().user_data(token as u64);
         if let Some(p) = self.personality {
           entry = entry.personality(p);

@@ -40,6 +40,11 @@ pub(crate) fn high_fd(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
   fd.try_clone_to_owned()
 }
 
+/// The calling thread's last error as a CQE carries it: `-errno`.
+pub(crate) fn errno() -> i32 {
+  -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
 pub(crate) fn transient(e: &io::Error) -> bool {
   matches!(
     e.raw_os_error(),

@@ -427,3 +427,99 @@ fn a_job_that_sleeps_holds_no_others() {
     assert_eq!(ring.stats().executed, 43, "{name}");
   }
 }
+
+/// The names `std::fs::read_dir` finds, sorted byte by byte, with each one's d_type as
+/// `symlink_metadata` says it (the file systems tests run on report d_type).
+fn expected_listing(d: &std::path::Path) -> Vec<(Vec<u8>, u8)> {
+  use std::os::unix::ffi::OsStrExt;
+  use std::os::unix::fs::FileTypeExt;
+  let mut v: Vec<(Vec<u8>, u8)> = std::fs::read_dir(d)
+    .unwrap()
+    .map(|e| {
+      let e = e.unwrap();
+      let t = e.file_type().unwrap();
+      let ty = if t.is_symlink() {
+        libc::DT_LNK
+      } else if t.is_dir() {
+        libc::DT_DIR
+      } else if t.is_fifo() {
+        libc::DT_FIFO
+      } else {
+        libc::DT_REG
+      };
+      (e.file_name().as_bytes().to_vec(), ty)
+    })
+    .collect();
+  v.sort();
+  v
+}
+
+fn readdir_op(path: &std::path::Path) -> Op {
+  Op::Readdir {
+    dirfd: AT_FDCWD,
+    path: c(path),
+    out: uring_core::ListingCell::new(),
+  }
+}
+
+#[test]
+fn readdir_lists_a_directory_sorted_with_types_on_the_executor_or_inline() {
+  let d = dir("readdir");
+  // More entries than one getdents64 call returns (32 KiB), names of every length up to 255,
+  // bytes that are not UTF-8, a directory, a symlink and a FIFO.
+  for i in 0..1500usize {
+    std::fs::write(d.join(format!("{}{i}", "n".repeat(i % 200))), b"").unwrap();
+  }
+  std::fs::write(d.join("x".repeat(255)), b"").unwrap();
+  use std::os::unix::ffi::OsStrExt;
+  std::fs::write(d.join(std::ffi::OsStr::from_bytes(b"\xff\xfe-not-utf8")), b"").unwrap();
+  std::fs::create_dir_all(d.join("sub")).unwrap();
+  let _ = std::os::unix::fs::symlink("sub", d.join("link"));
+  let fifo = c(&d.join("fifo"));
+  // SAFETY: a NUL-terminated path.
+  unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) };
+  let want = expected_listing(&d);
+  assert_eq!(want.len(), 1500 + 5);
+  let no_executor = Options {
+    entries: 64,
+    executor: 0,
+    ..Options::default()
+  };
+  for (name, options) in kinds().into_iter().chain([("no executor (inline)", no_executor)]) {
+    let mut ring: Ring<Vec<u8>> = Ring::new(options).unwrap();
+    assert_eq!(
+      ring.supported_ops().contains(&"readdir"),
+      options.executor > 0,
+      "{name}: readdir is reported only with an executor"
+    );
+    let file = d.join("0");
+    let tokens: Vec<u32> = [d.clone(), d.join("missing"), file]
+      .iter()
+      // SAFETY: the op owns its path and listing; nothing else is kept.
+      .map(|p| unsafe { ring.push(readdir_op(p), Vec::new()) })
+      .collect();
+    ring.publish().unwrap();
+    ring.flush().unwrap();
+    let mut done = drain(&mut ring);
+    done.sort_by_key(|c| c.token);
+    assert_eq!(done.iter().map(|c| c.token).collect::<Vec<_>>(), tokens, "{name}");
+    assert_eq!(done[0].result, want.len() as i32, "{name}");
+    assert_eq!(done[1].result, -libc::ENOENT, "{name}");
+    assert_eq!(done[2].result, -libc::ENOTDIR, "{name}");
+    let Some((Op::Readdir { mut out, .. }, _)) = done.remove(0).done else {
+      panic!("{name}: the readdir op comes back")
+    };
+    let l = out.take();
+    let got: Vec<(Vec<u8>, u8)> = (0..l.entries.len())
+      .map(|i| (l.name(i).to_vec(), l.entries[i].2))
+      .collect();
+    assert_eq!(got, want, "{name}");
+    let s = ring.stats();
+    assert_eq!(
+      s.executed,
+      if options.executor > 0 { 3 } else { 0 },
+      "{name}: {s:?}"
+    );
+    assert_eq!(s.submitted, 0, "{name}: no SQE: {s:?}");
+  }
+}

@@ -163,10 +163,25 @@ pub fn get(env: sys::napi_env, r: sys::napi_ref) -> sys::napi_value {
 
 /// A path argument: a JS string (UTF-8) or the bytes of a Uint8Array. Rejects NUL bytes.
 pub fn path(env: sys::napi_env, value: sys::napi_value) -> Result<CString> {
+  // Most paths fit here: one call copies them (no call for the length first, no zeroed buffer).
+  let mut stack = [0u8; 512];
   let mut len = 0usize;
-  // SAFETY: a null buffer asks only for the length.
-  let s = unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) };
-  let bytes = if s == sys::Status::napi_ok {
+  // SAFETY: `stack` has room for `stack.len()` bytes, the terminating NUL included.
+  let s =
+    unsafe { sys::napi_get_value_string_utf8(env, value, stack.as_mut_ptr().cast(), stack.len(), &mut len) };
+  // A string cut short stops at most 4 bytes (one character) before the end: with more room
+  // left than that, the whole string was copied.
+  let bytes = if s == sys::Status::napi_ok && len + 5 < stack.len() {
+    // With room for the NUL that CString::new adds.
+    let mut v = Vec::with_capacity(len + 1);
+    v.extend_from_slice(&stack[..len]);
+    v
+  } else if s == sys::Status::napi_ok {
+    // SAFETY: a null buffer asks only for the length.
+    check(
+      unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) },
+      "path",
+    )?;
     let mut buf = vec![0u8; len + 1];
     // SAFETY: `buf` has room for `len` bytes and the terminating NUL.
     check(

@@ -19,7 +19,7 @@
 //! One job per file:
 //! - `native_ring.rs`: the `NativeRing` class — construction, file ops, cancel, fd ownership, stats;
 //!   `chains.rs` its chains and file-table slots, `net.rs` its socket ops (and socket syscalls),
-//!   `stat.rs` its statx (results copied into the ring's stat area);
+//!   `stat.rs` its statx (results copied into the ring's stat area), `listing.rs` its readdir;
 //! - `hot.rs`: read/write/send/take as raw Node-API functions bound to one ring;
 //! - `state.rs`: one ring's state on its thread: push, reap into the JS slots, credentials, arena;
 //! - `turn.rs`: the loop turn run by the uv handles; `teardown.rs`: ending a ring;
@@ -33,6 +33,7 @@ mod fd;
 mod hot;
 mod js;
 mod keep;
+mod listing;
 mod native_ring;
 mod net;
 mod stat;

@@ -154,6 +154,7 @@ impl NativeRing {
       fixed_ops: 0,
       own_reads: 0,
       own_sends: 0,
+      listings: HashMap::new(),
     };
     let cell = Rc::new(RefCell::new(Some(state)));
     let data = Rc::into_raw(cell.clone());

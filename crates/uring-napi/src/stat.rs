@@ -10,11 +10,15 @@ use napi::{sys, JsValue, Unknown};
 use napi_derive::napi;
 use uring_core::{Op, AT_FDCWD};
 
+use crate::chunk::SMALL;
 use crate::hot::{bound, bound_call};
 use crate::js;
 use crate::keep::{Keep, To};
 use crate::native_ring::NativeRing;
 use crate::state::{closed, Cell, STATX_SIZE};
+
+// A statx buffer is a small chunk.
+const _: () = assert!(STATX_SIZE <= SMALL);
 
 #[napi]
 impl NativeRing {
@@ -58,7 +62,7 @@ unsafe extern "C" fn raw_statx(env: sys::napi_env, info: sys::napi_callback_info
     if st.stat_area.is_none() {
       return Err(Error::new(Status::GenericFailure, "statx before statArea"));
     }
-    let mut mem = st.pins.chunks.get_plain(STATX_SIZE);
+    let mut mem = st.pins.chunks.get_small();
     let buf = mem.as_mut_ptr();
     Ok(st.push(
       Op::Statx {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use uring_core::{Completion, File, Op, Ring};
+use uring_core::{Completion, File, Listing, Op, Ring};
 
 use crate::chunk::Arena;
 use crate::keep::{Keep, Pins};
@@ -53,6 +53,8 @@ pub(crate) struct State {
   pub(crate) own_reads: u64,
   /// Sends made on the JS thread (`trySend`), no op.
   pub(crate) own_sends: u64,
+  /// Readdir ops' entries, by token, from their reap until JavaScript takes them (`listing.rs`).
+  pub(crate) listings: HashMap<u32, Listing>,
 }
 
 /// Bumped each time the process changes credentials (`credentialsChanged`, called by the
@@ -140,6 +142,7 @@ impl State {
     let (env, slots, max) = (self.env, self.slots, self.slot_count);
     let area = self.stat_area.map(|(_, at)| at);
     let pins = &mut self.pins;
+    let listings = &mut self.listings;
     let ring = &mut self.ring;
     let mut i = 0;
     // Copying out looks up ArrayBuffers: handles need a scope (this runs from libuv callbacks).
@@ -159,7 +162,10 @@ impl State {
           unsafe { std::ptr::copy_nonoverlapping(*buf, area.add(i * STATX_SIZE), STATX_SIZE) };
         }
         i += 1;
-        if let Some((op, keep)) = c.done {
+        if let Some((mut op, keep)) = c.done {
+          if let (Op::Readdir { out, .. }, true) = (&mut op, c.result >= 0) {
+            listings.insert(c.token, out.take());
+          }
           fix_position(&op, c.result);
           pins.release_all(env, keep, Some(c.result));
         }

@@ -154,6 +154,13 @@ export interface Backend {
    * slot in use): the caller takes the step-by-step path. Rejects with open's or read's error.
    */
   readFile?(path: string | Buffer, flags: number, more: (f: OpenedRead) => Promise<Buffer>): Promise<Buffer> | undefined
+  /**
+   * The entries of directory `path` (open → getdents64 → close on the ring's executor): names
+   * sorted byte by byte (libuv's scandir order), as strings or, with `buffers`, Buffers, and each
+   * one's `UV_DIRENT_*` type. Undefined where the backend cannot (node:fs, a ring without an
+   * executor): the caller runs node:fs's readdir. Rejects with a `scandir` error, as Node's.
+   */
+  scandir?(path: string | Buffer, buffers: boolean): Promise<[string[] | Buffer[], Uint8Array]> | undefined
   /** The ring's socket ops, where the backend runs them itself (io_uring); see `SocketRing`. */
   sockets?(): SocketRing
   /**

@@ -10,6 +10,7 @@ import type { Encoding, NonSharedBuffer, MakeDirectoryOptions, Mode, OpenMode, R
 import { decoded, intoBuffer, isArrayBufferView, isIterable, readOpened, refuseEncoding, toBytes, undecodable, writeEncoding } from './whole-file'
 import type { PathFiles } from './batch'
 import { nodeFsP } from './node-promises'
+import { readdir } from './readdir'
 
 /** Open flags that can create a file, which then takes the open's mode: O_CREAT, Linux's __O_TMPFILE. */
 const CREATES = constants.O_CREAT | 0o20000000
@@ -19,7 +20,7 @@ const CREATES = constants.O_CREAT | 0o20000000
  * with node:fs's own argument checks, results and errors, tracked as ops of the ring (a closed
  * ring rejects them; closing the ring waits for them).
  */
-const DELEGATED = ['access', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir', 'readdir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable'] as const
+const DELEGATED = ['access', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable'] as const
 /** Functions that return an async iterator rather than a promise: handed to node:fs as they are. */
 const PASSED_THROUGH = ['watch', 'glob'] as const
 
@@ -79,7 +80,11 @@ export class FsApi {
   declare readonly mkdtemp: typeof nodeFsPTypes.mkdtemp
   /** node:fs `opendir` (no getdents opcode). */
   declare readonly opendir: typeof nodeFsPTypes.opendir
-  /** node:fs `readdir`, incl. `withFileTypes` and `recursive` (no getdents opcode). */
+  /**
+   * `readdir`, incl. `withFileTypes`: the entries read on the ring's executor (no io_uring opcode
+   * reads a directory; see readdir.ts); `recursive` and encodings other than UTF-8 and 'buffer'
+   * on node:fs.
+   */
   declare readonly readdir: typeof nodeFsPTypes.readdir
   /** node:fs `readlink` (no io_uring opcode). */
   declare readonly readlink: typeof nodeFsPTypes.readlink
@@ -113,6 +118,7 @@ export class FsApi {
       ;(this as any)[name] = f === undefined ? undefined : (...args: unknown[]) => withCaller(this.#backend().delegate(name, () => f(...args)))
     }
     for (const name of PASSED_THROUGH) (this as any)[name] = node[name]
+    ;(this as any).readdir = (path: unknown, options: unknown) => withCaller(promised(readdir as (...a: unknown[]) => unknown, undefined, [this.#backend(), path, options]))
   }
 
   /** node:fs `chmod` (no io_uring opcode); a mode its binding would abort on (2**31 and more, -0) is rejected first. */

@@ -234,6 +234,7 @@ export const HAND_OPCODES = {
   send_zc: 'net/uring.ts',
   shutdown: 'net/uring.ts',
   async_cancel: 'the binding, for cancellation',
+  readdir: 'readdir.ts, backend-uring.ts (scandir: the executor reads the directory, no opcode)',
 } as const satisfies Partial<Record<OpName, string>>
 
 /** Checks `values` (`[fd?, ...args]`, in the row's order) as a Ring method's arguments. */
