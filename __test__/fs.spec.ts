@@ -656,3 +656,30 @@ each("readFile's buffer option (Node 24.18+: read into the caller's buffer) as t
     t.deepEqual(await outcome(ring.fs as unknown as typeof nfs), await outcome(nfs), name)
   }
 })
+
+each("a rejection's stack shows the caller's own async frames, as node:fs/promises' do", async (t, { ring, dir }) => {
+  const missing = join(dir, 'missing', 'file')
+  const calls: Array<[string, () => Promise<unknown>]> = [
+    ['stat', () => ring.fs.stat(missing)],
+    ['readFile', () => ring.fs.readFile(missing)],
+    ['readdir', () => ring.fs.readdir(missing)],
+    ['open', () => ring.fs.open(missing)],
+    ['unlink', () => ring.fs.unlink(missing)],
+    ['writeFile', () => ring.fs.writeFile(missing, 'x')],
+  ]
+  for (const [name, call] of calls) {
+    // A named async function that awaits the call: its frame must be in the error's stack.
+    async function theCallersOwnFrame(): Promise<unknown> {
+      return await call()
+    }
+    const e = await t.throwsAsync(theCallersOwnFrame(), { code: 'ENOENT' })
+    t.regex(e?.stack ?? '', /at async theCallersOwnFrame /, name)
+  }
+  const fh = await ring.fs.open(join(dir, 'f'), 'w')
+  await fh.close()
+  async function afterClose(): Promise<unknown> {
+    return await fh.stat()
+  }
+  const e = await t.throwsAsync(afterClose())
+  t.regex(e?.stack ?? '', /at async afterClose /, 'a closed FileHandle')
+})
