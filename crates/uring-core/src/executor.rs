@@ -131,20 +131,21 @@ impl Executor {
     })
   }
 
-  /// Hands `jobs` to the threads. Err only if no thread could be started: the jobs are then
-  /// handed back, for the caller to submit otherwise.
-  pub(crate) fn run(&mut self, jobs: Vec<Job>) -> Result<(), Vec<Job>> {
+  /// Hands the jobs in `jobs` to the threads, leaving it empty (its memory kept for the next
+  /// batch). False only if no thread could be started: the jobs are then left in `jobs`, for the
+  /// caller to submit otherwise.
+  pub(crate) fn run(&mut self, jobs: &mut Vec<Job>) -> bool {
     if self.threads.len() < self.want {
       self.spawn();
       if self.threads.is_empty() {
-        return Err(jobs);
+        return false;
       }
     }
     let n = jobs.len();
     let posts: usize = jobs.iter().map(|j| j.tokens().count()).sum();
     self.shared.outstanding.fetch_add(posts, Ordering::Relaxed);
     let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-    q.jobs.extend(jobs);
+    q.jobs.extend(jobs.drain(..));
     let sleeping = q.sleeping;
     if q.watch_asleep {
       q.watch_asleep = false;
@@ -155,7 +156,7 @@ impl Executor {
     for _ in 0..sleeping.min(n.div_ceil(BATCH)) {
       self.shared.wake.notify_one();
     }
-    Ok(())
+    true
   }
 
   /// Whether some job's result is still to be posted (so its CQE is coming soon).

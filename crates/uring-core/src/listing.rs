@@ -85,15 +85,34 @@ pub(crate) unsafe fn read_dir(dirfd: i32, path: *const c_char, out: *mut Listing
   if fd < 0 {
     return errno();
   }
-  let mut buf = vec![0u8; 32 << 10];
-  let r = loop {
+  // The thread's own getdents buffer, kept from one directory to the next.
+  thread_local! {
+    static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 32 << 10]);
+  }
+  let r = BUF.with_borrow_mut(|buf| read_entries(fd, buf, out));
+  // SAFETY: `fd` is the directory opened above, closed once.
+  unsafe { libc::close(fd) };
+  if r < 0 {
+    *out = Listing::default();
+    return r;
+  }
+  let names = &out.names;
+  let key = |e: &(u32, u32, u8)| &names[e.0 as usize..(e.0 + e.1) as usize];
+  out.entries.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+  i32::try_from(out.entries.len()).unwrap_or(-libc::EOVERFLOW)
+}
+
+/// getdents64 on `fd` into `buf` until the end, each entry but `.` and `..` into `out`: 0 or
+/// `-errno`.
+fn read_entries(fd: i32, buf: &mut [u8], out: &mut Listing) -> i32 {
+  loop {
     // SAFETY: getdents64 writes at most `buf.len()` bytes into `buf`, which we own.
     let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) };
     if n < 0 {
-      break errno();
+      return errno();
     }
     if n == 0 {
-      break 0;
+      return 0;
     }
     let mut rec = &buf[..n as usize];
     while rec.len() >= NAME_AT {
@@ -110,15 +129,5 @@ pub(crate) unsafe fn read_dir(dirfd: i32, path: *const c_char, out: *mut Listing
         .push((out.names.len() as u32, name.len() as u32, this[18]));
       out.names.extend_from_slice(name);
     }
-  };
-  // SAFETY: `fd` is the directory opened above, closed once.
-  unsafe { libc::close(fd) };
-  if r < 0 {
-    *out = Listing::default();
-    return r;
   }
-  let names = &out.names;
-  let key = |e: &(u32, u32, u8)| &names[e.0 as usize..(e.0 + e.1) as usize];
-  out.entries.sort_unstable_by(|a, b| key(a).cmp(key(b)));
-  i32::try_from(out.entries.len()).unwrap_or(-libc::EOVERFLOW)
 }

@@ -234,17 +234,16 @@ impl<T> Ring<T> {
     if self.jobs.is_empty() {
       return false;
     }
-    let jobs = std::mem::take(&mut self.jobs);
-    let n = jobs.iter().map(|j| j.tokens().count() as u64).sum::<u64>();
+    let n = self.jobs.iter().map(|j| j.tokens().count() as u64).sum::<u64>();
     let ex = self.executor.as_mut().expect("jobs only with an executor");
-    match ex.run(jobs) {
-      Ok(()) => {
+    match ex.run(&mut self.jobs) {
+      true => {
         self.stats.executed += n;
         false
       }
-      Err(jobs) => {
+      false => {
         self.executor = None;
-        for job in jobs.into_iter().rev() {
+        for job in std::mem::take(&mut self.jobs).into_iter().rev() {
           for token in job.tokens().rev() {
             let slot = self.slots[token as usize].as_mut().expect("job has a slot");
             slot.in_kernel = false;
