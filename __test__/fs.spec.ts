@@ -368,7 +368,10 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   const f = join(dir, 'close.bin')
   await nfs.writeFile(f, pattern(0, 1 << 20))
   const fh = await ring.fs.open(f)
-  const ops = Array.from({ length: 3000 }, (_, i) => fh.read(Buffer.alloc(256), 0, 256, (i * 256) % (1 << 20)))
+  const ops: Promise<unknown>[] = Array.from({ length: 3000 }, (_, i) => fh.read(Buffer.alloc(256), 0, 256, (i * 256) % (1 << 20)))
+  // Ops the ring's executor runs (readdir, stat): each settles with its own result or a rejection.
+  const listings = Array.from({ length: 200 }, (_, i) => (i % 2 ? ring.fs.readdir(dir, { withFileTypes: true }) : ring.fs.stat(f)))
+  ops.push(...listings)
   // A read that can only end by cancellation: an empty pipe.
   const { r: rfd, w: wfd } = silentFifo()
   const stuck = ring.read(rfd, Buffer.alloc(16))
@@ -377,9 +380,18 @@ each('ring.close() with ops in flight settles every op, then later ops reject', 
   if (ring.backend === 'node') nodeFs.writeSync(wfd, 'x')
   await closing
   const settled = await Promise.allSettled([...ops, stuck])
-  t.is(settled.length, 3001)
+  t.is(settled.length, 3201)
   for (const s of settled) {
     if (s.status === 'rejected') t.true(['ECANCELED', 'ERR_RING_CLOSED', 'EINTR'].includes((s.reason as any).code), String(s.reason))
+  }
+  for (const [i, l] of (await Promise.allSettled(listings)).entries()) {
+    if (l.status !== 'fulfilled') continue
+    if (i % 2)
+      t.deepEqual(
+        (l.value as import('node:fs').Dirent[]).map((e) => e.name),
+        nodeFs.readdirSync(dir),
+      )
+    else t.is((l.value as import('node:fs').Stats).size, 1 << 20)
   }
   if (ring.backend === 'io_uring') {
     const last = settled[settled.length - 1]
