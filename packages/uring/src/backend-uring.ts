@@ -11,21 +11,16 @@ import { ringClosed, systemError, UV } from './errors'
 import { ERRNO, Settler, SLOT_CLOSED, STAT, VOID } from './settle'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
 import { byteLength } from './owned'
+import { ReadBuffers } from './read-buffers'
 
 /** Completions delivered per JS call (each is [token, result, flags]). */
 const BATCH = 1024
 /** Most buffers one preadv takes (Linux UIO_MAXIOV), as libuv caps a read. */
 const IOV_MAX = 1024
-/** Size of each of a chained readFile's two reads, into pooled buffers (larger files read on). */
-const FIRST_READ = 64 * 1024
 /** Ops in a readFile or writeFile chain. */
 const CHAIN_OPS = 3
 /** The largest writeFile written by one chain (Node's writeFile writes in chunks of this size). */
 const CHAIN_WRITE_MAX = 512 * 1024
-/** Pooled first-read buffers kept for reuse: two per chain, for 64 chains in flight. */
-const POOLED_READS = 128
-/** First-read buffers cut from one SharedArrayBuffer when the pool is empty (1 MiB). */
-const READS_PER_SLAB = 16
 export interface NativeOptions {
   entries: number
   sqpollIdleMs?: number
@@ -53,7 +48,7 @@ export class UringBackend implements Backend, SocketRing {
     new Uint8Array(STATX_SIZE * BATCH),
   )
   /** First-read buffers of chained readFiles, for reuse. */
-  private readonly readBuffers: Buffer[] = []
+  private readonly readBuffers = new ReadBuffers()
   /** The opcodes the kernel's probe reported (`OP_NAMES` of the ones the engine uses). */
   private readonly supported: Set<OpName>
   private fallback: NodeBackend | undefined
@@ -255,14 +250,25 @@ export class UringBackend implements Backend, SocketRing {
     const syscall = follow ? 'stat' : 'lstat'
     if (this.closed) return this.gone(syscall)
     if (!this.supported.has('statx')) return this.node().stat(path, follow, signal)
-    const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW
-    return this.op(STAT | K[syscall], undefined, undefined, path, undefined, () => this.ringStat(-1, path, flags, STATX_MASK), signal)
+    return this.statx(-1, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, STAT | K[syscall], undefined, signal)
   }
 
   fstat(fd: number, owner?: Owner, signal?: AbortSignal): Promise<Stats> {
     if (this.closed) return this.gone('fstat', owner)
     if (!this.supported.has('statx')) return this.node().fstat(fd, owner, signal)
-    return this.op(STAT | K.fstat, undefined, owner, undefined, undefined, () => this.ringStat(fd, '', AT_EMPTY_PATH, STATX_MASK), signal)
+    return this.statx(fd, '', AT_EMPTY_PATH, STAT | K.fstat, owner, signal)
+  }
+
+  /** A statx op (`op` without its closure: stat is a hot path); its Stats come from the stat area. */
+  private statx(fd: number, path: string | Buffer, flags: number, kind: number, owner: Owner | undefined, signal?: AbortSignal): Promise<Stats> {
+    let t: number
+    try {
+      t = this.ringStat(fd, path, flags, STATX_MASK)
+    } catch (e) {
+      return this.refused(e, owner)
+    }
+    if (fd < 0) this.s.paths[t] = path
+    return this.s.track(t, kind, undefined, owner, signal)
   }
 
   call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {
@@ -347,20 +353,20 @@ export class UringBackend implements Backend, SocketRing {
     if (this.closed) return undefined
     const slot = this.s.freeSlots.pop()
     if (slot === undefined) return undefined
-    const a = this.readBuffer()
-    const b = this.readBuffer()
+    const a = this.readBuffers.take()
+    const b = this.readBuffers.take()
     const tokens = this.chainTokens
     try {
       this.readFileChain(path, flags, slot, a, b, tokens)
     } catch (e) {
       this.s.freeSlots.push(slot)
-      this.poolReadBuffers(a, b)
+      this.readBuffers.give(a, b)
       return Promise.reject(e)
     }
     return this.s.group<Buffer>(tokens, ([opened, first, second]) => {
       if (opened < 0) {
         this.s.freeSlots.push(slot)
-        this.poolReadBuffers(a, b)
+        this.readBuffers.give(a, b)
         throw systemError(opened, 'open', path)
       }
       const bytes = Buffer.allocUnsafe(Math.max(first, 0))
@@ -370,7 +376,7 @@ export class UringBackend implements Backend, SocketRing {
         rest = Buffer.allocUnsafe(second)
         b.copy(rest, 0, 0, second)
       }
-      this.poolReadBuffers(a, b)
+      this.readBuffers.give(a, b)
       const failed = first < 0 ? first : second
       if (failed < 0 || second === 0) {
         // A read that returns 0 has reached the end, whatever kind of file this is.
@@ -395,23 +401,6 @@ export class UringBackend implements Backend, SocketRing {
       read: (buf: Buffer, offset: number, length: number) => this.slotIo(false, slot, buf, offset, length),
       close: () => this.closeSlot(slot),
     }
-  }
-
-  /** A first-read buffer: a SharedArrayBuffer's, so the kernel writes into it in place. */
-  private readBuffer(): Buffer {
-    const b = this.readBuffers.pop()
-    if (b !== undefined) return b
-    // Cut from one SharedArrayBuffer: one allocation (and one reference while in flight, which
-    // the binding shares between views of the same memory) for many chains. A slab is freed once
-    // none of its buffers is pooled or in use.
-    const slab = new SharedArrayBuffer(FIRST_READ * READS_PER_SLAB)
-    for (let i = 1; i < READS_PER_SLAB; i++) this.readBuffers.push(Buffer.from(slab, i * FIRST_READ, FIRST_READ))
-    return Buffer.from(slab, 0, FIRST_READ)
-  }
-
-  private poolReadBuffers(a: Buffer, b: Buffer): void {
-    if (this.readBuffers.length < POOLED_READS) this.readBuffers.push(a, b)
-    else if (this.readBuffers.length > POOLED_READS) this.readBuffers.length = POOLED_READS
   }
 
   writeFile(path: string | Buffer, flags: number, mode: number, data: Uint8Array): Promise<void> | undefined {
