@@ -1,9 +1,11 @@
 // ring.fs against node:fs/promises: same results, same shapes, same errors, on both backends.
 import * as nodeFs from 'node:fs'
 import * as nfs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { silentFifo } from './fixtures/fifo.cjs'
+import test from 'ava'
 import { caught, each, errorShape, pattern } from './helpers'
 
 each('writeFile / appendFile / readFile round trip, with encodings and iterables', async (t, { ring, dir }) => {
@@ -694,4 +696,37 @@ each("a rejection's stack shows the caller's own async frames, as node:fs/promis
   }
   const e = await t.throwsAsync(afterClose())
   t.regex(e?.stack ?? '', /at async afterClose /, 'a closed FileHandle')
+})
+
+// A file system that leaves d_type unknown (some FUSE and network ones): Node asks lstat for
+// each such entry; uring's readdir then hands the whole directory to node:fs, whose answer it is.
+test("readdir with an entry of unknown type gives node:fs readdir's answer", async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readdir } = require('../packages/uring/dist/readdir.js') as { readdir: (b: unknown, p: unknown, o: unknown) => Promise<unknown> }
+  const dir = nodeFs.mkdtempSync(join(tmpdir(), 'uring-unknown-'))
+  try {
+    nodeFs.writeFileSync(join(dir, 'f'), 'x')
+    nodeFs.mkdirSync(join(dir, 'd'))
+    const delegated: string[] = []
+    const backend = {
+      // What the executor would hand over from such a file system: the names, types unknown (0).
+      scandir: () => Promise.resolve([['d', 'f'], Uint8Array.of(0, 0)]),
+      delegate: (name: string, call: () => Promise<unknown>) => (delegated.push(name), call()),
+    }
+    const got = (await readdir(backend, dir, { withFileTypes: true })) as nodeFs.Dirent[]
+    t.deepEqual(delegated, ['readdir'])
+    t.deepEqual(
+      got.map((e) => [e.name, e.isFile(), e.isDirectory()]),
+      [
+        ['d', false, true],
+        ['f', true, false],
+      ],
+    )
+    t.true(got[0] instanceof nodeFs.Dirent)
+    // Without withFileTypes the types are not needed: the executor's names are the answer.
+    t.deepEqual(await readdir(backend, dir, undefined), ['d', 'f'])
+    t.deepEqual(delegated, ['readdir'])
+  } finally {
+    nodeFs.rmSync(dir, { recursive: true, force: true })
+  }
 })
