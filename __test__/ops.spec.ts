@@ -82,6 +82,26 @@ test('an io_uring ring runs each op of its API, batch and link without falling b
       chain.map((r) => r.status),
       ['fulfilled', 'fulfilled', 'fulfilled'],
     )
+    // No opcode does access or chmod: the ring's executor runs them, and a link runs them one
+    // after the other (a failure cancels the rest, as in a chain).
+    await ring.access(f)
+    await ring.chmod(f, 0o600)
+    t.is((await ring.stat(f)).mode & 0o777, 0o600)
+    const executed = ring.stats().executedOps
+    const linked = await ring.link([
+      { op: 'access', path: f },
+      { op: 'chmod', path: f, mode: 0o640 },
+      { op: 'access', path: join(dir, 'missing') },
+      { op: 'chmod', path: f, mode: 0o600 },
+    ])
+    t.deepEqual(
+      linked.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    )
+    t.is((linked[2] as PromiseRejectedResult).reason.code, 'ENOENT')
+    t.is((linked[3] as PromiseRejectedResult).reason.code, 'ECANCELED')
+    t.is((await ring.stat(f)).mode & 0o777, 0o640)
+    t.true(ring.stats().executedOps >= executed + 3, JSON.stringify(ring.stats()))
     await ring.symlink(f, join(dir, 's2'))
     await ring.linkat(f, join(dir, 'l2'))
     t.true((await ring.lstat(join(dir, 's2'))).isSymbolicLink())

@@ -26,6 +26,8 @@ const ORACLE: Record<string, (...a: any[]) => Promise<unknown>> = {
   rename: promisify(nodeFs.rename),
   symlink: promisify(nodeFs.symlink),
   link: promisify(nodeFs.link),
+  access: promisify(nodeFs.access),
+  chmod: promisify(nodeFs.chmod),
 }
 const EXPECTED: Record<string, Record<string, string>> = {
   fallocate: { io_uring: 'EBADF', node: 'ENOTSUP' },
@@ -47,7 +49,15 @@ each('every row of the op table fails as node:fs does, through its Ring method, 
     const values: unknown[] = row.fd ? [closed] : []
     const fieldsOf: Record<string, unknown> = row.fd ? { fd: closed } : {}
     for (const [i, arg] of row.args.entries()) {
-      const v = arg.path ? join(missing, `${arg.key}-${i}`) : arg.key === 'advice' ? 'normal' : arg.key === 'length' && name === 'fallocate' ? 1 : undefined
+      const v = arg.path
+        ? join(missing, `${arg.key}-${i}`)
+        : arg.key === 'advice'
+          ? 'normal'
+          : arg.key === 'length' && name === 'fallocate'
+            ? 1
+            : arg.key === 'mode' && name === 'chmod'
+              ? 0o644
+              : undefined
       values.push(v)
       if (v !== undefined) fieldsOf[arg.key] = v
     }

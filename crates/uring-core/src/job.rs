@@ -1,6 +1,7 @@
 //! What the executor (`executor`) runs: a job, the syscall an op stands for (STATX and the path
-//! ops, or writeFile's open → write → close chain) with its arguments, and how it runs. The
-//! pointers in a job point at memory its ops' slots own until the CQEs posted for them are reaped.
+//! ops; the ops no opcode does: readdir, access, chmod; or writeFile's open → write → close
+//! chain) with its arguments, and how it runs. The pointers in a job point at memory its ops'
+//! slots own until the CQEs posted for them are reaped.
 
 use crate::listing::{read_dir, Listing};
 use crate::op::{File, Op};
@@ -46,6 +47,16 @@ pub(crate) enum Work {
     newdirfd: i32,
     newpath: *const c_char,
     flags: i32,
+  },
+  Access {
+    dirfd: i32,
+    path: *const c_char,
+    mode: i32,
+  },
+  Chmod {
+    dirfd: i32,
+    path: *const c_char,
+    mode: u32,
   },
   /// A directory read into the op's listing (see `listing.rs`): its entry count.
   Readdir {
@@ -133,6 +144,16 @@ impl Work {
         newdirfd: *newdirfd,
         newpath: newpath.as_ptr(),
         flags: *flags,
+      },
+      Op::Access { dirfd, path, mode } => Work::Access {
+        dirfd: *dirfd,
+        path: path.as_ptr(),
+        mode: *mode,
+      },
+      Op::Chmod { dirfd, path, mode } => Work::Chmod {
+        dirfd: *dirfd,
+        path: path.as_ptr(),
+        mode: *mode,
       },
       Op::Readdir { dirfd, path, out } => Work::Readdir {
         dirfd: *dirfd,
@@ -274,6 +295,10 @@ impl Work {
           newpath,
           flags,
         } => libc::linkat(olddirfd, oldpath, newdirfd, newpath, flags) as libc::c_long,
+        Work::Access { dirfd, path, mode } => libc::faccessat(dirfd, path, mode, 0) as libc::c_long,
+        Work::Chmod { dirfd, path, mode } => {
+          libc::fchmodat(dirfd, path, mode as libc::mode_t, 0) as libc::c_long
+        }
         // SAFETY: `out` is the op's listing, which nothing else touches while the op is in
         // the executor's hands (or, run inline, while the owner runs it).
         Work::Readdir { dirfd, path, out } => return read_dir(dirfd, path, out),

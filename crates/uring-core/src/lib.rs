@@ -32,6 +32,6 @@ mod submitter;
 mod sys;
 
 pub use listing::{Listing, ListingCell};
-pub use op::{File, Op, SockAddr, AT_FDCWD, CURRENT_POSITION, OP_NAMES};
+pub use op::{File, Op, SockAddr, AT_FDCWD, CURRENT_POSITION, EXECUTOR_ONLY, OP_NAMES};
 pub use ring::{buffer_id, Completion, Mode, Options, Ring, SqPoll, Stats, MAX_ENTRIES};
 pub use sys::map_anonymous;

@@ -187,14 +187,21 @@ macro_rules! ops {
       $($(($probe, opcode::$code::CODE),)*)*
       ("async_cancel", opcode::AsyncCancel::CODE),
       ("readdir", opcode::MsgRingData::CODE),
+      ("access", opcode::MsgRingData::CODE),
+      ("chmod", opcode::MsgRingData::CODE),
     ];
   };
 }
 
+/// The probe names of the ops no io_uring opcode does, which a ring reports only with an
+/// executor (see [`Op::executor_only`]).
+pub const EXECUTOR_ONLY: &[&str] = &["readdir", "access", "chmod"];
+
 impl Op {
-  /// An op no io_uring opcode does (readdir): the executor runs it, or the owner's thread.
+  /// An op no io_uring opcode does (readdir, access, chmod): the executor runs it, or the
+  /// owner's thread.
   pub fn executor_only(&self) -> bool {
-    matches!(self, Op::Readdir { .. })
+    matches!(self, Op::Readdir { .. } | Op::Access { .. } | Op::Chmod { .. })
   }
 }
 
@@ -292,6 +299,21 @@ ops! {
     opcode opcode::MsgRingData::CODE;
     standing false;
     sqe unreachable!("readdir is never an SQE (fill_sq runs it)");
+
+  /// `faccessat(dirfd, path, mode, 0)`: access(2)'s check. No io_uring opcode: the ring's
+  /// executor runs it (or the owner's thread), as `Readdir`. Probed as `access`.
+  Access { dirfd: i32, path: CString, mode: i32 }
+    names []
+    opcode opcode::MsgRingData::CODE;
+    standing false;
+    sqe unreachable!("access is never an SQE (fill_sq runs it)");
+
+  /// `fchmodat(dirfd, path, mode, 0)`: chmod(2). No io_uring opcode: as `Access`. Probed as `chmod`.
+  Chmod { dirfd: i32, path: CString, mode: u32 }
+    names []
+    opcode opcode::MsgRingData::CODE;
+    standing false;
+    sqe unreachable!("chmod is never an SQE (fill_sq runs it)");
 
   /// `fsync(fd)` or, with `datasync`, `fdatasync(fd)`.
   Fsync { fd: i32, datasync: bool }

@@ -11,7 +11,7 @@ pub use crate::bufring::buffer_id;
 use crate::bufring::BufferGroup;
 use crate::executor::Executor;
 use crate::job::Job;
-use crate::op::{Op, OP_NAMES};
+use crate::op::{Op, EXECUTOR_ONLY, OP_NAMES};
 use crate::submitter::Submitter;
 use crate::sys::eventfd;
 
@@ -436,7 +436,9 @@ impl<T> Ring<T> {
   pub fn supported_ops(&self) -> Vec<&'static str> {
     OP_NAMES
       .iter()
-      .filter(|(name, code)| self.supports(*code) && (*name != "readdir" || self.executor.is_some()))
+      .filter(|(name, code)| {
+        self.supports(*code) && (self.executor.is_some() || !EXECUTOR_ONLY.contains(name))
+      })
       .map(|(name, _)| *name)
       .collect()
   }

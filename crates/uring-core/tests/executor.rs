@@ -523,3 +523,76 @@ fn readdir_lists_a_directory_sorted_with_types_on_the_executor_or_inline() {
     assert_eq!(s.submitted, 0, "{name}: no SQE: {s:?}");
   }
 }
+
+#[test]
+fn access_and_chmod_run_on_the_executor_or_inline_with_the_syscalls_results() {
+  use std::os::unix::fs::PermissionsExt;
+  let d = dir("access");
+  let f = d.join("f");
+  std::fs::write(&f, b"x").unwrap();
+  let no_executor = Options {
+    entries: 64,
+    executor: 0,
+    ..Options::default()
+  };
+  for (name, options) in kinds().into_iter().chain([("no executor (inline)", no_executor)]) {
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut ring: Ring<Vec<u8>> = Ring::new(options).unwrap();
+    for op in ["access", "chmod"] {
+      assert_eq!(
+        ring.supported_ops().contains(&op),
+        options.executor > 0,
+        "{name}: {op}"
+      );
+    }
+    let ops = [
+      Op::Access {
+        dirfd: AT_FDCWD,
+        path: c(&f),
+        mode: libc::F_OK,
+      },
+      Op::Access {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("missing")),
+        mode: libc::R_OK,
+      },
+      Op::Access {
+        dirfd: AT_FDCWD,
+        path: c(&f),
+        mode: 0x40,
+      },
+      Op::Chmod {
+        dirfd: AT_FDCWD,
+        path: c(&f),
+        mode: 0o640,
+      },
+      Op::Chmod {
+        dirfd: AT_FDCWD,
+        path: c(&d.join("missing")),
+        mode: 0o640,
+      },
+    ];
+    // SAFETY: each op owns its path; nothing else is kept.
+    let tokens: Vec<u32> = ops
+      .into_iter()
+      .map(|op| unsafe { ring.push(op, Vec::new()) })
+      .collect();
+    ring.publish().unwrap();
+    ring.flush().unwrap();
+    let mut done = drain(&mut ring);
+    done.sort_by_key(|c| c.token);
+    assert_eq!(done.iter().map(|c| c.token).collect::<Vec<_>>(), tokens, "{name}");
+    let results: Vec<i32> = done.iter().map(|c| c.result).collect();
+    assert_eq!(
+      results,
+      [0, -libc::ENOENT, -libc::EINVAL, 0, -libc::ENOENT],
+      "{name}"
+    );
+    assert_eq!(
+      std::fs::metadata(&f).unwrap().permissions().mode() & 0o7777,
+      0o640,
+      "{name}"
+    );
+    assert_eq!(ring.stats().submitted, 0, "{name}: no SQE");
+  }
+}

@@ -340,6 +340,28 @@ impl NativeRing {
     })
   }
 
+  /// `access(path, mode)` on the ring's executor (no opcode): only where `supportedOps` has `access`.
+  #[napi(ts_args_type = "path: string | Buffer, mode: number")]
+  pub fn access(&self, path: Unknown, mode: i32) -> Result<u32> {
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::Access {
+      dirfd: AT_FDCWD,
+      path,
+      mode,
+    })
+  }
+
+  /// `chmod(path, mode)` on the ring's executor (no opcode): only where `supportedOps` has `chmod`.
+  #[napi(ts_args_type = "path: string | Buffer, mode: number")]
+  pub fn chmod(&self, path: Unknown, mode: u32) -> Result<u32> {
+    let path = js::path(self.env, path.raw())?;
+    self.push(Op::Chmod {
+      dirfd: AT_FDCWD,
+      path,
+      mode,
+    })
+  }
+
   #[napi(ts_args_type = "oldpath: string | Buffer, newpath: string | Buffer")]
   pub fn renameat(&self, oldpath: Unknown, newpath: Unknown) -> Result<u32> {
     let (oldpath, newpath) = (

@@ -6,7 +6,7 @@ import type { NativeBinding } from './native'
 import { type Backend, type OpenedRead, type Owner, type RingMode, type RingStats, Shape, shaped, type SocketRing } from './backend'
 import { NodeBackend } from './backend-node'
 import type { OpName } from './op-names'
-import { K, pathsOf, type Row } from './ops'
+import { EXECUTOR_ONLY, K, pathsOf, type Row } from './ops'
 import { ringClosed, systemError, UV } from './errors'
 import { ERRNO, Settler, SLOT_CLOSED, STAT, VOID } from './settle'
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, STATX_MASK, STATX_SIZE } from './stats'
@@ -273,7 +273,7 @@ export class UringBackend implements Backend, SocketRing {
 
   call(row: Row, a: readonly unknown[], owner?: Owner, signal?: AbortSignal): Promise<void> {
     if (this.closed) return this.gone(row.syscall, owner)
-    if (!this.supported.has(row.opcode)) return this.node().call(row, a, owner, signal)
+    if (!this.supported.has(row.opcode)) return (EXECUTOR_ONLY.has(row.opcode) ? this.nodeFs() : this.node()).call(row, a, owner, signal)
     if (row.asSyscall?.(a)) return this.nodeFs().call(row, a, owner, signal)
     const [path, dest] = pathsOf(row, a)
     return this.op(VOID | K[row.syscall], undefined, owner, path, dest, () => row.uring(this.native, a), signal)
@@ -511,7 +511,7 @@ export class UringBackend implements Backend, SocketRing {
 
   chain(opcodes: readonly (OpName | undefined)[], start: () => Promise<unknown>[]): Promise<unknown>[] | undefined {
     if (this.closed || opcodes.length > this.entries) return undefined
-    for (const op of opcodes) if (op === undefined || !this.supported.has(op)) return undefined
+    for (const op of opcodes) if (op === undefined || !this.supported.has(op) || EXECUTOR_ONLY.has(op)) return undefined
     const before = this.s.inFlight
     this.native.beginChain()
     let started: Promise<unknown>[]

@@ -56,6 +56,10 @@ export type BatchOp =
   | { op: 'stat'; path: PathLike }
   /** Result: `Stats`. */
   | { op: 'lstat'; path: PathLike }
+  /** access(2) for `mode` (default F_OK: exists). No opcode: the ring's executor runs it, and a link runs it on its own. */
+  | { op: 'access'; path: PathLike; mode?: number }
+  /** chmod(2). No opcode: as access. */
+  | { op: 'chmod'; path: PathLike; mode: string | number }
   | { op: 'unlink'; path: PathLike }
   | { op: 'rmdir'; path: PathLike }
   /** Creates one directory (mode default 0o777). */
@@ -89,6 +93,8 @@ export interface BatchResultMap {
   open: number
   stat: Stats
   lstat: Stats
+  access: undefined
+  chmod: undefined
   unlink: undefined
   rmdir: undefined
   mkdir: undefined
@@ -303,6 +309,8 @@ const OPS: Record<keyof BatchResultMap, Def> = {
   },
   stat: pathOp('stat', 'statx', (b, p, signal) => b.stat(p, true, signal)),
   lstat: pathOp('lstat', 'statx', (b, p, signal) => b.stat(p, false, signal)),
+  access: fromRow(ROWS.access),
+  chmod: fromRow(ROWS.chmod),
   unlink: fromRow(ROWS.unlink),
   rmdir: fromRow(ROWS.rmdir),
   mkdir: fromRow(ROWS.mkdir),

@@ -20,7 +20,7 @@ const CREATES = constants.O_CREAT | 0o20000000
  * with node:fs's own argument checks, results and errors, tracked as ops of the ring (a closed
  * ring rejects them; closing the ring waits for them).
  */
-const DELEGATED = ['access', 'chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable'] as const
+const DELEGATED = ['chown', 'copyFile', 'cp', 'lchmod', 'lchown', 'lutimes', 'mkdtemp', 'opendir', 'readlink', 'realpath', 'rm', 'statfs', 'utimes', 'mkdtempDisposable'] as const
 /** Functions that return an async iterator rather than a promise: handed to node:fs as they are. */
 const PASSED_THROUGH = ['watch', 'glob'] as const
 
@@ -62,8 +62,6 @@ export class FsApi {
   /** `fs.constants` (O_RDONLY, S_IFMT, ...). */
   readonly constants = constants
 
-  /** node:fs `access` (no io_uring opcode). */
-  declare readonly access: typeof nodeFsPTypes.access
   /** node:fs `chown` (no io_uring opcode). */
   declare readonly chown: typeof nodeFsPTypes.chown
   /** node:fs `copyFile`: copy_file_range / reflink in one syscall beats a read/write loop. */
@@ -121,11 +119,18 @@ export class FsApi {
     ;(this as any).readdir = (path: unknown, options: unknown) => withCaller(promised(readdir as (...a: unknown[]) => unknown, undefined, [this.#backend(), path, options]))
   }
 
-  /** node:fs `chmod` (no io_uring opcode); a mode its binding would abort on (2**31 and more, -0) is rejected first. */
+  /** `chmod`: on the ring's executor (no io_uring opcode); a mode Node's binding would abort on (2**31 and more, -0) is rejected first. */
   async chmod(path: PathLike, mode: Mode): Promise<void> {
-    getValidatedPath(path)
-    parseFileMode(mode, 'mode')
-    return this.#backend().delegate('chmod', () => nodeFsP.chmod(path, mode))
+    const p = getValidatedPath(path)
+    return this.#backend().call(ROWS.chmod, [p, parseFileMode(mode, 'mode')])
+  }
+
+  /** `access` (mode default F_OK): on the ring's executor (no io_uring opcode). */
+  async access(path: PathLike, mode?: number): Promise<void> {
+    const p = getValidatedPath(path)
+    // A mode other than F_OK..7: node:fs's own error (its wording differs between Node versions).
+    if (mode != null && !(Number.isInteger(mode) && mode >= 0 && mode <= 7)) return this.#backend().delegate('access', () => nodeFsP.access(path, mode))
+    return this.#backend().call(ROWS.access, [p, mode ?? 0])
   }
 
   /** Opens a file; `flags` default 'r', `mode` default 0o666. */

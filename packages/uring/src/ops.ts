@@ -43,6 +43,8 @@ export const SYSCALLS = [
   'connect',
   'accept',
   'shutdown',
+  'access',
+  'chmod',
 ] as const
 export const K = Object.fromEntries(SYSCALLS.map((name, i) => [name, i << 3])) as Record<Syscall, number>
 
@@ -121,6 +123,23 @@ const advice: Arg = {
     )
   },
 }
+
+/** access(2)'s mode: F_OK (0, the default) or a mask of R_OK, W_OK and X_OK, as Node's getValidMode. */
+const accessMode: Arg = {
+  key: 'mode',
+  check(v, name) {
+    if (v == null) return 0
+    validateInteger(v, name, 0, 7)
+    return v
+  },
+}
+
+/**
+ * Opcodes no kernel has: ops the ring's executor runs with plain syscalls (uring-core's
+ * `EXECUTOR_ONLY`), reported by a ring with an executor only. Without one they run on node:fs
+ * (not counted as a fallback: no kernel has them); a link does not chain them.
+ */
+export const EXECUTOR_ONLY: ReadonlySet<OpName> = new Set<OpName>(['readdir', 'access', 'chmod'])
 
 const AT_REMOVEDIR = 0x200
 const S_IFMT = 0o170000
@@ -202,6 +221,17 @@ export const ROWS = {
     uring: (n, [a, b]) => n.linkat(a, b),
     node: ([a, b], done) => fs.link(a, b, done),
     asSyscall: secondPathFailsAtPrep,
+  },
+  /** access(2) of `path` for `mode` (default F_OK): on the ring's executor (no opcode). */
+  access: { syscall: 'access', opcode: 'access', fd: false, args: [path('path'), accessMode], uring: (n, [p, m]) => n.access(p, m), node: ([p, m], done) => fs.access(p, m, done) },
+  /** chmod(2) of `path` to `mode` (required): on the ring's executor (no opcode). */
+  chmod: {
+    syscall: 'chmod',
+    opcode: 'chmod',
+    fd: false,
+    args: [path('path'), { key: 'mode', check: (v, name) => parseFileMode(v, name) }],
+    uring: (n, [p, m]) => n.chmod(p, m),
+    node: ([p, m], done) => fs.chmod(p, m, done),
   },
 } as const satisfies Record<string, Row>
 

@@ -339,6 +339,16 @@ export class Ring {
     return this.#run(ROWS.fadvise, [fd, offset, length, advice], options)
   }
 
+  /** access(2): whether `path` exists (`mode` F_OK, the default) or allows R_OK/W_OK/X_OK; rejects if not. No opcode: the ring's executor runs it. */
+  access(path: PathLike, mode?: number, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.access, [path, mode], options)
+  }
+
+  /** chmod(2) of `path` to `mode`. No opcode: the ring's executor runs it. */
+  chmod(path: PathLike, mode: string | number, options?: OpOptions): Promise<void> {
+    return this.#run(ROWS.chmod, [path, mode], options)
+  }
+
   /** Removes a file. */
   unlink(path: PathLike, options?: OpOptions): Promise<void> {
     return this.#run(ROWS.unlink, [path], options)
