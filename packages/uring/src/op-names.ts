@@ -5,3 +5,6 @@ export const OP_NAMES = ['nop', 'read', 'write', 'read_fixed', 'write_fixed', 'r
 
 /** One of them. */
 export type OpName = (typeof OP_NAMES)[number]
+
+/** The ones no kernel has (the ring's executor runs them): reported only by a ring with an executor. */
+export const EXECUTOR_ONLY_NAMES = ['readdir', 'access', 'chmod'] as const

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs'
 import type { NativeRing } from '../binding'
 import { invalidArgValue, systemError, UV } from './errors'
-import type { OpName } from './op-names'
+import { EXECUTOR_ONLY_NAMES, type OpName } from './op-names'
 import { getValidatedPath, parseFileMode, validateFd, validateInteger } from './validate'
 
 /**
@@ -136,10 +136,10 @@ const accessMode: Arg = {
 
 /**
  * Opcodes no kernel has: ops the ring's executor runs with plain syscalls (uring-core's
- * `EXECUTOR_ONLY`), reported by a ring with an executor only. Without one they run on node:fs
+ * `EXECUTOR_ONLY`, through op-names.ts), reported by a ring with an executor only. Without one they run on node:fs
  * (not counted as a fallback: no kernel has them); a link does not chain them.
  */
-export const EXECUTOR_ONLY: ReadonlySet<OpName> = new Set<OpName>(['readdir', 'access', 'chmod'])
+export const EXECUTOR_ONLY: ReadonlySet<OpName> = new Set<OpName>(EXECUTOR_ONLY_NAMES)
 
 const AT_REMOVEDIR = 0x200
 const S_IFMT = 0o170000
