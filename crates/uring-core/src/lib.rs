@@ -10,8 +10,9 @@
 //! - `submitter`: the optional thread that makes a ring's `io_uring_enter` calls
 //!   ([`Mode::Submitter`]), so the kernel's inline work runs beside the owner's thread.
 //! - `executor`: the optional threads that run the ops io_uring would punt to io-wq (STATX, the
-//!   path ops, writeFile's open-write-close chain) with plain syscalls and post their results into
-//!   the ring's CQ ([`Options::executor`]); `job`: what those threads run.
+//!   path ops, writeFile's open-write-close chain) and those no opcode does (readdir, access,
+//!   chmod) with plain syscalls and post their results into the ring's CQ
+//!   ([`Options::executor`]); `job`: what those threads run.
 //! - [`listing`]: a directory's entries, which the executor reads for [`Op::Readdir`] (no
 //!   io_uring opcode does).
 //! - `sys`: an eventfd, the transient-error test, and anonymous mappings.
