@@ -454,6 +454,35 @@ fn expected_listing(d: &std::path::Path) -> Vec<(Vec<u8>, u8)> {
   v
 }
 
+/// The ring kinds of `kinds()`, and a ring without an executor (its owner runs the ops no
+/// opcode does at the flush).
+fn kinds_and_inline() -> Vec<(&'static str, Options)> {
+  let inline = Options {
+    entries: 64,
+    executor: 0,
+    ..Options::default()
+  };
+  let mut k = kinds();
+  k.push(("no executor (inline)", inline));
+  k
+}
+
+/// Pushes `ops` (each owning all its memory), runs them, and returns their completions in the
+/// order pushed (one each, checked).
+fn run_in_order(ring: &mut Ring<Vec<u8>>, ops: Vec<Op>, name: &str) -> Vec<Completion<Vec<u8>>> {
+  let tokens: Vec<u32> = ops
+    .into_iter()
+    // SAFETY: each op owns its paths (and listing); nothing else is kept.
+    .map(|op| unsafe { ring.push(op, Vec::new()) })
+    .collect();
+  ring.publish().unwrap();
+  ring.flush().unwrap();
+  let mut done = drain(ring);
+  done.sort_by_key(|c| c.token);
+  assert_eq!(done.iter().map(|c| c.token).collect::<Vec<_>>(), tokens, "{name}");
+  done
+}
+
 fn readdir_op(path: &std::path::Path) -> Op {
   Op::Readdir {
     dirfd: AT_FDCWD,
@@ -480,12 +509,7 @@ fn readdir_lists_a_directory_sorted_with_types_on_the_executor_or_inline() {
   unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) };
   let want = expected_listing(&d);
   assert_eq!(want.len(), 1500 + 5);
-  let no_executor = Options {
-    entries: 64,
-    executor: 0,
-    ..Options::default()
-  };
-  for (name, options) in kinds().into_iter().chain([("no executor (inline)", no_executor)]) {
+  for (name, options) in kinds_and_inline() {
     let mut ring: Ring<Vec<u8>> = Ring::new(options).unwrap();
     assert_eq!(
       ring.supported_ops().contains(&"readdir"),
@@ -493,16 +517,11 @@ fn readdir_lists_a_directory_sorted_with_types_on_the_executor_or_inline() {
       "{name}: readdir is reported only with an executor"
     );
     let file = d.join("0");
-    let tokens: Vec<u32> = [d.clone(), d.join("missing"), file]
+    let ops = [d.clone(), d.join("missing"), file]
       .iter()
-      // SAFETY: the op owns its path and listing; nothing else is kept.
-      .map(|p| unsafe { ring.push(readdir_op(p), Vec::new()) })
+      .map(|p| readdir_op(p))
       .collect();
-    ring.publish().unwrap();
-    ring.flush().unwrap();
-    let mut done = drain(&mut ring);
-    done.sort_by_key(|c| c.token);
-    assert_eq!(done.iter().map(|c| c.token).collect::<Vec<_>>(), tokens, "{name}");
+    let mut done = run_in_order(&mut ring, ops, name);
     assert_eq!(done[0].result, want.len() as i32, "{name}");
     assert_eq!(done[1].result, -libc::ENOENT, "{name}");
     assert_eq!(done[2].result, -libc::ENOTDIR, "{name}");
@@ -530,12 +549,7 @@ fn access_and_chmod_run_on_the_executor_or_inline_with_the_syscalls_results() {
   let d = dir("access");
   let f = d.join("f");
   std::fs::write(&f, b"x").unwrap();
-  let no_executor = Options {
-    entries: 64,
-    executor: 0,
-    ..Options::default()
-  };
-  for (name, options) in kinds().into_iter().chain([("no executor (inline)", no_executor)]) {
+  for (name, options) in kinds_and_inline() {
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let mut ring: Ring<Vec<u8>> = Ring::new(options).unwrap();
     for op in ["access", "chmod"] {
@@ -572,16 +586,7 @@ fn access_and_chmod_run_on_the_executor_or_inline_with_the_syscalls_results() {
         mode: 0o640,
       },
     ];
-    // SAFETY: each op owns its path; nothing else is kept.
-    let tokens: Vec<u32> = ops
-      .into_iter()
-      .map(|op| unsafe { ring.push(op, Vec::new()) })
-      .collect();
-    ring.publish().unwrap();
-    ring.flush().unwrap();
-    let mut done = drain(&mut ring);
-    done.sort_by_key(|c| c.token);
-    assert_eq!(done.iter().map(|c| c.token).collect::<Vec<_>>(), tokens, "{name}");
+    let done = run_in_order(&mut ring, ops.into(), name);
     let results: Vec<i32> = done.iter().map(|c| c.result).collect();
     assert_eq!(
       results,
