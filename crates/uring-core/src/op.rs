@@ -186,9 +186,6 @@ macro_rules! ops {
     pub const OP_NAMES: &[(&str, u8)] = &[
       $($(($probe, opcode::$code::CODE),)*)*
       ("async_cancel", opcode::AsyncCancel::CODE),
-      ("readdir", opcode::MsgRingData::CODE),
-      ("access", opcode::MsgRingData::CODE),
-      ("chmod", opcode::MsgRingData::CODE),
     ];
   };
 }
@@ -293,9 +290,10 @@ ops! {
   /// The entries of directory `path` (relative to `dirfd`) into `out`: completes with their
   /// count. No io_uring opcode reads a directory: the ring's executor runs it (open → getdents64
   /// → close, see `listing.rs`), or, on a ring left without one, the owner's thread at the flush.
-  /// Probed as `readdir`, reported only by a ring with an executor.
+  /// Its probe name, `readdir`, stands for what the executor needs of the kernel: MSG_RING (a
+  /// ring reports it only with an executor).
   Readdir { dirfd: i32, path: CString, out: ListingCell }
-    names []
+    names ["readdir" = MsgRingData]
     opcode opcode::MsgRingData::CODE;
     standing false;
     sqe unreachable!("readdir is never an SQE (fill_sq runs it)");
@@ -303,14 +301,14 @@ ops! {
   /// `faccessat(dirfd, path, mode, 0)`: access(2)'s check. No io_uring opcode: the ring's
   /// executor runs it (or the owner's thread), as `Readdir`. Probed as `access`.
   Access { dirfd: i32, path: CString, mode: i32 }
-    names []
+    names ["access" = MsgRingData]
     opcode opcode::MsgRingData::CODE;
     standing false;
     sqe unreachable!("access is never an SQE (fill_sq runs it)");
 
   /// `fchmodat(dirfd, path, mode, 0)`: chmod(2). No io_uring opcode: as `Access`. Probed as `chmod`.
   Chmod { dirfd: i32, path: CString, mode: u32 }
-    names []
+    names ["chmod" = MsgRingData]
     opcode opcode::MsgRingData::CODE;
     standing false;
     sqe unreachable!("chmod is never an SQE (fill_sq runs it)");

@@ -101,7 +101,8 @@ function path(key: string): Arg {
   return { key, path: true, check: (v, name) => getValidatedPath(v, name) }
 }
 
-function mode(key: string, def: number): Arg {
+/** A file mode (number or octal string); without `def`, one must be given. */
+function mode(key: string, def?: number): Arg {
   return { key, check: (v, name) => parseFileMode(v, name, def) }
 }
 
@@ -229,7 +230,7 @@ export const ROWS = {
     syscall: 'chmod',
     opcode: 'chmod',
     fd: false,
-    args: [path('path'), { key: 'mode', check: (v, name) => parseFileMode(v, name) }],
+    args: [path('path'), mode('mode')],
     uring: (n, [p, m]) => n.chmod(p, m),
     node: ([p, m], done) => fs.chmod(p, m, done),
   },
