@@ -1,7 +1,10 @@
 // Benchmark: 4 KiB random reads from a page-cached file at queue depth 32 through the batch API
 // (FileHandle.batch: `qd / batch` loops, each awaiting one batch of `batch` reads), against the
 // strongest peers, in the same run:
-//   uring batch (default ring)          uring/fs open -> fh.batch
+//   uring batch (default ring)          uring/fs open -> fh.batch, into Buffer.alloc'd buffers
+//   uring batch, ring.allocBuffer ...   the same into ring.allocBuffer() buffers (SharedArrayBuffer:
+//                                       the kernel reads into them in place; a plain Buffer costs
+//                                       a copy at completion, so that it may be transferred mid-read)
 //   uring batch (SQPOLL ring)           Ring({ sqpoll: true })
 //   uring batch (inline ring)           Ring({ submitThread: false })
 //   node UV_USE_IO_URING=1 fs.read cb   Node 20's libuv io_uring, fs.read callbacks (child process)
@@ -44,6 +47,7 @@ const inlineRing = new Ring({ submitThread: false })
 const fio = (extra) => ({ fio: ['--ioengine=io_uring', `--iodepth=${QD}`, ...extra] })
 const contenders = [
   { name: 'uring batch (default ring)', ring: defaultRing(), open: (f) => uringOpen(f, 'r') },
+  { name: 'uring batch, ring.allocBuffer buffers', ring: defaultRing(), open: (f) => uringOpen(f, 'r'), alloc: (n) => defaultRing().allocBuffer(n) },
   { name: 'uring batch (SQPOLL ring)', ring: sqRing, open: (f) => sqRing.fs.open(f, 'r') },
   { name: 'uring batch (inline ring)', ring: inlineRing, open: (f) => inlineRing.fs.open(f, 'r') },
   { name: 'node UV_USE_IO_URING=1 fs.read cb', child: { UV_USE_IO_URING: '1' } },
@@ -74,7 +78,7 @@ async function once(c) {
     return JSON.parse(out).jobs[0].read.iops
   }
   const fh = await c.open(file)
-  const r = await batchLoop(fh, blocks, QD, BATCH, MS)
+  const r = await batchLoop(fh, blocks, QD, BATCH, MS, undefined, c.alloc)
   await fh.close()
   return r.ops / r.seconds
 }

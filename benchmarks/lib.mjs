@@ -94,14 +94,15 @@ export async function readLoop(fh, blocks, qd, ms, warmMs = 300, alloc = (n) => 
 
 /**
  * Runs `qd / batch` concurrent loops of `await fh.batch([...batch reads of random 4 KiB
- * blocks])` for `ms` milliseconds (after `warmMs` of warm-up); returns { ops, seconds }.
+ * blocks])` for `ms` milliseconds (after `warmMs` of warm-up); returns { ops, seconds }. Each
+ * read's buffer comes from `alloc` (default `Buffer.alloc`).
  */
-export async function batchLoop(fh, blocks, qd, batch, ms, warmMs = 300) {
+export async function batchLoop(fh, blocks, qd, batch, ms, warmMs = 300, alloc = (n) => Buffer.alloc(n)) {
   const next = blocksOf(blocks)
   const clock = runClock(ms, warmMs)
   const worker = async () => {
     // The op objects are reused: only their positions change from one batch to the next.
-    const reads = Array.from({ length: batch }, () => ({ op: 'read', buffer: Buffer.alloc(BS), position: 0 }))
+    const reads = Array.from({ length: batch }, () => ({ op: 'read', buffer: alloc(BS), position: 0 }))
     while (!clock.stopped) {
       for (const r of reads) r.position = next() * BS
       const results = await fh.batch(reads)
