@@ -1,6 +1,9 @@
 // Benchmark v0: 4 KiB random reads from a page-cache-resident file, FileHandle.read at queue
 // depths 1, 32 and 128, for every contender in the same run:
-//   uring/fs           the default ring (uring/fs open -> FileHandle.read)
+//   uring/fs           the default ring (uring/fs open -> FileHandle.read), into Buffer.alloc'd
+//                      buffers (each read copied out of the op's own memory at completion)
+//   uring/fs, ring.allocBuffer buffers: the same into SharedArrayBuffer-backed buffers, which
+//                      the kernel writes in place
 //   uring SQPOLL       a Ring({ sqpoll: true }) (ring.fs.open -> FileHandle.read)
 //   node:fs/promises   Node's own FileHandle.read (libuv thread pool)
 //   node UV_USE_IO_URING=1  the same in a child Node with libuv's io_uring enabled
@@ -36,6 +39,7 @@ const blocks = Math.floor(fs.statSync(file).size / BS)
 const sqRing = new Ring({ sqpoll: true })
 const contenders = [
   { name: 'uring/fs (default ring)', ring: defaultRing(), open: (f) => uringOpen(f, 'r') },
+  { name: 'uring/fs, ring.allocBuffer buffers', ring: defaultRing(), open: (f) => uringOpen(f, 'r'), alloc: (n) => defaultRing().allocBuffer(n) },
   { name: 'uring SQPOLL ring', ring: sqRing, open: (f) => sqRing.fs.open(f, 'r') },
   { name: 'node:fs/promises', open: (f) => nodeOpen(f, 'r') },
   { name: 'node UV_USE_IO_URING=1', child: { UV_USE_IO_URING: '1' } },
@@ -52,7 +56,7 @@ async function once(c, qd) {
   }
   const fh = await c.open(file)
   const before = c.ring?.stats()
-  const r = await readLoop(fh, blocks, qd, MS)
+  const r = await readLoop(fh, blocks, qd, MS, undefined, c.alloc)
   const after = c.ring?.stats()
   await fh.close()
   // enterCalls over the whole run (warm-up included) divided by the reads it completed.
@@ -100,11 +104,13 @@ for (const q of QDS)
 
 if (QDS.includes(32)) {
   const u = results.get('uring/fs (default ring)|32').rate
+  const z = results.get('uring/fs, ring.allocBuffer buffers|32').rate
   const n = results.get('node:fs/promises|32').rate
   const l = results.get('node UV_USE_IO_URING=1|32').rate
   const sq = Math.max(...QDS.filter((q) => q >= 32).map((q) => results.get(`uring SQPOLL ring|${q}`).enters ?? Infinity))
   console.log('')
   console.log(`uring/fs qd32 ÷ node:fs/promises: ${(u / n).toFixed(1)}x; ÷ Node UV_USE_IO_URING=1: ${(u / l).toFixed(2)}x`)
+  console.log(`uring/fs qd32 into ring.allocBuffer buffers ÷ node:fs/promises: ${(z / n).toFixed(1)}x; ÷ Node UV_USE_IO_URING=1: ${(z / l).toFixed(2)}x`)
   console.log(`SQPOLL io_uring_enter per read under load (qd>=32): ${sq.toFixed(4)}`)
 }
 await sqRing.close()
