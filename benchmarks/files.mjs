@@ -11,7 +11,9 @@
 //              then `fh.sync()`; MiB/s, fsync included
 //   wal        a write-ahead log: 4 KiB records appended, fdatasync after every 16; records/s
 // Contenders: uring/fs (default ring); uring's batch API where it fits (stat as ring.batch of
-// 64, readFile of 32, two in flight; the WAL as one fh.link per group); a Ring({ submitThread:
+// 64, readFile of 32, two in flight; the WAL as one fh.link per group); the big write from a
+// ring.allocBuffer() chunk (written in place; a plain Buffer's bytes are copied into memory the
+// op owns before the kernel copies them, so that it may be changed mid-write); a Ring({ submitThread:
 // false }) for readFile (DEFER_TASKRUN: all kernel work inline); uring with URING_EXECUTOR=0 for stat and
 // walk (STATX through io-wq, for comparison); node:fs/promises; Bun's node:fs/promises when it
 // is in .runtimes/bun (see BUN_HOW in lib.mjs). Each run (a fresh process) repeats the work for
@@ -158,10 +160,10 @@ const SCENARIOS = {
   write: {
     title: `write ${WRITE_MIB} MiB in 1 MiB chunks + fsync`,
     unit: 'MiB/s',
-    async run(x, _names, tag) {
+    async run(x, _names, tag, alloc = (n) => Buffer.alloc(n)) {
       const file = path.join(scratch, `big-${process.pid}-${tag}`)
       const mib = tag === 'warm' ? Math.min(32, WRITE_MIB) : WRITE_MIB
-      const chunk = Buffer.alloc(1 << 20, 0x5a)
+      const chunk = alloc(1 << 20).fill(0x5a)
       const t0 = performance.now()
       const fh = await x.open(file, 'w')
       for (let i = 0; i < mib; i++) if ((await fh.write(chunk, 0, chunk.length, null)).bytesWritten !== chunk.length) throw new Error('short write')
@@ -171,6 +173,7 @@ const SCENARIOS = {
       fs.rmSync(file)
       return r
     },
+    zerocopy: (ring, names, tag) => SCENARIOS.write.run(ring.fs, names, tag, (n) => ring.allocBuffer(n)),
   },
   wal: {
     title: 'WAL: 4 KiB appends, fdatasync every 16',
@@ -225,7 +228,7 @@ if (args.cell) {
   } else {
     const { Ring, defaultRing } = await import('uring')
     const x = contender === 'inline' ? new Ring({ submitThread: false }).fs : await import('uring/fs')
-    once = contender === 'batch' ? (tag) => s.batch(defaultRing(), names, tag) : (tag) => s.run(x, names, tag)
+    once = contender === 'batch' ? (tag) => s.batch(defaultRing(), names, tag) : contender === 'zerocopy' ? (tag) => s.zerocopy(defaultRing(), names, tag) : (tag) => s.run(x, names, tag)
   }
   // Passes until WARM_MS have gone (the JIT tiers up, the ring is set up), then passes for
   // MEASURE_MS: the median of those.
@@ -262,6 +265,7 @@ for (const s of only) {
   const cell = (contender, cmd, who, env = {}) => cells.push({ scenario: s, contender, cmd, args: [self, '--cell', `${s}:${who}`, ...pass], env })
   cell('uring/fs (default ring)', process.execPath, 'uring')
   if (SCENARIOS[s].batch) cell(s === 'wal' ? 'uring fh.link per group' : 'uring ring.batch', process.execPath, 'batch')
+  if (SCENARIOS[s].zerocopy) cell('uring, ring.allocBuffer buffers', process.execPath, 'zerocopy')
   if (s.startsWith('readFile')) cell('uring, submitThread: false', process.execPath, 'inline')
   if (s === 'stat' || s === 'walk') cell('uring, STATX on io-wq (URING_EXECUTOR=0)', process.execPath, 'uring', { URING_EXECUTOR: '0' })
   cell('node:fs/promises', process.execPath, 'node')
