@@ -1,7 +1,7 @@
 //! The ring: setup, the slab of in-flight ops and what it knows of itself. Submitting is in
 //! `submit.rs`, reaping and cancelling in `reap.rs`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
@@ -171,6 +171,10 @@ pub struct Ring<T> {
   /// Completions made without the kernel: ops cancelled before they reached it, and ops the
   /// owner completed itself ([`Ring::push_done`]).
   pub(crate) local: VecDeque<(u32, i32)>,
+  /// Of each writeFile chain handed to the executor, by its close's token: the open's and the
+  /// write's, which a `WRITE_FILE_DONE` posted for the close stands for too (see `job.rs`). An
+  /// entry left by a chain posted op by op is replaced when its token is used for another.
+  pub(crate) packed: HashMap<u32, [u32; 2]>,
   /// Time the owner spent waiting for the submitter thread's completions, not yet spent doing
   /// reads itself (see [`Ring::owner_may_read`]).
   pub(crate) slack: std::time::Duration,
@@ -311,6 +315,7 @@ impl<T> Ring<T> {
       free: Vec::new(),
       backlog: VecDeque::new(),
       local: VecDeque::new(),
+      packed: HashMap::new(),
       slack: std::time::Duration::ZERO,
       unsubmitted: 0,
       in_kernel: 0,

@@ -301,6 +301,8 @@ impl<T> Ring<T> {
               .in_kernel = true;
           }
           self.in_kernel += 3;
+          // The close's token stands for all three when the job posts them as one.
+          self.packed.insert(tokens[2], [tokens[0], tokens[1]]);
           self.jobs.push(Job {
             token: tokens[0],
             work,

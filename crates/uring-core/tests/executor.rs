@@ -374,6 +374,57 @@ fn the_write_file_chain_runs_on_the_executor_with_the_kernels_results() {
   }
 }
 
+/// A writeFile chain whose three ops all succeed is posted by the executor as one completion,
+/// which the reap turns back into the three results the chain's CQEs would have given — also
+/// when the reap's room ends in the middle of them (here two completions a call): each token
+/// completes once, none is lost or duplicated. Every ring kind with an executor.
+#[test]
+fn write_file_chains_posted_as_one_complete_each_op_once() {
+  let data = vec![3u8; 4096];
+  for (name, options) in kinds() {
+    let d = dir(&format!("wf-packed-{}", name.split(' ').next().unwrap()));
+    let mut ring: Ring<Vec<u8>> = Ring::new(Options { files: 4, ..options }).unwrap();
+    let mut want = std::collections::HashMap::new();
+    for i in 0..40 {
+      let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+      // SAFETY: the write's buffer is `data`, alive and unchanged until every op is reaped below.
+      let [o, w, c] = unsafe { push_write_file(&mut ring, &d.join(format!("f{i}")), flags, 0o644, &data) };
+      want.extend([(o, 0), (w, 4096), (c, 0)]);
+    }
+    ring.flush().unwrap();
+    let mut got = std::collections::HashMap::new();
+    let t0 = std::time::Instant::now();
+    while got.len() < want.len() && t0.elapsed() < Duration::from_secs(5) {
+      let n = ring.reap(2, |c| {
+        assert!(c.done.is_some(), "{name}: a final completion");
+        assert!(
+          got.insert(c.token, c.result).is_none(),
+          "{name}: token {} completed twice",
+          c.token
+        );
+      });
+      assert!(n <= 2, "{name}: a reap delivers at most its room");
+      if n == 0 {
+        ring.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+      }
+    }
+    assert_eq!(got, want, "{name}: every op's own result, once");
+    assert_eq!(
+      ring.stats().executed,
+      120,
+      "{name}: the chains ran on the executor"
+    );
+    for i in 0..40 {
+      assert_eq!(
+        std::fs::read(d.join(format!("f{i}"))).unwrap(),
+        data,
+        "{name}: file {i}"
+      );
+    }
+  }
+}
+
 /// A job that sleeps (here writeFile's open of a FIFO, which waits for a reader) holds no other:
 /// once it has waited a moment at the head of the queue, a spare thread runs the jobs behind it,
 /// as io-wq would start a worker. Every ring kind; the blocked job completes once unblocked.
