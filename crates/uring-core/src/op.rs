@@ -196,9 +196,10 @@ pub const EXECUTOR_ONLY: &[&str] = &["readdir", "access", "chmod"];
 
 impl Op {
   /// An op no io_uring opcode does (readdir, access, chmod): the executor runs it, or the
-  /// owner's thread.
+  /// owner's thread. Their rows name MSG_RING as their opcode (what the executor posts with),
+  /// which no op the kernel runs does.
   pub fn executor_only(&self) -> bool {
-    matches!(self, Op::Readdir { .. } | Op::Access { .. } | Op::Chmod { .. })
+    self.opcode() == opcode::MsgRingData::CODE
   }
 }
 

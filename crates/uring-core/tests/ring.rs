@@ -931,7 +931,8 @@ fn fixed_buffer_reads_and_writes() {
 
 /// The op table's probe names (OP_NAMES, from `ops!`): each name once, each opcode once, so a
 /// layer above that asks whether "an op" is supported gets one answer. The ops no kernel has
-/// (EXECUTOR_ONLY) are the exception: each names MSG_RING, what the executor needs to post.
+/// (EXECUTOR_ONLY) are the exception: each names MSG_RING, what the executor needs to post, and
+/// no other op does (so `Op::executor_only` can tell them by it).
 #[test]
 fn op_names_are_unique() {
   let kernel = || {
@@ -943,9 +944,9 @@ fn op_names_are_unique() {
   let mut codes: Vec<u8> = kernel().map(|(_, c)| *c).collect();
   assert_eq!(kernel().count(), names.len() - uring_core::EXECUTOR_ONLY.len());
   for (n, c) in uring_core::OP_NAMES {
-    if uring_core::EXECUTOR_ONLY.contains(n) {
-      assert_eq!(*c, io_uring::opcode::MsgRingData::CODE, "{n}");
-    }
+    // Both ways: Op::executor_only() is "the row's opcode is MSG_RING".
+    let msg_ring = *c == io_uring::opcode::MsgRingData::CODE;
+    assert_eq!(msg_ring, uring_core::EXECUTOR_ONLY.contains(n), "{n}");
   }
   let n = names.len();
   let kernel_ops = codes.len();
